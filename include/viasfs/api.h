@@ -1,0 +1,78 @@
+/*
+ * api: the VIAS task API as C calls: one list page, a whole list walk, one task's detail.
+ * The only user of cJSON (through task.c and task_page.c). It builds URLs, adds credentials,
+ * turns answers into struct task and failures into struct api_error, logs each failure once
+ * and reports it to the owner's callback. It keeps no cache and no state between calls.
+ */
+#ifndef VIASFS_API_H
+#define VIASFS_API_H
+
+#include "viasfs/api_error.h"
+#include "viasfs/auth.h"
+#include "viasfs/http.h"
+#include "viasfs/task.h"
+#include "viasfs/task_page.h"
+
+struct api;
+
+struct api_config {
+    const char *endpoint;   /* "https://vias.cn-north-4.myhuaweicloud.com" (no path) */
+    const char *project_id;
+    struct http *http;      /* borrowed; must outlive the api */
+    struct auth *auth;      /* borrowed; must outlive the api */
+    int max_pages;          /* a walk fails past this many pages; 0 = 100000 */
+    bool show_secrets;      /* do not redact task secrets */
+    /* Called once per failed call, from the calling thread, with no api lock held. */
+    void (*on_error)(const struct api_error *e, void *data);
+    void *on_error_data;
+};
+
+/* The list call's filters; NULL members are not sent. Strings are borrowed. */
+struct api_filter {
+    const char *source_data_type;
+    const char *title;
+    const char *camera_name;
+    const char *task_state;
+    const char *task_name;
+    const char *sort_dir;
+    const char *batch_id;
+    const char *video_group_id;
+    const char *company;
+    const char *alg_id;
+};
+
+/* Returns NULL with *@why (caller frees) when the endpoint or project id is unusable. */
+struct api *api_new(const struct api_config *cfg, char **why);
+void api_free(struct api *api);
+const char *api_endpoint(const struct api *api);
+const char *api_project_id(const struct api *api);
+
+/*
+ * GET /v2/{project}/tasks/{id}. Returns 0 and a new reference in *@out, or -errno (through
+ * api_error_errno; -ENOENT for a task the API does not know) with @err filled in.
+ * @err must be initialised; it is overwritten.
+ */
+int api_get_task(struct api *api, const char *id, gint64 deadline, struct task **out,
+                 struct api_error *err);
+
+/* GET /v2/{project}/tasks?...&page=@page&page_size=@page_size. As api_get_task. */
+int api_list_page(struct api *api, const struct api_filter *filter, int page, int page_size,
+                  gint64 deadline, struct task_page **out, struct api_error *err);
+
+/*
+ * Receives the tasks of one page that were not seen earlier in the walk (struct task *,
+ * borrowed: take a reference to keep one). Returns 0 to go on or -errno to stop the walk,
+ * which then returns that value.
+ */
+typedef int (*api_page_fn)(GPtrArray *tasks, int page, void *data);
+
+/*
+ * Walks the list with @filter: page 1, 2, ... until a page shorter than the page size (never
+ * trusting "count" as a total), handing each page's new tasks to @fn as soon as the page
+ * arrives. Tasks seen on an earlier page of the walk (shifted by additions) are left out.
+ * Returns 0, @fn's error, or -errno with @err filled in; -EIO past max_pages.
+ */
+int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
+                   gint64 deadline, api_page_fn fn, void *data, struct api_error *err);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * http: the only user of libcurl. One struct http is shared by every thread: it reuses
+ * connections (a curl share handle and a pool of easy handles), accepts gzip, caps every
+ * body, verifies TLS, bounds concurrent requests, and retries 429, 5xx and broken
+ * connections with jittered backoff inside the caller's deadline. It knows nothing about
+ * VIAS: bodies are bytes, statuses are numbers, and failures are an enum that the api layer
+ * maps to errno.
+ */
+#ifndef VIASFS_HTTP_H
+#define VIASFS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+
+struct http;
+
+struct http_config {
+    int max_requests;       /* requests in flight at once across all threads; >= 1 */
+    int connect_timeout_ms; /* per attempt, never beyond the request's deadline */
+    size_t max_body;        /* a longer answer fails with HTTP_FAIL_TOO_LARGE */
+    int max_attempts;       /* 1 = no retries */
+    int backoff_base_ms;    /* first retry delay scale (see backoff.h) */
+    int backoff_cap_ms;
+    const char *cacert;     /* extra CA bundle file, or NULL */
+    bool insecure;          /* skip TLS verification (the caller warns) */
+    const char *user_agent;
+};
+
+/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, 5 attempts. */
+void http_config_defaults(struct http_config *cfg);
+
+/* Why no HTTP answer was obtained. HTTP_OK means an answer arrived, whatever its status. */
+enum http_failure {
+    HTTP_OK = 0,
+    HTTP_FAIL_TIMEOUT,   /* the deadline passed (connecting, waiting or reading) */
+    HTTP_FAIL_REFUSED,   /* connection refused or host unreachable */
+    HTTP_FAIL_RESOLVE,   /* host name not found */
+    HTTP_FAIL_BROKEN,    /* connection dropped, truncated or garbled answer */
+    HTTP_FAIL_TOO_LARGE, /* body exceeded max_body */
+    HTTP_FAIL_TLS,       /* TLS handshake or certificate verification failed */
+    HTTP_FAIL_BAD_URL,   /* the URL cannot be requested (syntax, scheme) */
+    HTTP_FAIL_INTERNAL,  /* out of resources inside libcurl */
+};
+
+/* A short English description of @f, for messages. Static storage. */
+const char *http_failure_name(enum http_failure f);
+
+struct http_request {
+    const char *method;         /* "GET", "POST", ... */
+    const char *url;            /* complete, already encoded */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL; may hold
+                                   secrets, so they are never logged */
+    const char *body;           /* request body or NULL */
+    size_t body_len;
+    gint64 deadline;            /* g_get_monotonic_time() value after which to give up */
+};
+
+struct http_response {
+    long status;            /* HTTP status of the last attempt, 0 if none arrived */
+    GByteArray *body;       /* body of the last attempt (never NULL after init) */
+    GHashTable *headers;    /* lower-case name -> value of the last attempt */
+    enum http_failure failure;
+    int attempts;           /* requests actually sent */
+    gint64 elapsed_us;      /* from the call to its return */
+};
+
+void http_response_init(struct http_response *resp);
+void http_response_release(struct http_response *resp);
+/* A response header by lower-case name; borrowed from @resp, or NULL. */
+const char *http_response_header(const struct http_response *resp, const char *name);
+
+/* Returns NULL and sets *@why (caller frees) when libcurl cannot be set up. */
+struct http *http_new(const struct http_config *cfg, char **why);
+void http_free(struct http *http);
+
+/*
+ * Performs @req, retrying 429, 5xx, broken and refused connections while attempts and the
+ * deadline allow. Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
+ * when @resp holds an answer (any status), else the failure, also stored in @resp.
+ * @resp must be initialised; it is overwritten.
+ */
+enum http_failure http_perform(struct http *http, const struct http_request *req,
+                               struct http_response *resp);
+
+/* Counters since http_new: attempts sent and retries made. Atomic reads. */
+struct http_stats {
+    guint64 attempts;
+    guint64 retries;
+};
+void http_get_stats(struct http *http, struct http_stats *out);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * api: VIAS calls over the http layer (see api.h). Each call builds its URL, asks auth for
+ * headers, performs the request, and either parses the answer or fills an api_error, which
+ * it logs once and passes to the owner's callback.
+ */
+#include "viasfs/api.h"
+#include "viasfs/log.h"
+#include "viasfs/uri.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum { DEFAULT_MAX_PAGES = 100000 };
+
+struct api {
+    char *endpoint;   /* without trailing '/', immutable */
+    char *project_id; /* immutable */
+    char *base_path;  /* "/v2/<project>" encoded, immutable */
+    struct http *http;
+    struct auth *auth;
+    int max_pages;
+    struct task_parse_opts parse_opts;
+    void (*on_error)(const struct api_error *e, void *data);
+    void *on_error_data;
+};
+
+struct api *api_new(const struct api_config *cfg, char **why)
+{
+    struct api *api;
+    GString *base;
+
+    if (!cfg->endpoint || !(g_str_has_prefix(cfg->endpoint, "http://") ||
+                            g_str_has_prefix(cfg->endpoint, "https://"))) {
+        *why = g_strdup("the endpoint must be an http:// or https:// URL");
+        return NULL;
+    }
+    if (strpbrk(cfg->endpoint, " \t\r\n?#")) {
+        *why = g_strdup("the endpoint must not contain spaces, '?' or '#'");
+        return NULL;
+    }
+    if (!cfg->project_id || !cfg->project_id[0] || strlen(cfg->project_id) > 128) {
+        *why = g_strdup("a project id (1 to 128 characters) is required");
+        return NULL;
+    }
+    api = g_new0(struct api, 1);
+    api->endpoint = g_strdup(cfg->endpoint);
+    while (g_str_has_suffix(api->endpoint, "/"))
+        api->endpoint[strlen(api->endpoint) - 1] = '\0';
+    api->project_id = g_strdup(cfg->project_id);
+    base = g_string_new("/v2/");
+    uri_append_escaped(base, cfg->project_id);
+    api->base_path = g_string_free(base, FALSE);
+    api->http = cfg->http;
+    api->auth = cfg->auth;
+    api->max_pages = cfg->max_pages > 0 ? cfg->max_pages : DEFAULT_MAX_PAGES;
+    api->parse_opts.show_secrets = cfg->show_secrets;
+    api->on_error = cfg->on_error;
+    api->on_error_data = cfg->on_error_data;
+    return api;
+}
+
+void api_free(struct api *api)
+{
+    if (!api)
+        return;
+    g_free(api->endpoint);
+    g_free(api->project_id);
+    g_free(api->base_path);
+    g_free(api);
+}
+
+const char *api_endpoint(const struct api *api)
+{
+    return api->endpoint;
+}
+
+const char *api_project_id(const struct api *api)
+{
+    return api->project_id;
+}
+
+/* Header lines may hold secrets: wipe them when the array goes. */
+static void header_free(gpointer p)
+{
+    char *s = p;
+    explicit_bzero(s, strlen(s));
+    g_free(s);
+}
+
+/* Logs a failure once and hands it to the owner. Returns api_error_errno(e). */
+static int fail(struct api *api, struct api_error *e)
+{
+    g_autofree char *text = api_error_describe(e);
+    int rc = api_error_errno(e);
+
+    log_warn("%s", text);
+    if (api->on_error)
+        api->on_error(e, api->on_error_data);
+    return rc ? rc : -EIO;
+}
+
+/*
+ * GETs @path_and_query (relative to the endpoint). Returns 0 with a 2xx answer in @resp, or
+ * -errno with @err filled in and reported.
+ */
+static int get(struct api *api, const char *path_and_query, gint64 deadline,
+               struct http_response *resp, struct api_error *err)
+{
+    g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(header_free);
+    g_autofree char *url = g_strconcat(api->endpoint, path_and_query, NULL);
+    g_autofree char *why = NULL;
+    struct http_request req = {.method = "GET", .url = url, .deadline = deadline};
+    enum http_failure f;
+    int rc;
+
+    api_error_clear(err);
+    err->call = g_strconcat("GET ", path_and_query, NULL);
+    g_ptr_array_add(headers, g_strdup("Accept: application/json"));
+    rc = auth_add_headers(api->auth, headers, &why);
+    if (rc < 0) {
+        err->http_status = 401;
+        err->message = g_steal_pointer(&why);
+        return fail(api, err);
+    }
+    g_ptr_array_add(headers, NULL);
+    req.headers = (const char *const *)headers->pdata;
+
+    f = http_perform(api->http, &req, resp);
+    err->attempts = resp->attempts;
+    if (f != HTTP_OK) {
+        err->failure = f;
+        return fail(api, err);
+    }
+    if (resp->status < 200 || resp->status >= 300) {
+        api_error_set_answer(err, resp->status, (const char *)resp->body->data, resp->body->len,
+                             http_response_header(resp, "x-request-id"));
+        return fail(api, err);
+    }
+    log_debug("%s: HTTP %ld, %u bytes, %d attempt(s), %lld ms", err->call, resp->status,
+              resp->body->len, resp->attempts, (long long)(resp->elapsed_us / 1000));
+    return 0;
+}
+
+/* Records an answer we could not understand. */
+static int fail_malformed(struct api *api, struct api_error *err, const struct http_response *resp,
+                          char *why)
+{
+    err->http_status = resp->status;
+    err->malformed = true;
+    err->message = why;
+    g_free(err->request_id);
+    err->request_id = g_strdup(http_response_header(resp, "x-request-id"));
+    return fail(api, err);
+}
+
+int api_get_task(struct api *api, const char *id, gint64 deadline, struct task **out,
+                 struct api_error *err)
+{
+    g_autoptr(GString) path = g_string_new(api->base_path);
+    struct http_response resp;
+    char *why = NULL;
+    int rc;
+
+    g_string_append(path, "/tasks/");
+    uri_append_escaped(path, id);
+    http_response_init(&resp);
+    rc = get(api, path->str, deadline, &resp, err);
+    if (rc == 0) {
+        rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts,
+                            out, &why);
+        if (rc < 0)
+            rc = fail_malformed(api, err, &resp, why);
+        else if (strcmp((*out)->id, id) != 0) {
+            g_clear_pointer(out, task_unref);
+            rc = fail_malformed(api, err, &resp,
+                                g_strdup("the answer describes another task id"));
+        }
+    }
+    http_response_release(&resp);
+    return rc;
+}
+
+static void add_filter(struct uri_query *q, const struct api_filter *f)
+{
+    if (!f)
+        return;
+    uri_query_add(q, "source_data_type", f->source_data_type);
+    uri_query_add(q, "title", f->title);
+    uri_query_add(q, "camera_name", f->camera_name);
+    uri_query_add(q, "task_state", f->task_state);
+    uri_query_add(q, "task_name", f->task_name);
+    uri_query_add(q, "sort_dir", f->sort_dir);
+    uri_query_add(q, "batch_id", f->batch_id);
+    uri_query_add(q, "video_group_id", f->video_group_id);
+    uri_query_add(q, "company", f->company);
+    uri_query_add(q, "alg_id", f->alg_id);
+}
+
+int api_list_page(struct api *api, const struct api_filter *filter, int page, int page_size,
+                  gint64 deadline, struct task_page **out, struct api_error *err)
+{
+    struct uri_query q;
+    g_autofree char *query = NULL, *path = NULL;
+    struct http_response resp;
+    char *why = NULL;
+    int rc;
+
+    uri_query_init(&q);
+    add_filter(&q, filter);
+    uri_query_add_int(&q, "page", page);
+    uri_query_add_int(&q, "page_size", page_size);
+    query = uri_query_to_string(&q, false);
+    uri_query_release(&q);
+    path = g_strconcat(api->base_path, "/tasks?", query, NULL);
+
+    http_response_init(&resp);
+    rc = get(api, path, deadline, &resp, err);
+    if (rc == 0) {
+        rc = task_page_parse((const char *)resp.body->data, resp.body->len, &api->parse_opts,
+                             out, &why);
+        if (rc < 0) {
+            rc = fail_malformed(api, err, &resp, why);
+        } else if ((*out)->rejected) {
+            log_warn("%s: left out %u malformed task(s) of %u: %s", err->call, (*out)->rejected,
+                     (*out)->items, (*out)->first_reject);
+        }
+    }
+    http_response_release(&resp);
+    return rc;
+}
+
+int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
+                   gint64 deadline, api_page_fn fn, void *data, struct api_error *err)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+
+    for (int page = 1;; page++) {
+        g_autoptr(task_page) p = NULL;
+        gint64 expected = page_size;
+        int rc;
+
+        if (page > api->max_pages) {
+            api_error_clear(err);
+            err->call = g_strdup_printf("GET %s/tasks", api->base_path);
+            err->malformed = true;
+            err->message = g_strdup_printf("the list has more than %d pages", api->max_pages);
+            return fail(api, err);
+        }
+        rc = api_list_page(api, filter, page, page_size, deadline, &p, err);
+        if (rc < 0)
+            return rc;
+        g_ptr_array_set_size(fresh, 0);
+        for (guint i = 0; i < p->tasks->len; i++) {
+            struct task *t = g_ptr_array_index(p->tasks, i);
+            if (g_hash_table_add(seen, g_strdup(t->id)))
+                g_ptr_array_add(fresh, t);
+        }
+        if (fresh->len) {
+            rc = fn(fresh, page, data);
+            if (rc < 0)
+                return rc;
+        }
+        /* A server may cap the page size below what we asked; a page that size is full. */
+        if (p->page_size > 0 && p->page_size < expected)
+            expected = p->page_size;
+        if (p->items == 0 || (gint64)p->items < expected)
+            return 0;
+        if (fresh->len == 0 && p->rejected < p->items) {
+            /* A full page of nothing new: the server ignores "page". Stop, do not spin. */
+            log_warn("GET %s/tasks: page %d repeated earlier pages; ending the walk",
+                     api->base_path, page);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,383 @@
+/*
+ * http: libcurl behind a small blocking interface (see http.h). Connections, DNS answers
+ * and TLS sessions are shared between threads through a curl share handle; easy handles are
+ * pooled so each request reuses one. A counting semaphore caps requests in flight. Retries
+ * live here because only this layer sees statuses and transport errors together; what an
+ * answer means is the api layer's business.
+ */
+#include "viasfs/http.h"
+#include "viasfs/backoff.h"
+#include "viasfs/log.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <curl/curl.h>
+
+struct http {
+    struct http_config cfg; /* immutable after http_new; strings owned below */
+    char *cacert;
+    char *user_agent;
+    CURLSH *share;
+    GMutex share_locks[CURL_LOCK_DATA_LAST]; /* one per curl_lock_data kind */
+
+    GMutex pool_lock;       /* protects idle */
+    GPtrArray *idle;        /* CURL *, easy handles not in use */
+
+    GMutex slot_lock;       /* protects slots_free; slot_cond signals a freed slot */
+    GCond slot_cond;
+    int slots_free;
+
+    atomic_ullong attempts; /* atomic, no lock */
+    atomic_ullong retries;  /* atomic, no lock */
+};
+
+static GOnce curl_once = G_ONCE_INIT;
+
+static gpointer curl_global_setup(gpointer unused)
+{
+    return GINT_TO_POINTER(curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK);
+}
+
+void http_config_defaults(struct http_config *cfg)
+{
+    *cfg = (struct http_config){
+        .max_requests = 8,
+        .connect_timeout_ms = 5000,
+        .max_body = 64u << 20,
+        .max_attempts = 5,
+        .backoff_base_ms = 100,
+        .backoff_cap_ms = 2000,
+        .user_agent = "viasfs/" VIASFS_VERSION,
+    };
+}
+
+const char *http_failure_name(enum http_failure f)
+{
+    switch (f) {
+    case HTTP_OK: return "ok";
+    case HTTP_FAIL_TIMEOUT: return "timed out";
+    case HTTP_FAIL_REFUSED: return "connection refused";
+    case HTTP_FAIL_RESOLVE: return "host not found";
+    case HTTP_FAIL_BROKEN: return "connection broken";
+    case HTTP_FAIL_TOO_LARGE: return "answer too large";
+    case HTTP_FAIL_TLS: return "TLS failure";
+    case HTTP_FAIL_BAD_URL: return "bad URL";
+    case HTTP_FAIL_INTERNAL: return "internal HTTP error";
+    }
+    return "unknown failure";
+}
+
+void http_response_init(struct http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->body = g_byte_array_new();
+    resp->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void http_response_release(struct http_response *resp)
+{
+    g_clear_pointer(&resp->body, g_byte_array_unref);
+    g_clear_pointer(&resp->headers, g_hash_table_unref);
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name)
+{
+    return g_hash_table_lookup(resp->headers, name);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    struct http *http = ud;
+    g_mutex_lock(&http->share_locks[data % CURL_LOCK_DATA_LAST]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    struct http *http = ud;
+    g_mutex_unlock(&http->share_locks[data % CURL_LOCK_DATA_LAST]);
+}
+
+struct http *http_new(const struct http_config *cfg, char **why)
+{
+    struct http *http;
+
+    if (!GPOINTER_TO_INT(g_once(&curl_once, curl_global_setup, NULL))) {
+        *why = g_strdup("libcurl initialisation failed");
+        return NULL;
+    }
+    http = g_new0(struct http, 1);
+    http->cfg = *cfg;
+    if (http->cfg.max_requests < 1)
+        http->cfg.max_requests = 1;
+    if (http->cfg.max_attempts < 1)
+        http->cfg.max_attempts = 1;
+    http->cacert = g_strdup(cfg->cacert);
+    http->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "viasfs");
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        g_mutex_init(&http->share_locks[i]);
+    g_mutex_init(&http->pool_lock);
+    g_mutex_init(&http->slot_lock);
+    g_cond_init(&http->slot_cond);
+    http->slots_free = http->cfg.max_requests;
+    http->idle = g_ptr_array_new();
+
+    http->share = curl_share_init();
+    if (!http->share) {
+        *why = g_strdup("curl_share_init failed");
+        http_free(http);
+        return NULL;
+    }
+    curl_share_setopt(http->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(http->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(http->share, CURLSHOPT_USERDATA, http);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return http;
+}
+
+void http_free(struct http *http)
+{
+    if (!http)
+        return;
+    for (guint i = 0; i < http->idle->len; i++)
+        curl_easy_cleanup(g_ptr_array_index(http->idle, i));
+    g_ptr_array_unref(http->idle);
+    if (http->share)
+        curl_share_cleanup(http->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        g_mutex_clear(&http->share_locks[i]);
+    g_mutex_clear(&http->pool_lock);
+    g_mutex_clear(&http->slot_lock);
+    g_cond_clear(&http->slot_cond);
+    g_free(http->cacert);
+    g_free(http->user_agent);
+    g_free(http);
+}
+
+void http_get_stats(struct http *http, struct http_stats *out)
+{
+    out->attempts = atomic_load(&http->attempts);
+    out->retries = atomic_load(&http->retries);
+}
+
+/* Waits for a request slot until @deadline. Returns false on timeout. */
+static bool slot_acquire(struct http *http, gint64 deadline)
+{
+    bool got = true;
+
+    g_mutex_lock(&http->slot_lock);
+    while (http->slots_free == 0) {
+        if (!g_cond_wait_until(&http->slot_cond, &http->slot_lock, deadline)) {
+            got = http->slots_free > 0;
+            break;
+        }
+    }
+    if (got)
+        http->slots_free--;
+    g_mutex_unlock(&http->slot_lock);
+    return got;
+}
+
+static void slot_release(struct http *http)
+{
+    g_mutex_lock(&http->slot_lock);
+    http->slots_free++;
+    g_cond_signal(&http->slot_cond);
+    g_mutex_unlock(&http->slot_lock);
+}
+
+static CURL *easy_get(struct http *http)
+{
+    CURL *easy = NULL;
+
+    g_mutex_lock(&http->pool_lock);
+    if (http->idle->len)
+        easy = g_ptr_array_steal_index_fast(http->idle, http->idle->len - 1);
+    g_mutex_unlock(&http->pool_lock);
+    return easy ? easy : curl_easy_init();
+}
+
+static void easy_put(struct http *http, CURL *easy)
+{
+    curl_easy_reset(easy);
+    g_mutex_lock(&http->pool_lock);
+    g_ptr_array_add(http->idle, easy);
+    g_mutex_unlock(&http->pool_lock);
+}
+
+/* What one attempt collects while libcurl runs. */
+struct attempt {
+    struct http_response *resp;
+    size_t max_body;
+    bool too_large;
+    size_t header_bytes;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct attempt *a = ud;
+    size_t n = size * nmemb;
+
+    if (a->resp->body->len + n > a->max_body) {
+        a->too_large = true;
+        return 0;
+    }
+    g_byte_array_append(a->resp->body, (const guint8 *)data, (guint)n);
+    return n;
+}
+
+/* Keeps response headers, bounded: a hostile server cannot make us hoard them. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    enum { MAX_HEADER_BYTES = 256 * 1024 };
+    struct attempt *a = ud;
+    size_t n = size * nmemb;
+    const char *colon = memchr(data, ':', n);
+
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        /* A new status line (after a 100 Continue, say) starts a new header set. */
+        g_hash_table_remove_all(a->resp->headers);
+        a->header_bytes = 0;
+        return n;
+    }
+    a->header_bytes += n;
+    if (!colon || a->header_bytes > MAX_HEADER_BYTES)
+        return n;
+    g_autofree char *name = g_ascii_strdown(data, colon - data);
+    const char *v = colon + 1, *end = data + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    g_hash_table_replace(a->resp->headers, g_steal_pointer(&name), g_strndup(v, end - v));
+    return n;
+}
+
+static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
+{
+    switch (rc) {
+    case CURLE_OK: return HTTP_OK;
+    case CURLE_OPERATION_TIMEDOUT: return HTTP_FAIL_TIMEOUT;
+    case CURLE_COULDNT_CONNECT: return HTTP_FAIL_REFUSED;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return HTTP_FAIL_RESOLVE;
+    case CURLE_WRITE_ERROR: return a->too_large ? HTTP_FAIL_TOO_LARGE : HTTP_FAIL_BROKEN;
+    case CURLE_FILESIZE_EXCEEDED: return HTTP_FAIL_TOO_LARGE;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return HTTP_FAIL_TLS;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL: return HTTP_FAIL_BAD_URL;
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT: return HTTP_FAIL_INTERNAL;
+    default: return HTTP_FAIL_BROKEN;
+    }
+}
+
+/* One request on one easy handle, bounded by @deadline. */
+static enum http_failure attempt_once(struct http *http, const struct http_request *req,
+                                      struct http_response *resp)
+{
+    struct curl_slist *headers = NULL;
+    struct attempt a = {.resp = resp, .max_body = http->cfg.max_body};
+    gint64 left_ms = (req->deadline - g_get_monotonic_time()) / 1000;
+    enum http_failure f;
+    CURLcode rc;
+    CURL *easy;
+
+    if (left_ms <= 0)
+        return HTTP_FAIL_TIMEOUT;
+    easy = easy_get(http);
+    if (!easy)
+        return HTTP_FAIL_INTERNAL;
+    g_byte_array_set_size(resp->body, 0);
+    g_hash_table_remove_all(resp->headers);
+    resp->status = 0;
+
+    for (const char *const *h = req->headers; h && *h; h++)
+        headers = curl_slist_append(headers, *h);
+    headers = curl_slist_append(headers, "Expect:");
+
+    curl_easy_setopt(easy, CURLOPT_SHARE, http->share);
+    curl_easy_setopt(easy, CURLOPT_URL, req->url);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    } else if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, http->user_agent);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)left_ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)MIN(left_ms, (gint64)http->cfg.connect_timeout_ms));
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)http->cfg.max_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &a);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, http->cfg.insecure ? 0L : 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, http->cfg.insecure ? 0L : 2L);
+    if (http->cacert)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, http->cacert);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+
+    rc = curl_easy_perform(easy);
+    f = failure_from_curl(rc, &a);
+    if (f == HTTP_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
+    else
+        log_debug("http: %s %s: %s (%s)", req->method, req->url, http_failure_name(f),
+                  curl_easy_strerror(rc));
+    curl_slist_free_all(headers);
+    easy_put(http, easy);
+    return f;
+}
+
+static bool retryable(enum http_failure f, long status)
+{
+    if (f == HTTP_FAIL_BROKEN || f == HTTP_FAIL_REFUSED)
+        return true;
+    return f == HTTP_OK && (status == 429 || status >= 500);
+}
+
+enum http_failure http_perform(struct http *http, const struct http_request *req,
+                               struct http_response *resp)
+{
+    gint64 start = g_get_monotonic_time();
+    struct backoff b;
+
+    backoff_init(&b, (gint64)http->cfg.backoff_base_ms * 1000,
+                 (gint64)http->cfg.backoff_cap_ms * 1000);
+    resp->attempts = 0;
+    for (;;) {
+        if (!slot_acquire(http, req->deadline)) {
+            resp->failure = HTTP_FAIL_TIMEOUT;
+            break;
+        }
+        resp->failure = attempt_once(http, req, resp);
+        slot_release(http);
+        resp->attempts++;
+        atomic_fetch_add(&http->attempts, 1);
+        if (!retryable(resp->failure, resp->status) || resp->attempts >= http->cfg.max_attempts)
+            break;
+        gint64 delay = backoff_next_us(&b);
+        if (g_get_monotonic_time() + delay >= req->deadline)
+            break;
+        log_debug("http: retrying %s %s in %lld ms (%s, status %ld)", req->method, req->url,
+                  (long long)(delay / 1000), http_failure_name(resp->failure), resp->status);
+        atomic_fetch_add(&http->retries, 1);
+        g_usleep((gulong)delay);
+    }
+    resp->elapsed_us = g_get_monotonic_time() - start;
+    return resp->failure;
+}

@@ -1,0 +1,71 @@
+/*
+ * redact: secret removal from task objects (see redact.h). It knows the documented places
+ * where VIAS tasks carry secrets; it does not decide whether to redact (the caller does).
+ */
+#include "redact.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <glib.h>
+
+static const char MASK[] = "***";
+
+static void mask_item(cJSON *parent, cJSON *item)
+{
+    if (cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsBool(item))
+        cJSON_ReplaceItemViaPointer(parent, item, cJSON_CreateString(MASK));
+}
+
+/* Every value of a {"Header": "value"} object. */
+static void mask_header_values(cJSON *headers)
+{
+    cJSON *h, *next;
+
+    if (!cJSON_IsObject(headers))
+        return;
+    for (h = headers->child; h; h = next) {
+        next = h->next;
+        mask_item(headers, h);
+    }
+}
+
+static bool secret_name(const char *key)
+{
+    g_autofree char *k = g_ascii_strdown(key, -1);
+    return strstr(k, "password") || strstr(k, "secret") || g_str_equal(k, "token") ||
+           g_str_equal(k, "access_token") || g_str_equal(k, "authorization");
+}
+
+/* Members named like secrets anywhere below @node. */
+static void mask_named_secrets(cJSON *node, int depth)
+{
+    cJSON *c, *next;
+
+    if (depth > 64 || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+        return;
+    for (c = node->child; c; c = next) {
+        next = c->next;
+        if (cJSON_IsObject(node) && c->string && secret_name(c->string))
+            mask_item(node, c);
+        else
+            mask_named_secrets(c, depth + 1);
+    }
+}
+
+void redact_task_secrets(cJSON *task)
+{
+    cJSON *input = cJSON_GetObjectItemCaseSensitive(task, "input");
+    cJSON *output = cJSON_GetObjectItemCaseSensitive(task, "output");
+    cJSON *d;
+
+    if (cJSON_IsObject(input)) {
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(input, "data"))
+            mask_header_values(cJSON_GetObjectItemCaseSensitive(d, "headers"));
+    }
+    if (cJSON_IsObject(output)) {
+        cJSON *webhook = cJSON_GetObjectItemCaseSensitive(output, "webhook");
+        if (cJSON_IsObject(webhook))
+            mask_header_values(cJSON_GetObjectItemCaseSensitive(webhook, "headers"));
+    }
+    mask_named_secrets(task, 0);
+}

@@ -1,0 +1,272 @@
+/*
+ * task: the task model and its parser from API JSON (see task.h and task_cjson.h). Parsing
+ * is strict about types (a field is absent, null, or of its documented type) and forgiving
+ * about content: invalid UTF-8 is replaced, unknown states and unknown fields are kept.
+ * It does not fetch anything and does not turn strings into file names.
+ */
+#include "task_cjson.h"
+#include "redact.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum { MAX_ID_LEN = 128, MAX_DEPTH = 64 };
+
+struct task *task_ref(struct task *t)
+{
+    g_atomic_int_inc(&t->refcount);
+    return t;
+}
+
+static void task_free(struct task *t)
+{
+    g_free(t->id);
+    g_free(t->name);
+    g_free(t->state);
+    g_free(t->status);
+    g_free(t->video_source_name);
+    g_free(t->title);
+    g_free(t->type);
+    g_free(t->service_id);
+    g_free(t->algorithm_publish_id);
+    g_free(t->creator);
+    g_free(t->description);
+    g_free(t->company);
+    g_free(t->error_code);
+    g_free(t->error_message);
+    g_free(t->task_json);
+    g_free(t->input_json);
+    g_free(t->output_json);
+    g_free(t->schedule_json);
+    g_free(t->config_json);
+    g_free(t->error_json);
+    g_free(t);
+}
+
+void task_unref(struct task *t)
+{
+    if (t && g_atomic_int_dec_and_test(&t->refcount))
+        task_free(t);
+}
+
+gint64 task_mtime_ms(const struct task *t)
+{
+    if (t->updated_ms >= 0)
+        return t->updated_ms;
+    return t->created_ms >= 0 ? t->created_ms : 0;
+}
+
+gint64 task_parse_time(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0)
+        return -1;
+    if (strspn(s, "0123456789") == n) {
+        guint64 v;
+        if (n > 16 || !g_ascii_string_to_unsigned(s, 10, 0, G_MAXINT64 / 1000, &v, NULL))
+            return -1;
+        return n <= 10 ? (gint64)v * 1000 : (gint64)v; /* seconds until year 2286 */
+    }
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, utc);
+    if (!dt)
+        return -1;
+    return g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
+}
+
+/* Replaces invalid UTF-8 in every string (keys and values) below @node. */
+static void make_strings_valid(cJSON *node, int depth)
+{
+    for (cJSON *c = node; c; c = c->next) {
+        if (c->string && !g_utf8_validate(c->string, -1, NULL)) {
+            char *fixed = g_utf8_make_valid(c->string, -1);
+            if (!(c->type & cJSON_StringIsConst))
+                cJSON_free(c->string);
+            c->string = cJSON_malloc(strlen(fixed) + 1);
+            strcpy(c->string, fixed);
+            c->type &= ~cJSON_StringIsConst;
+            g_free(fixed);
+        }
+        if (cJSON_IsString(c) && c->valuestring && !g_utf8_validate(c->valuestring, -1, NULL)) {
+            g_autofree char *fixed = g_utf8_make_valid(c->valuestring, -1);
+            cJSON_SetValuestring(c, fixed);
+        }
+        if (c->child && depth < MAX_DEPTH)
+            make_strings_valid(c->child, depth + 1);
+    }
+}
+
+static bool valid_id(const char *id)
+{
+    size_t n = strlen(id);
+
+    if (n == 0 || n > MAX_ID_LEN || id[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!(g_ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Reads an optional string member into *@out. Returns false (with *@why) when the member
+ * exists with another type. Numbers are accepted only where @numbers_ok (timestamps).
+ */
+static bool opt_string(const cJSON *obj, const char *key, bool numbers_ok, char **out,
+                       char **why)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return true;
+    if (cJSON_IsString(v) && v->valuestring) {
+        *out = g_strdup(v->valuestring);
+        return true;
+    }
+    if (numbers_ok && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e16) {
+        *out = g_strdup_printf("%.0f", v->valuedouble);
+        return true;
+    }
+    *why = g_strdup_printf("field \"%s\" is not a string", key);
+    return false;
+}
+
+/* Renders an optional object member; "null\n" when absent or null. */
+static bool render_member(const cJSON *obj, const char *key, char **out, char **why)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char *text;
+
+    if (!v || cJSON_IsNull(v)) {
+        *out = g_strdup("null\n");
+        return true;
+    }
+    if (!cJSON_IsObject(v)) {
+        *why = g_strdup_printf("field \"%s\" is not an object", key);
+        return false;
+    }
+    text = cJSON_Print(v);
+    if (!text) {
+        *why = g_strdup("out of memory rendering JSON");
+        return false;
+    }
+    *out = g_strconcat(text, "\n", NULL);
+    cJSON_free(text);
+    return true;
+}
+
+/* Members present only in whole task objects, never in the 9-field summary. */
+static bool has_detail_members(const cJSON *obj)
+{
+    static const char *const keys[] = {"updated_at", "creator", "project_id", "input",
+                                       "output",     "config",  "schedule",   "status",
+                                       "error",      "description"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        if (cJSON_GetObjectItemCaseSensitive(obj, keys[i]))
+            return true;
+    return false;
+}
+
+int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task **out,
+                    char **why)
+{
+    g_autoptr(task) t = g_new0(struct task, 1);
+    g_autofree char *created = NULL, *updated = NULL;
+    const cJSON *err;
+    char *text;
+
+    t->refcount = 1;
+    if (!cJSON_IsObject(obj)) {
+        *why = g_strdup("task is not a JSON object");
+        return -EBADMSG;
+    }
+    if (cJSON_GetArraySize(obj) > 0)
+        make_strings_valid(obj->child, 0);
+
+    if (!opt_string(obj, "id", false, &t->id, why))
+        return -EBADMSG;
+    if (!t->id) {
+        *why = g_strdup("task has no id");
+        return -EBADMSG;
+    }
+    if (!valid_id(t->id)) {
+        *why = g_strdup("task id is not a plain identifier");
+        return -EBADMSG;
+    }
+    if (!opt_string(obj, "state", false, &t->state, why))
+        return -EBADMSG;
+    if (!t->state || !t->state[0]) {
+        *why = g_strdup_printf("task %s has no state", t->id);
+        return -EBADMSG;
+    }
+    if (!opt_string(obj, "name", false, &t->name, why) ||
+        !opt_string(obj, "status", false, &t->status, why) ||
+        !opt_string(obj, "video_source_name", false, &t->video_source_name, why) ||
+        !opt_string(obj, "title", false, &t->title, why) ||
+        !opt_string(obj, "type", false, &t->type, why) ||
+        !opt_string(obj, "service_id", false, &t->service_id, why) ||
+        !opt_string(obj, "algorithm_publish_id", false, &t->algorithm_publish_id, why) ||
+        !opt_string(obj, "creator", false, &t->creator, why) ||
+        !opt_string(obj, "description", false, &t->description, why) ||
+        !opt_string(obj, "company", false, &t->company, why) ||
+        !opt_string(obj, "created_at", true, &created, why) ||
+        !opt_string(obj, "updated_at", true, &updated, why))
+        return -EBADMSG;
+    t->created_ms = task_parse_time(created);
+    t->updated_ms = task_parse_time(updated);
+
+    err = cJSON_GetObjectItemCaseSensitive(obj, "error");
+    if (err && !cJSON_IsNull(err)) {
+        if (!cJSON_IsObject(err)) {
+            *why = g_strdup_printf("task %s: field \"error\" is not an object", t->id);
+            return -EBADMSG;
+        }
+        if (!opt_string(err, "code", false, &t->error_code, why) ||
+            !opt_string(err, "message", false, &t->error_message, why))
+            return -EBADMSG;
+    }
+
+    if (!opts->show_secrets)
+        redact_task_secrets(obj);
+    if (!render_member(obj, "input", &t->input_json, why) ||
+        !render_member(obj, "output", &t->output_json, why) ||
+        !render_member(obj, "schedule", &t->schedule_json, why) ||
+        !render_member(obj, "config", &t->config_json, why) ||
+        !render_member(obj, "error", &t->error_json, why))
+        return -EBADMSG;
+    text = cJSON_Print(obj);
+    if (!text) {
+        *why = g_strdup("out of memory rendering JSON");
+        return -EBADMSG;
+    }
+    t->task_json = g_strconcat(text, "\n", NULL);
+    cJSON_free(text);
+    t->complete = has_detail_members(obj);
+    *out = g_steal_pointer(&t);
+    return 0;
+}
+
+cJSON *task_cjson_parse(const char *text, size_t len)
+{
+    return cJSON_ParseWithLength(text, len);
+}
+
+int task_from_json(const char *text, size_t len, const struct task_parse_opts *opts,
+                   struct task **out, char **why)
+{
+    cJSON *root = task_cjson_parse(text, len);
+    int rc;
+
+    if (!root) {
+        *why = g_strdup("answer is not valid JSON");
+        return -EBADMSG;
+    }
+    rc = task_from_cjson(root, opts, out, why);
+    cJSON_Delete(root);
+    return rc;
+}

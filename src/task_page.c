@@ -1,0 +1,81 @@
+/*
+ * task_page: parser of list answers (see task_page.h). It checks the envelope strictly and
+ * each item through task_from_cjson; it does not walk pages or de-duplicate (the api does).
+ */
+#include "viasfs/task_page.h"
+#include "task_cjson.h"
+
+#include <errno.h>
+#include <math.h>
+
+void task_page_free(struct task_page *p)
+{
+    if (!p)
+        return;
+    g_ptr_array_unref(p->tasks);
+    g_free(p->first_reject);
+    g_free(p);
+}
+
+/* An optional integer member; false when present with another type or out of range. */
+static bool opt_int(const cJSON *obj, const char *key, gint64 *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    *out = -1;
+    if (!v || cJSON_IsNull(v))
+        return true;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12 ||
+        floor(v->valuedouble) != v->valuedouble)
+        return false;
+    *out = (gint64)v->valuedouble;
+    return true;
+}
+
+int task_page_parse(const char *text, size_t len, const struct task_parse_opts *opts,
+                    struct task_page **out, char **why)
+{
+    g_autoptr(task_page) p = g_new0(struct task_page, 1);
+    cJSON *root = task_cjson_parse(text, len);
+    cJSON *tasks, *item;
+    int rc = -EBADMSG;
+
+    p->tasks = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
+    if (!root) {
+        *why = g_strdup("list answer is not valid JSON");
+        return -EBADMSG;
+    }
+    if (!cJSON_IsObject(root)) {
+        *why = g_strdup("list answer is not a JSON object");
+        goto out_delete;
+    }
+    tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
+    if (!cJSON_IsArray(tasks)) {
+        *why = g_strdup("list answer has no \"tasks\" array");
+        goto out_delete;
+    }
+    if (!opt_int(root, "count", &p->count) || !opt_int(root, "page", &p->page) ||
+        !opt_int(root, "page_size", &p->page_size)) {
+        *why = g_strdup("list answer has a non-integer count, page or page_size");
+        goto out_delete;
+    }
+    cJSON_ArrayForEach(item, tasks)
+    {
+        struct task *t = NULL;
+        g_autofree char *item_why = NULL;
+
+        p->items++;
+        if (task_from_cjson(item, opts, &t, &item_why) < 0) {
+            p->rejected++;
+            if (!p->first_reject)
+                p->first_reject = g_steal_pointer(&item_why);
+            continue;
+        }
+        g_ptr_array_add(p->tasks, t);
+    }
+    *out = g_steal_pointer(&p);
+    rc = 0;
+out_delete:
+    cJSON_Delete(root);
+    return rc;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test program and script, each of which speaks TAP ("ok N ...", "not ok N ...",
+# "ok N # SKIP ..."), and ends with one line: "N passed, N failed[, N skipped]".
+# A program that exits non-zero without reporting a failure counts as one failure; exit 77
+# with no TAP lines counts as one skip.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logdir="$BUILD/test-logs"
+mkdir -p "$logdir"
+pass=0 fail=0 skip=0
+failed_names=()
+
+run_one() {
+    local name=$1; shift
+    local log="$logdir/$(echo "$name" | tr '/' '_').log"
+    local start=$SECONDS
+    timeout --foreground -k 10 "${TEST_TIMEOUT:-300}" "$@" >"$log" 2>&1
+    local rc=$?
+    local p f s
+    p=$(grep -Ec '^ok [0-9]+' "$log" | tr -d ' ')
+    s=$(grep -Eic '^ok [0-9]+.*# *skip' "$log" | tr -d ' ')
+    f=$(grep -Ec '^not ok [0-9]+' "$log" | tr -d ' ')
+    p=$((p - s))
+    if [ "$rc" = 77 ] && [ $((p + f + s)) = 0 ]; then s=1; fi
+    if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "$f" = 0 ]; then f=1; fi
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+    printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
+    if [ "$f" != 0 ]; then
+        failed_names+=("$name")
+        grep -E '^not ok|^# ' "$log" | head -20 | sed 's/^/    /'
+        echo "    (full log: $log)"
+    fi
+}
+
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/client/test_*; do
+    [ -x "$t" ] || continue
+    case "$t" in *.d|*.o) continue ;; esac
+    run_one "${t#$BUILD/tests/}" "$t" --tap
+done
+for t in tests/emulator/*.sh tests/mount/*.sh; do
+    [ -f "$t" ] || continue
+    run_one "${t#tests/}" bash "$t"
+done
+
+if [ "$skip" -gt 0 ]; then
+    echo "$pass passed, $fail failed, $skip skipped"
+else
+    echo "$pass passed, $fail failed"
+fi
+[ "$fail" = 0 ]
