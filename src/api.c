@@ -83,7 +83,9 @@ const char *api_project_id(const struct api *api)
 static void header_free(gpointer p)
 {
     char *s = p;
-    explicit_bzero(s, strlen(s));
+
+    if (s) /* the array ends in NULL */
+        explicit_bzero(s, strlen(s));
     g_free(s);
 }
 
@@ -118,7 +120,7 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     g_ptr_array_add(headers, g_strdup("Accept: application/json"));
     rc = auth_add_headers(api->auth, headers, &why);
     if (rc < 0) {
-        err->http_status = 401;
+        err->no_credential = true;
         err->message = g_steal_pointer(&why);
         return fail(api, err);
     }

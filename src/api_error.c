@@ -78,6 +78,8 @@ static bool code_is(const struct api_error *e, const char *code)
 
 int api_error_errno(const struct api_error *e)
 {
+    if (e->no_credential)
+        return -EACCES;
     switch (e->failure) {
     case HTTP_OK: break;
     case HTTP_FAIL_TIMEOUT: return -ETIMEDOUT;
@@ -106,7 +108,9 @@ char *api_error_describe(const struct api_error *e)
     GString *s = g_string_new(e->call ? e->call : "request");
 
     g_string_append(s, ": ");
-    if (e->failure != HTTP_OK)
+    if (e->no_credential)
+        g_string_append(s, "credential unusable");
+    else if (e->failure != HTTP_OK)
         g_string_append(s, http_failure_name(e->failure));
     else if (e->http_status)
         g_string_append_printf(s, "HTTP %ld", e->http_status);

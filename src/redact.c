@@ -10,10 +10,25 @@
 
 static const char MASK[] = "***";
 
+/* Replaces a scalar member's value with MASK, keeping its key and position. */
 static void mask_item(cJSON *parent, cJSON *item)
 {
-    if (cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsBool(item))
-        cJSON_ReplaceItemViaPointer(parent, item, cJSON_CreateString(MASK));
+    cJSON *masked;
+
+    if (!(cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsBool(item)))
+        return;
+    masked = cJSON_CreateString(MASK);
+    if (!masked)
+        return;
+    if (item->string) {
+        masked->string = cJSON_malloc(strlen(item->string) + 1);
+        if (!masked->string) {
+            cJSON_Delete(masked);
+            return;
+        }
+        strcpy(masked->string, item->string);
+    }
+    cJSON_ReplaceItemViaPointer(parent, item, masked);
 }
 
 /* Every value of a {"Header": "value"} object. */

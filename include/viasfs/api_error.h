@@ -16,6 +16,7 @@ struct api_error {
     enum http_failure failure; /* HTTP_OK when an answer arrived */
     long http_status;          /* 0 when none arrived */
     bool malformed;            /* an answer arrived but could not be understood */
+    bool no_credential;        /* no request was sent: the credential is unusable */
     char *code;                /* "VIAS.00010007", "APIG.0301"... or NULL */
     char *message;             /* error_msg, or our own description */
     char *detail;              /* detail (service errors), or NULL */
@@ -38,7 +39,7 @@ void api_error_set_answer(struct api_error *e, long status, const char *body, si
 
 /*
  * The one map from failures to errno, returned negative: VIAS.00010002/7/8 -> -ENOENT,
- * 401/403 -> -EACCES, 429 -> -EAGAIN, other 4xx -> -EINVAL, 5xx and malformed answers ->
+ * 401/403 and unusable credentials -> -EACCES, 429 -> -EAGAIN, other 4xx -> -EINVAL, 5xx and malformed answers ->
  * -EIO, timeouts -> -ETIMEDOUT, refused connections -> -ECONNREFUSED, unknown hosts ->
  * -EHOSTUNREACH, other transport failures -> -EIO. 0 when @e holds no failure.
  */
