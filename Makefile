@@ -26,9 +26,10 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 BUILD      := build-sanitize
 endif
 
-LIB_SRC    := $(wildcard src/*.c)
+LIB_SRC    := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB        := $(BUILD)/libviasfs.a
+BIN        := $(BUILD)/viasfs
 EMU_SRC    := $(wildcard emulator/*.c)
 EMU_OBJ    := $(EMU_SRC:%.c=$(BUILD)/%.o)
 EMU        := $(BUILD)/vias-emulator
@@ -39,7 +40,7 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps check format clean
-all: $(DEPS_STAMP) $(LIB) $(EMU) $(TEST_BIN)
+all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN)
 
 # The dependency step. Re-checked when the Makefile changes.
 deps: $(DEPS_STAMP)
@@ -68,6 +69,10 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	@echo '  AR      $@'
 	@ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	@echo '  LD      $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(EMU): $(EMU_OBJ)
 	@echo '  LD      $@'

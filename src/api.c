@@ -232,13 +232,13 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
 }
 
 int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
-                   gint64 deadline, api_page_fn fn, void *data, struct api_error *err)
+                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_error *err)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) fresh = g_ptr_array_new();
 
     for (int page = 1;; page++) {
-        g_autoptr(task_page) p = NULL;
+        g_autoptr(TaskPage) p = NULL;
         gint64 expected = page_size;
         int rc;
 
@@ -249,7 +249,8 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
             err->message = g_strdup_printf("the list has more than %d pages", api->max_pages);
             return fail(api, err);
         }
-        rc = api_list_page(api, filter, page, page_size, deadline, &p, err);
+        rc = api_list_page(api, filter, page, page_size, g_get_monotonic_time() + page_timeout_us,
+                           &p, err);
         if (rc < 0)
             return rc;
         g_ptr_array_set_size(fresh, 0);

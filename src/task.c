@@ -97,7 +97,7 @@ static void make_strings_valid(cJSON *node, int depth)
     }
 }
 
-static bool valid_id(const char *id)
+bool task_id_is_valid(const char *id)
 {
     size_t n = strlen(id);
 
@@ -175,7 +175,7 @@ static bool has_detail_members(const cJSON *obj)
 int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task **out,
                     char **why)
 {
-    g_autoptr(task) t = g_new0(struct task, 1);
+    g_autoptr(Task) t = g_new0(struct task, 1);
     g_autofree char *created = NULL, *updated = NULL;
     const cJSON *err;
     char *text;
@@ -194,7 +194,7 @@ int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task 
         *why = g_strdup("task has no id");
         return -EBADMSG;
     }
-    if (!valid_id(t->id)) {
+    if (!task_id_is_valid(t->id)) {
         *why = g_strdup("task id is not a plain identifier");
         return -EBADMSG;
     }

@@ -35,7 +35,7 @@ static bool opt_int(const cJSON *obj, const char *key, gint64 *out)
 int task_page_parse(const char *text, size_t len, const struct task_parse_opts *opts,
                     struct task_page **out, char **why)
 {
-    g_autoptr(task_page) p = g_new0(struct task_page, 1);
+    g_autoptr(TaskPage) p = g_new0(struct task_page, 1);
     cJSON *root = task_cjson_parse(text, len);
     cJSON *tasks, *item;
     int rc = -EBADMSG;

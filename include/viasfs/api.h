@@ -70,9 +70,11 @@ typedef int (*api_page_fn)(GPtrArray *tasks, int page, void *data);
  * Walks the list with @filter: page 1, 2, ... until a page shorter than the page size (never
  * trusting "count" as a total), handing each page's new tasks to @fn as soon as the page
  * arrives. Tasks seen on an earlier page of the walk (shifted by additions) are left out.
+ * Each page request has @page_timeout_us to complete, so a long walk is not bound by one
+ * deadline while a stalled page still fails in time.
  * Returns 0, @fn's error, or -errno with @err filled in; -EIO past max_pages.
  */
 int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
-                   gint64 deadline, api_page_fn fn, void *data, struct api_error *err);
+                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_error *err);
 
 #endif

@@ -56,9 +56,12 @@ struct task_parse_opts {
 
 struct task *task_ref(struct task *t);
 void task_unref(struct task *t);
-/* For g_autoptr(task) only; code names the type "struct task". */
-typedef struct task task;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(task, task_unref)
+/* For g_autoptr(Task) only; code names the type "struct task". */
+typedef struct task Task;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Task, task_unref)
+
+/* true when @id is usable as a task id: 1..128 bytes of [A-Za-z0-9._:-], not starting with '.'. */
+bool task_id_is_valid(const char *id);
 
 /* mtime for the tree: updated_at, else created_at, else 0. In milliseconds. */
 gint64 task_mtime_ms(const struct task *t);

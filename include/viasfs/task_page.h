@@ -19,8 +19,8 @@ struct task_page {
 };
 
 void task_page_free(struct task_page *p);
-typedef struct task_page task_page; /* for g_autoptr(task_page) */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(task_page, task_page_free)
+typedef struct task_page TaskPage; /* for g_autoptr(TaskPage) only */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TaskPage, task_page_free)
 
 /*
  * Parses a list answer. Returns 0 and a new page in *@out, or -EBADMSG with a description in

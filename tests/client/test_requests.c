@@ -87,7 +87,7 @@ static void test_exact_list_request(struct fixture *f, gconstpointer unused)
 {
     struct api_filter filter = {.task_state = "RUNNING", .camera_name = "gate 1/å",
                                 .title = "人脸识别", .sort_dir = "asc"};
-    g_autoptr(task_page) p = NULL;
+    g_autoptr(TaskPage) p = NULL;
     const struct stub_request *r;
 
     stub_push(f->stub, 200, "{\"count\":0,\"tasks\":[],\"page\":3,\"page_size\":50}", 0);
@@ -211,7 +211,7 @@ static void test_malformed_bodies(struct fixture *f, gconstpointer unused)
     }
     g_assert_cmpuint(stub_count(f->stub), ==, G_N_ELEMENTS(bodies)); /* not retried */
 
-    g_autoptr(task_page) p = NULL;
+    g_autoptr(TaskPage) p = NULL;
     stub_push(f->stub, 200, "{\"tasks\":\"nope\"}", 0);
     g_assert_cmpint(api_list_page(f->api, NULL, 1, 10, in_ms(5000), &p, &f->err), ==, -EIO);
 }

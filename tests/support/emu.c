@@ -5,8 +5,15 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
+
+/* In the child: die with the test, so an aborted test leaves no emulator behind. */
+static void die_with_parent(gpointer unused)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
 
 struct emu *emu_start(const char *const *args)
 {
@@ -34,7 +41,7 @@ struct emu *emu_start(const char *const *args)
     for (const char *const *a = args; a && *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
                        &e->pid, &err))
         g_error("cannot start %s: %s", bin, err->message);
     g_free(argv->pdata[2]);

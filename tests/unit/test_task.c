@@ -35,7 +35,7 @@ static struct task *parse_ok(const char *json, const struct task_parse_opts *o)
 
 static void test_detail_fields(void)
 {
-    g_autoptr(task) t = parse_ok(DETAIL, &redact);
+    g_autoptr(Task) t = parse_ok(DETAIL, &redact);
 
     g_assert_cmpstr(t->id, ==, "0123456789abcdef0123456789abcdef");
     g_assert_cmpstr(t->name, ==, "gate/night");
@@ -56,7 +56,7 @@ static void test_detail_fields(void)
 
 static void test_key_order_kept(void)
 {
-    g_autoptr(task) t = parse_ok(DETAIL, &redact);
+    g_autoptr(Task) t = parse_ok(DETAIL, &redact);
     const char *keys[] = {"\"id\"", "\"name\"", "\"creator\"", "\"project_id\"", "\"created_at\"",
                           "\"state\"", "\"input\"", "\"output\"", "\"algorithm_publish_id\""};
     const char *prev = t->task_json;
@@ -71,8 +71,8 @@ static void test_key_order_kept(void)
 
 static void test_redaction(void)
 {
-    g_autoptr(task) t = parse_ok(DETAIL, &redact);
-    g_autoptr(task) s = parse_ok(DETAIL, &reveal);
+    g_autoptr(Task) t = parse_ok(DETAIL, &redact);
+    g_autoptr(Task) s = parse_ok(DETAIL, &reveal);
     const char *secrets[] = {"hunter2", "Bearer s3", "\"k1\"", "\"t\""};
 
     for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
@@ -94,7 +94,7 @@ static void test_summary(void)
                        "\"created_at\":\"1686034773\",\"state\":\"PENDING\","
                        "\"video_source_name\":\"url_test\",\"title\":\"testwjh\",\"type\":\"0\","
                        "\"algorithm_publish_id\":\"x\"}";
-    g_autoptr(task) t = parse_ok(json, &redact);
+    g_autoptr(Task) t = parse_ok(json, &redact);
 
     g_assert_false(t->complete);
     g_assert_cmpint(t->created_ms, ==, 1686034773000);
@@ -142,7 +142,7 @@ static void test_rejects(void)
 
 static void test_open_state_and_nulls(void)
 {
-    g_autoptr(task) t = parse_ok("{\"id\":\"a\",\"state\":\"BRAND_NEW_STATE\",\"name\":null,"
+    g_autoptr(Task) t = parse_ok("{\"id\":\"a\",\"state\":\"BRAND_NEW_STATE\",\"name\":null,"
                                  "\"error\":null,\"created_at\":null,\"extra\":{\"k\":1}}",
                                  &redact);
     g_assert_cmpstr(t->state, ==, "BRAND_NEW_STATE");
@@ -153,7 +153,7 @@ static void test_open_state_and_nulls(void)
 
 static void test_invalid_utf8_replaced(void)
 {
-    g_autoptr(task) t = parse_ok("{\"id\":\"a\",\"state\":\"RUNNING\",\"name\":\"bad\xff\xfe\","
+    g_autoptr(Task) t = parse_ok("{\"id\":\"a\",\"state\":\"RUNNING\",\"name\":\"bad\xff\xfe\","
                                  "\"input\":{\"k\xc3\":\"v\xe4\"}}",
                                  &redact);
     g_assert_true(g_utf8_validate(t->name, -1, NULL));
@@ -200,7 +200,7 @@ static struct task_page *page_ok(const char *json)
 
 static void test_page(void)
 {
-    g_autoptr(task_page) p =
+    g_autoptr(TaskPage) p =
         page_ok("{\"count\":3,\"tasks\":[{\"id\":\"a\",\"state\":\"RUNNING\"},"
                 "{\"state\":\"RUNNING\"},{\"id\":\"c\",\"state\":\"STOPPED\"}],"
                 "\"page\":1,\"page_size\":10}");
@@ -213,7 +213,7 @@ static void test_page(void)
     g_assert_cmpint(p->page_size, ==, 10);
     g_assert_cmpstr(((struct task *)p->tasks->pdata[1])->id, ==, "c");
 
-    g_autoptr(task_page) bare = page_ok("{\"tasks\":[]}");
+    g_autoptr(TaskPage) bare = page_ok("{\"tasks\":[]}");
     g_assert_cmpint(bare->count, ==, -1);
     g_assert_cmpuint(bare->items, ==, 0);
 }

@@ -1,0 +1,84 @@
+/*
+ * cache: the one table of tasks shared by every view, and the fetching behind it. Each task
+ * id ever seen gets a slot number that never changes while mounted (the tree derives inode
+ * numbers from it). Data counts as fresh for the ttl; stale or missing data is fetched again
+ * when asked for, with one request in flight per task or view however many threads ask
+ * (single flight). List walks run on background threads and stream into listings. When a
+ * fetch finds that a task changed, appeared or disappeared, the owner's callback is told,
+ * with no cache lock held. The cache knows nothing about inodes, names or FUSE.
+ */
+#ifndef VIASFS_CACHE_H
+#define VIASFS_CACHE_H
+
+#include "viasfs/api.h"
+#include "viasfs/listing.h"
+
+struct cache;
+
+/* One change found by a fetch. Tasks are borrowed for the duration of the callback. */
+struct cache_change {
+    const char *id;
+    guint32 slot;
+    const struct task *old_task; /* NULL: the task is new */
+    const struct task *new_task; /* NULL: the task is gone */
+};
+
+struct cache_config {
+    struct api *api;       /* borrowed; outlives the cache */
+    int ttl_s;             /* freshness, seconds (0: every access fetches) */
+    int timeout_s;         /* deadline of one page or detail request */
+    int page_size;         /* list page size, 5..1000 */
+    int max_walks;         /* walks running at once; >= 1 */
+    void (*on_change)(const struct cache_change *c, void *data);
+    void *on_change_data;
+};
+
+struct cache *cache_new(const struct cache_config *cfg);
+/* Waits for running walks to end, then frees. */
+void cache_free(struct cache *c);
+
+/*
+ * The task with @id, fetched with one detail request when not cached, stale, or (when
+ * @need_complete) missing its detail-only fields. Returns 0 with a new reference in *@out, its
+ * slot, and the monotonic time until which it is fresh; or -ENOENT for a task the API does
+ * not have (remembered briefly), or another -errno. When a fetch fails and an older copy
+ * exists, the older copy is returned (stale) and the cache notes it.
+ */
+int cache_get_task(struct cache *c, const char *id, bool need_complete, gint64 deadline,
+                   struct task **out, guint32 *slot, gint64 *fresh_until);
+/* The same for a slot already known (from a listing or an inode). -ENOENT for a bad slot. */
+int cache_get_slot(struct cache *c, guint32 slot, bool need_complete, gint64 deadline,
+                   struct task **out, gint64 *fresh_until);
+/* What is cached for @slot, however old, without fetching; NULL if nothing. New reference. */
+struct task *cache_peek_slot(struct cache *c, guint32 slot);
+/* The id of @slot (caller frees), or NULL for a slot never handed out. */
+char *cache_slot_id(struct cache *c, guint32 slot);
+/* The slot of @id when the id was ever seen, without fetching. */
+bool cache_find_slot(struct cache *c, const char *id, guint32 *slot);
+
+/*
+ * The current listing of a view: the cached one while fresh (or while its walk runs), else a
+ * new one whose walk starts on a background thread. Never blocks on the network. Returns a
+ * new reference.
+ */
+struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value);
+/* The current listing of a view however old, without starting a walk; NULL if none. */
+struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value);
+/* Monotonic time until which @l counts as fresh (its end + ttl; now + ttl while running). */
+gint64 cache_listing_fresh_until(struct cache *c, struct listing *l);
+
+/* Drops every freshness: the next access to anything fetches again. */
+void cache_expire_all(struct cache *c);
+
+struct cache_stats {
+    guint tasks;              /* slots in use */
+    guint64 detail_fetches;   /* detail requests made */
+    guint64 walks;            /* list walks started */
+    guint64 stale_served;     /* answers served from stale data after a failed fetch */
+    gint64 last_walk_us;      /* monotonic time the last complete LISTING_ALL walk ended; 0 */
+    gint64 stale_since_us;    /* monotonic time of the first failure since the last success;
+                                 0 when the last fetch succeeded */
+};
+void cache_get_stats(struct cache *c, struct cache_stats *out);
+
+#endif

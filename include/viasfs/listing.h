@@ -1,0 +1,50 @@
+/*
+ * listing: the result of one walk of a list view (all tasks, or those of one state, camera
+ * or algorithm), as task slots in the API's order. It grows while its walk runs, so a reader
+ * can consume the first page while later pages are still being fetched; once done it never
+ * changes. Shared by reference between the walking thread and every reader. It does not
+ * fetch anything itself (the cache runs walks) and holds no task data, only slots.
+ */
+#ifndef VIASFS_LISTING_H
+#define VIASFS_LISTING_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+enum listing_view { LISTING_ALL, LISTING_STATE, LISTING_CAMERA, LISTING_TITLE };
+
+struct listing;
+
+/* A new, empty, running listing of @view (@value is the state/camera/title, or NULL). */
+struct listing *listing_new(enum listing_view view, const char *value);
+struct listing *listing_ref(struct listing *l);
+void listing_unref(struct listing *l);
+
+enum listing_view listing_view(const struct listing *l);
+const char *listing_value(const struct listing *l); /* borrowed; NULL for LISTING_ALL */
+
+/* Walker side: append slots (in order), then finish once with 0 or -errno. Thread-safe. */
+void listing_append(struct listing *l, const guint32 *slots, guint n);
+void listing_finish(struct listing *l, int error);
+/* Walker side: replace the contents with @from's (a failed walk serving older data). */
+void listing_adopt(struct listing *l, struct listing *from);
+
+/*
+ * Reader side: waits until entry @index exists or the walk ended, at most until @deadline.
+ * Returns 0 (entry exists), -ENOENT (the walk is done and has fewer entries), the walk's
+ * -errno (failed before reaching @index), or -ETIMEDOUT.
+ */
+int listing_wait(struct listing *l, guint index, gint64 deadline);
+/* Waits until the walk is done; returns its result, or -ETIMEDOUT. */
+int listing_wait_done(struct listing *l, gint64 deadline);
+
+/* Entry @index; only valid after listing_wait returned 0 for it. */
+guint32 listing_slot(struct listing *l, guint index);
+/* Entries so far. */
+guint listing_length(struct listing *l);
+/* Whether the walk has ended, its result, and when it ended (monotonic us, 0 if running). */
+bool listing_done(struct listing *l, int *error, gint64 *done_us);
+/* true when the contents were adopted from an older listing after a failed walk. */
+bool listing_stale(struct listing *l);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * tree: the directory tree of PRODUCT.md §2 over the cache. It owns the inode numbering
+ * (stable for the life of the mount: derived from cache slots and a registry of named
+ * directories), the names (every remote string goes through name_encode), the contents and
+ * exact sizes of every file, link targets, link counts, mtimes, and how long the kernel may
+ * cache each answer (the freshness left). It turns cache changes into invalidations through
+ * the owner's notifier. It knows nothing about FUSE types: the fuse layer translates.
+ */
+#ifndef VIASFS_TREE_H
+#define VIASFS_TREE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <glib.h>
+
+#include "viasfs/cache.h"
+#include "viasfs/error_log.h"
+
+#define TREE_ROOT_INO 1
+
+struct tree;
+
+/* What the kernel is told about one inode. */
+struct tree_attr {
+    guint64 ino;
+    mode_t mode;      /* type and permission bits */
+    guint32 nlink;
+    guint64 size;
+    gint64 mtime_ms;  /* epoch milliseconds */
+    double timeout_s; /* how long the kernel may cache this answer */
+};
+
+/* Kernel cache invalidations the tree asks for. Called with no tree or cache lock held. */
+struct tree_notifier {
+    void (*inval_inode)(guint64 ino, void *data);
+    void (*inval_entry)(guint64 parent, const char *name, void *data);
+    void (*delete_entry)(guint64 parent, guint64 child, const char *name, void *data);
+    void *data;
+};
+
+struct tree_config {
+    struct cache *cache;          /* borrowed; may be set later with tree_set_cache */
+    struct error_log *errors;     /* borrowed */
+    const char *endpoint;         /* for .viasfs/status */
+    const char *project_id;
+    const char *auth_kind;
+    int ttl_s;
+    int page_size;
+    int timeout_s;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* Creates the tree; @notifier may be set later with tree_set_notifier. */
+struct tree *tree_new(const struct tree_config *cfg);
+void tree_free(struct tree *t);
+void tree_set_notifier(struct tree *t, const struct tree_notifier *n);
+/* The cache and the tree refer to each other (the cache reports changes to the tree): create
+ * the tree, then the cache with tree_on_change, then give the cache to the tree. */
+void tree_set_cache(struct tree *t, struct cache *c);
+/* The cache change callback: give it to cache_config.on_change with the tree as data. */
+void tree_on_change(const struct cache_change *c, void *tree);
+
+/* Owner and group of every inode. */
+uid_t tree_uid(const struct tree *t);
+gid_t tree_gid(const struct tree *t);
+
+/* Name @name in directory @parent. 0 with @out filled, or -ENOENT, -ENOTDIR, -errno. */
+int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadline,
+                struct tree_attr *out);
+int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr *out);
+/* The whole content of a regular file, as it is now. -EISDIR for directories. */
+int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out);
+/* true for files whose content changes on every read (.viasfs files): no page cache. */
+bool tree_is_volatile(struct tree *t, guint64 ino);
+/* A symlink's target. -EINVAL when @ino is not a link. Caller frees. */
+int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out);
+
+/* An open directory: entries are produced on demand, streaming where the view allows. */
+struct tree_dir;
+struct tree_dirent {
+    char *name; /* owned by the caller after tree_dir_get: g_free */
+    struct tree_attr attr;
+};
+/* -ENOTDIR, -ENOENT, or 0 with a handle. Does not wait for the network. */
+int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out);
+/*
+ * Entry number @index ("." is 0, ".." is 1), waiting for a listing to reach it until
+ * @deadline. 0 with @out filled, -ENOENT past the end, or -errno.
+ */
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
+                 struct tree_dirent *out);
+void tree_dir_free(struct tree_dir *d);
+
+#endif

@@ -1,0 +1,586 @@
+/*
+ * cache: task table, single-flight detail fetches and background list walks (see cache.h).
+ * Locking: one mutex (c->lock) protects the table, the flights, the listings and the stats.
+ * It is never held across an api call or a change callback: work that finds changes collects
+ * them under the lock and reports them after unlocking.
+ */
+#include "viasfs/cache.h"
+#include "viasfs/log.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum { MAX_MISSING = 4096 };
+
+/* One task id ever seen. Never freed while the cache lives, so slots stay stable. */
+struct record {
+    char *id;
+    guint32 slot;
+    struct task *task;       /* latest known, NULL when gone */
+    gint64 fetched_us;       /* when the task was last confirmed (list or detail); 0 never */
+    gint64 complete_us;      /* when its detail-only fields were last confirmed; 0 never */
+    gint64 missing_until_us; /* known absent until then */
+};
+
+/* A fetch in progress that other threads wait for instead of repeating it. */
+struct flight {
+    GCond cond;   /* broadcast when done */
+    bool done;
+    int rc;
+    int waiters;  /* threads waiting; the last one out frees a finished flight */
+};
+
+struct cache {
+    struct cache_config cfg; /* immutable */
+    gint64 ttl_us;           /* immutable */
+    gint64 timeout_us;       /* immutable */
+    gint64 negative_us;      /* immutable: how long an unknown id is remembered */
+    GThreadPool *walkers;    /* runs struct walk jobs */
+
+    GMutex lock;             /* protects everything below */
+    GHashTable *by_id;       /* id (owned by the record) -> struct record * */
+    GPtrArray *records;      /* slot -> struct record * (owned) */
+    GHashTable *missing;     /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
+    GHashTable *flights;     /* char *id (owned) -> struct flight * */
+    GHashTable *listings;    /* char *key (owned) -> struct listing * (reference) */
+    struct cache_stats stats;
+};
+
+/* A change collected under the lock, reported after it. */
+struct pending {
+    char *id;
+    guint32 slot;
+    struct task *old_task, *new_task; /* references or NULL */
+};
+
+static void pending_clear(gpointer p)
+{
+    struct pending *x = p;
+    g_free(x->id);
+    task_unref(x->old_task);
+    task_unref(x->new_task);
+}
+
+static GArray *pending_new(void)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(struct pending));
+    g_array_set_clear_func(a, pending_clear);
+    return a;
+}
+
+static void report(struct cache *c, GArray *changes)
+{
+    for (guint i = 0; c->cfg.on_change && i < changes->len; i++) {
+        struct pending *p = &g_array_index(changes, struct pending, i);
+        struct cache_change ch = {p->id, p->slot, p->old_task, p->new_task};
+        c->cfg.on_change(&ch, c->cfg.on_change_data);
+    }
+}
+
+static void push_change(GArray *changes, struct record *r, struct task *old_task,
+                        struct task *new_task)
+{
+    struct pending p = {g_strdup(r->id), r->slot, old_task ? task_ref(old_task) : NULL,
+                        new_task ? task_ref(new_task) : NULL};
+    g_array_append_val(changes, p);
+}
+
+static void record_free(gpointer p)
+{
+    struct record *r = p;
+    task_unref(r->task);
+    g_free(r->id);
+    g_free(r);
+}
+
+/* The fields a 9-field summary and a whole object share. */
+static bool summary_same(const struct task *a, const struct task *b)
+{
+    return g_strcmp0(a->state, b->state) == 0 && g_strcmp0(a->name, b->name) == 0 &&
+           g_strcmp0(a->video_source_name, b->video_source_name) == 0 &&
+           g_strcmp0(a->title, b->title) == 0 && g_strcmp0(a->type, b->type) == 0 &&
+           g_strcmp0(a->service_id, b->service_id) == 0 &&
+           g_strcmp0(a->algorithm_publish_id, b->algorithm_publish_id) == 0 &&
+           a->created_ms == b->created_ms;
+}
+
+static bool task_same(const struct task *a, const struct task *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->complete == b->complete)
+        return strcmp(a->task_json, b->task_json) == 0;
+    return summary_same(a, b);
+}
+
+static struct record *record_for_locked(struct cache *c, const char *id)
+{
+    struct record *r = g_hash_table_lookup(c->by_id, id);
+
+    if (r)
+        return r;
+    r = g_new0(struct record, 1);
+    r->id = g_strdup(id);
+    r->slot = c->records->len;
+    g_ptr_array_add(c->records, r);
+    g_hash_table_insert(c->by_id, r->id, r);
+    g_hash_table_remove(c->missing, id);
+    return r;
+}
+
+/*
+ * Stores what a fetch returned for one task. A summary does not replace a whole object that
+ * agrees with it (the detail-only fields stay, with their own age).
+ */
+static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now, GArray *changes)
+{
+    struct record *r = record_for_locked(c, t->id);
+    struct task *old = r->task;
+
+    r->fetched_us = now;
+    r->missing_until_us = 0;
+    if (!t->complete && old && old->complete && summary_same(old, t))
+        return r;
+    if (!task_same(old, t))
+        push_change(changes, r, old, t);
+    r->task = task_ref(t);
+    task_unref(old);
+    r->complete_us = t->complete ? now : 0;
+    return r;
+}
+
+static bool fresh_locked(struct cache *c, const struct record *r, bool need_complete, gint64 now,
+                         gint64 *until)
+{
+    gint64 u;
+
+    if (!r->task)
+        return false;
+    if (need_complete && !r->task->complete)
+        return false;
+    u = (need_complete ? r->complete_us : r->fetched_us) + c->ttl_us;
+    if (until)
+        *until = u;
+    return now < u;
+}
+
+static void note_failure_locked(struct cache *c)
+{
+    if (!c->stats.stale_since_us)
+        c->stats.stale_since_us = g_get_monotonic_time();
+}
+
+static void note_success_locked(struct cache *c)
+{
+    c->stats.stale_since_us = 0;
+}
+
+static void flight_release_locked(struct cache *c, struct flight *f)
+{
+    if (f->done && f->waiters == 0) {
+        g_cond_clear(&f->cond);
+        g_free(f);
+    }
+}
+
+/*
+ * Fetches @id's detail once however many threads ask, and stores the result. Returns the
+ * fetch's result (0, -ENOENT, or another -errno); -ETIMEDOUT when @deadline passes while
+ * waiting for another thread's fetch.
+ */
+static int fetch_detail(struct cache *c, const char *id, gint64 deadline)
+{
+    g_autoptr(GArray) changes = pending_new();
+    struct task *t = NULL;
+    struct api_error err;
+    struct flight *f;
+    gint64 now;
+    int rc;
+
+    g_mutex_lock(&c->lock);
+    f = g_hash_table_lookup(c->flights, id);
+    if (f) {
+        f->waiters++;
+        while (!f->done)
+            if (!g_cond_wait_until(&f->cond, &c->lock, deadline))
+                break;
+        rc = f->done ? f->rc : -ETIMEDOUT;
+        f->waiters--;
+        flight_release_locked(c, f);
+        g_mutex_unlock(&c->lock);
+        return rc;
+    }
+    f = g_new0(struct flight, 1);
+    g_cond_init(&f->cond);
+    g_hash_table_insert(c->flights, g_strdup(id), f);
+    c->stats.detail_fetches++;
+    g_mutex_unlock(&c->lock);
+
+    api_error_init(&err);
+    rc = api_get_task(c->cfg.api, id, MIN(deadline, g_get_monotonic_time() + c->timeout_us), &t,
+                      &err);
+    api_error_release(&err);
+
+    g_mutex_lock(&c->lock);
+    now = g_get_monotonic_time();
+    if (rc == 0) {
+        upsert_locked(c, t, now, changes);
+        note_success_locked(c);
+    } else if (rc == -ENOENT) {
+        struct record *r = g_hash_table_lookup(c->by_id, id);
+        note_success_locked(c);
+        if (r) {
+            if (r->task)
+                push_change(changes, r, r->task, NULL);
+            g_clear_pointer(&r->task, task_unref);
+            r->missing_until_us = now + c->negative_us;
+        } else {
+            if (g_hash_table_size(c->missing) >= MAX_MISSING)
+                g_hash_table_remove_all(c->missing);
+            gint64 *until = g_new(gint64, 1);
+            *until = now + c->negative_us;
+            g_hash_table_replace(c->missing, g_strdup(id), until);
+        }
+    } else {
+        note_failure_locked(c);
+    }
+    f->done = true;
+    f->rc = rc;
+    g_cond_broadcast(&f->cond);
+    g_hash_table_remove(c->flights, id);
+    flight_release_locked(c, f);
+    g_mutex_unlock(&c->lock);
+
+    task_unref(t);
+    report(c, changes);
+    return rc;
+}
+
+/*
+ * The shared path of cache_get_task and cache_get_slot: answer from the table when fresh,
+ * else fetch once and answer from the table (or stale data if the fetch failed).
+ */
+static int get_task(struct cache *c, const char *id, bool need_complete, gint64 deadline,
+                    struct task **out, guint32 *slot, gint64 *fresh_until)
+{
+    bool fetched = false;
+    int rc = 0;
+
+    for (;;) {
+        gint64 now = g_get_monotonic_time(), until = 0;
+        struct record *r;
+        gint64 *missing;
+
+        g_mutex_lock(&c->lock);
+        r = g_hash_table_lookup(c->by_id, id);
+        missing = r ? NULL : g_hash_table_lookup(c->missing, id);
+        if (r && fresh_locked(c, r, need_complete, now, &until)) {
+            *out = task_ref(r->task);
+            *slot = r->slot;
+            *fresh_until = until;
+            g_mutex_unlock(&c->lock);
+            return 0;
+        }
+        if ((r && !r->task && now < r->missing_until_us) || (missing && now < *missing)) {
+            g_mutex_unlock(&c->lock);
+            return -ENOENT;
+        }
+        if (fetched && r && r->task && rc != -ENOENT && (!need_complete || r->task->complete)) {
+            /* The fetch failed (or raced): serve what we have, marked stale. */
+            *out = task_ref(r->task);
+            *slot = r->slot;
+            *fresh_until = now;
+            if (rc)
+                c->stats.stale_served++;
+            g_mutex_unlock(&c->lock);
+            return 0;
+        }
+        g_mutex_unlock(&c->lock);
+        if (fetched)
+            return rc ? rc : -EIO;
+        rc = fetch_detail(c, id, deadline);
+        fetched = true;
+    }
+}
+
+int cache_get_task(struct cache *c, const char *id, bool need_complete, gint64 deadline,
+                   struct task **out, guint32 *slot, gint64 *fresh_until)
+{
+    return get_task(c, id, need_complete, deadline, out, slot, fresh_until);
+}
+
+int cache_get_slot(struct cache *c, guint32 slot, bool need_complete, gint64 deadline,
+                   struct task **out, gint64 *fresh_until)
+{
+    g_autofree char *id = cache_slot_id(c, slot);
+    guint32 s;
+
+    if (!id)
+        return -ENOENT;
+    return get_task(c, id, need_complete, deadline, out, &s, fresh_until);
+}
+
+struct task *cache_peek_slot(struct cache *c, guint32 slot)
+{
+    struct task *t = NULL;
+
+    g_mutex_lock(&c->lock);
+    if (slot < c->records->len) {
+        struct record *r = g_ptr_array_index(c->records, slot);
+        if (r->task)
+            t = task_ref(r->task);
+    }
+    g_mutex_unlock(&c->lock);
+    return t;
+}
+
+char *cache_slot_id(struct cache *c, guint32 slot)
+{
+    char *id = NULL;
+
+    g_mutex_lock(&c->lock);
+    if (slot < c->records->len)
+        id = g_strdup(((struct record *)g_ptr_array_index(c->records, slot))->id);
+    g_mutex_unlock(&c->lock);
+    return id;
+}
+
+bool cache_find_slot(struct cache *c, const char *id, guint32 *slot)
+{
+    struct record *r;
+
+    g_mutex_lock(&c->lock);
+    r = g_hash_table_lookup(c->by_id, id);
+    if (r)
+        *slot = r->slot;
+    g_mutex_unlock(&c->lock);
+    return r != NULL;
+}
+
+/* ---- list walks ---- */
+
+struct walk {
+    struct cache *cache;
+    struct listing *listing; /* reference */
+    struct listing *prev;    /* reference to the listing this one replaces, or NULL */
+    gint64 started_us;
+    GHashTable *seen;        /* slots (GUINT_TO_POINTER(slot + 1)) seen, for LISTING_ALL */
+};
+
+/* Whether a task belongs in a view exactly (the server may match loosely). */
+static bool view_matches(enum listing_view view, const char *value, const struct task *t)
+{
+    switch (view) {
+    case LISTING_ALL: return true;
+    case LISTING_STATE: return g_strcmp0(t->state, value) == 0;
+    case LISTING_CAMERA: return g_strcmp0(t->video_source_name, value) == 0;
+    case LISTING_TITLE: return g_strcmp0(t->title, value) == 0;
+    }
+    return false;
+}
+
+static int walk_page(GPtrArray *tasks, int page, void *data)
+{
+    struct walk *w = data;
+    struct cache *c = w->cache;
+    g_autoptr(GArray) changes = pending_new();
+    g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), tasks->len);
+    enum listing_view view = listing_view(w->listing);
+    const char *value = listing_value(w->listing);
+    gint64 now = g_get_monotonic_time();
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < tasks->len; i++) {
+        struct task *t = g_ptr_array_index(tasks, i);
+        struct record *r = upsert_locked(c, t, now, changes);
+        if (view_matches(view, value, t)) {
+            g_array_append_val(slots, r->slot);
+            if (w->seen)
+                g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1));
+        }
+    }
+    note_success_locked(c);
+    g_mutex_unlock(&c->lock);
+    report(c, changes);
+    listing_append(w->listing, (const guint32 *)slots->data, slots->len);
+    return 0;
+}
+
+/* After a complete walk of every task: tasks not seen, and not fetched since, are gone. */
+static void sweep_gone(struct walk *w)
+{
+    struct cache *c = w->cache;
+    g_autoptr(GArray) changes = pending_new();
+    gint64 now = g_get_monotonic_time();
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < c->records->len; i++) {
+        struct record *r = g_ptr_array_index(c->records, i);
+        if (!r->task || r->fetched_us >= w->started_us ||
+            g_hash_table_contains(w->seen, GUINT_TO_POINTER(r->slot + 1)))
+            continue;
+        push_change(changes, r, r->task, NULL);
+        g_clear_pointer(&r->task, task_unref);
+        r->missing_until_us = now + c->ttl_us;
+    }
+    c->stats.last_walk_us = now;
+    g_mutex_unlock(&c->lock);
+    report(c, changes);
+}
+
+static void walk_run(gpointer data, gpointer pool_data)
+{
+    struct walk *w = data;
+    struct cache *c = w->cache;
+    struct api_filter filter = {0};
+    struct api_error err;
+    const char *value = listing_value(w->listing);
+    int rc;
+
+    switch (listing_view(w->listing)) {
+    case LISTING_ALL: break;
+    case LISTING_STATE: filter.task_state = value; break;
+    case LISTING_CAMERA: filter.camera_name = value; break;
+    case LISTING_TITLE: filter.title = value; break;
+    }
+    api_error_init(&err);
+    rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us, walk_page, w, &err);
+    api_error_release(&err);
+    if (rc == 0 && w->seen)
+        sweep_gone(w);
+    if (rc < 0) {
+        int prev_err = 0;
+        g_mutex_lock(&c->lock);
+        note_failure_locked(c);
+        g_mutex_unlock(&c->lock);
+        if (w->prev && listing_length(w->listing) == 0 &&
+            listing_done(w->prev, &prev_err, NULL) && prev_err == 0) {
+            /* Nothing new arrived: keep serving the last good listing, marked stale. */
+            listing_adopt(w->listing, w->prev);
+            g_mutex_lock(&c->lock);
+            c->stats.stale_served++;
+            g_mutex_unlock(&c->lock);
+            rc = 0;
+        }
+    }
+    listing_finish(w->listing, rc);
+    listing_unref(w->listing);
+    if (w->prev)
+        listing_unref(w->prev);
+    if (w->seen)
+        g_hash_table_unref(w->seen);
+    g_free(w);
+}
+
+static char *listing_key(enum listing_view view, const char *value)
+{
+    return g_strdup_printf("%d:%s", (int)view, value ? value : "");
+}
+
+struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value)
+{
+    g_autofree char *key = listing_key(view, value);
+    struct listing *l, *fresh;
+    struct walk *w;
+    gint64 done_us;
+    int error;
+
+    g_mutex_lock(&c->lock);
+    l = g_hash_table_lookup(c->listings, key);
+    if (l && (!listing_done(l, &error, &done_us) ||
+              (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us))) {
+        listing_ref(l);
+        g_mutex_unlock(&c->lock);
+        return l;
+    }
+    fresh = listing_new(view, value);
+    w = g_new0(struct walk, 1);
+    w->cache = c;
+    w->listing = listing_ref(fresh);
+    w->prev = l ? listing_ref(l) : NULL;
+    w->started_us = g_get_monotonic_time();
+    if (view == LISTING_ALL)
+        w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_hash_table_replace(c->listings, g_steal_pointer(&key), listing_ref(fresh));
+    c->stats.walks++;
+    g_mutex_unlock(&c->lock);
+    g_thread_pool_push(c->walkers, w, NULL);
+    return fresh;
+}
+
+struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value)
+{
+    g_autofree char *key = listing_key(view, value);
+    struct listing *l;
+
+    g_mutex_lock(&c->lock);
+    l = g_hash_table_lookup(c->listings, key);
+    if (l)
+        listing_ref(l);
+    g_mutex_unlock(&c->lock);
+    return l;
+}
+
+gint64 cache_listing_fresh_until(struct cache *c, struct listing *l)
+{
+    gint64 done_us;
+
+    if (!listing_done(l, NULL, &done_us))
+        return g_get_monotonic_time() + c->ttl_us;
+    return done_us + c->ttl_us;
+}
+
+void cache_expire_all(struct cache *c)
+{
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < c->records->len; i++) {
+        struct record *r = g_ptr_array_index(c->records, i);
+        r->fetched_us = 0;
+        r->complete_us = 0;
+        r->missing_until_us = 0;
+    }
+    g_hash_table_remove_all(c->missing);
+    g_hash_table_remove_all(c->listings);
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_get_stats(struct cache *c, struct cache_stats *out)
+{
+    g_mutex_lock(&c->lock);
+    *out = c->stats;
+    out->tasks = c->records->len;
+    g_mutex_unlock(&c->lock);
+}
+
+struct cache *cache_new(const struct cache_config *cfg)
+{
+    struct cache *c = g_new0(struct cache, 1);
+
+    c->cfg = *cfg;
+    c->ttl_us = (gint64)cfg->ttl_s * G_USEC_PER_SEC;
+    c->timeout_us = (gint64)MAX(cfg->timeout_s, 1) * G_USEC_PER_SEC;
+    c->negative_us = MIN(c->ttl_us, 5 * G_USEC_PER_SEC);
+    g_mutex_init(&c->lock);
+    c->by_id = g_hash_table_new(g_str_hash, g_str_equal);
+    c->records = g_ptr_array_new_with_free_func(record_free);
+    c->missing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    c->flights = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    c->listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)listing_unref);
+    c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
+    return c;
+}
+
+void cache_free(struct cache *c)
+{
+    if (!c)
+        return;
+    g_thread_pool_free(c->walkers, FALSE, TRUE);
+    g_hash_table_unref(c->listings);
+    g_hash_table_unref(c->flights);
+    g_hash_table_unref(c->missing);
+    g_hash_table_unref(c->by_id);
+    g_ptr_array_unref(c->records);
+    g_mutex_clear(&c->lock);
+    g_free(c);
+}

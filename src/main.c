@@ -1,0 +1,194 @@
+/*
+ * main: the viasfs command. Parses options, checks what mounting needs (mountpoint,
+ * credential, the API answering), wires the layers together (http -> api -> cache -> tree ->
+ * fs) and runs the mount. Every refusal is one line on stderr and a non-zero exit status:
+ * 2 for usage errors, 1 for everything else.
+ */
+#include "viasfs/api.h"
+#include "viasfs/cache.h"
+#include "viasfs/error_log.h"
+#include "viasfs/fs.h"
+#include "viasfs/log.h"
+#include "viasfs/options.h"
+#include "viasfs/tree.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int refuse(int status, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int refuse(int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("viasfs: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return status;
+}
+
+static int check_mountpoint(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return refuse(2, "mountpoint %s: %s", path, g_strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return refuse(2, "mountpoint %s: not a directory", path);
+    if (access(path, R_OK | W_OK | X_OK) < 0)
+        return refuse(2, "mountpoint %s: %s", path, g_strerror(errno));
+    return 0;
+}
+
+/*
+ * One small list request before mounting: a rejected credential or an endpoint that is not
+ * there is refused now; an API that is failing (5xx, timeouts) is mounted anyway and reported
+ * in .viasfs/status.
+ */
+static int probe(struct api *api, int timeout_s)
+{
+    g_autoptr(TaskPage) page = NULL;
+    g_autofree char *text = NULL;
+    enum log_level level = log_get_level();
+    struct api_error err;
+    int rc;
+
+    api_error_init(&err);
+    log_set_level(LOG_LEVEL_ERROR); /* the one line below says it all */
+    rc = api_list_page(api, NULL, 1, 5, g_get_monotonic_time() + (gint64)timeout_s * 1000000,
+                       &page, &err);
+    log_set_level(level);
+    text = rc < 0 ? api_error_describe(&err) : NULL;
+    if (rc == -EACCES)
+        rc = refuse(1, "the API rejected the credential: %s", text);
+    else if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH ||
+             (err.failure != HTTP_OK && err.failure != HTTP_FAIL_TIMEOUT))
+        rc = refuse(1, "cannot reach %s: %s", api_endpoint(api), text);
+    else if (rc == -EINVAL || rc == -ENOENT)
+        rc = refuse(1, "%s does not answer like the VIAS API: %s", api_endpoint(api), text);
+    else if (rc < 0) {
+        log_warn("the API is failing (%s); mounting anyway", text);
+        rc = 0;
+    }
+    api_error_release(&err);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    g_autofree char *why = NULL;
+    struct http_config hc;
+    struct http *http = NULL;
+    struct auth *auth = NULL;
+    struct api *api = NULL;
+    struct error_log *errors = NULL;
+    struct cache *cache = NULL;
+    struct tree *tree = NULL;
+    int status = 1, rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (options_parse(&o, argc, argv, &why) < 0) {
+        refuse(2, "%s", why);
+        fputs("Try 'viasfs --help'.\n", stderr);
+        return 2;
+    }
+    if (o.show_help) {
+        fputs(options_usage(), stdout);
+        options_release(&o);
+        return 0;
+    }
+    if (o.show_version) {
+        printf("viasfs %s\n", VIASFS_VERSION);
+        options_release(&o);
+        return 0;
+    }
+    if (options_check_ready(&o, &why) < 0) {
+        status = refuse(2, "%s", why);
+        goto out;
+    }
+    if ((status = check_mountpoint(o.mountpoint)) != 0)
+        goto out;
+    status = 1;
+    log_set_level(o.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+    if (o.log_target && (rc = log_set_target(o.log_target)) < 0) {
+        refuse(1, "--log=%s: %s", o.log_target, g_strerror(-rc));
+        goto out;
+    }
+
+    auth = o.token_file ? auth_new_token_file(o.token_file, &why) : auth_new_token(o.token, &why);
+    if (!auth) {
+        refuse(1, "%s", why);
+        goto out;
+    }
+    http_config_defaults(&hc);
+    hc.max_requests = o.max_requests;
+    hc.cacert = o.cacert;
+    hc.insecure = o.insecure;
+    if (o.insecure)
+        log_warn("--insecure: TLS certificates are NOT verified; anyone on the path can read "
+                 "and change the traffic, credentials included");
+    http = http_new(&hc, &why);
+    if (!http) {
+        refuse(1, "%s", why);
+        goto out;
+    }
+    errors = error_log_new(100);
+    struct api_config ac = {.endpoint = o.endpoint,
+                            .project_id = o.project_id,
+                            .http = http,
+                            .auth = auth,
+                            .show_secrets = o.show_secrets,
+                            .on_error = error_log_add,
+                            .on_error_data = errors};
+    api = api_new(&ac, &why);
+    if (!api) {
+        refuse(1, "%s", why);
+        goto out;
+    }
+    if (probe(api, o.timeout) != 0)
+        goto out;
+
+    struct tree_config tc = {.errors = errors,
+                             .endpoint = api_endpoint(api),
+                             .project_id = api_project_id(api),
+                             .auth_kind = auth_kind(auth),
+                             .ttl_s = o.ttl,
+                             .page_size = o.page_size,
+                             .timeout_s = o.timeout,
+                             .uid = getuid(),
+                             .gid = getgid()};
+    struct cache_config cc = {.api = api,
+                              .ttl_s = o.ttl,
+                              .timeout_s = o.timeout,
+                              .page_size = o.page_size,
+                              .max_walks = 4,
+                              .on_change = tree_on_change};
+    tree = tree_new(&tc);
+    cc.on_change_data = tree;
+    cache = cache_new(&cc);
+    tree_set_cache(tree, cache);
+
+    struct fs_config fc = {.tree = tree,
+                           .mountpoint = o.mountpoint,
+                           .fuse_argv = o.fuse_argv,
+                           .foreground = o.foreground,
+                           .timeout_s = o.timeout};
+    rc = fs_run(&fc, &why);
+    if (rc < 0)
+        refuse(1, "%s", why);
+    status = rc < 0 ? 1 : 0;
+out:
+    cache_free(cache);
+    tree_free(tree);
+    api_free(api);
+    error_log_free(errors);
+    http_free(http);
+    auth_free(auth);
+    options_release(&o);
+    return status;
+}

@@ -1,0 +1,986 @@
+/*
+ * tree: inodes, names, contents and attributes of the mounted tree (see tree.h).
+ *
+ * Inode numbers: fixed ones below 64 for the static directories and .viasfs files; 64 and up
+ * for named directories (by-state/S, by-camera/C, by-algorithm/T) from a registry that never
+ * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its nine
+ * files and its four links), so a task's inodes follow from its cache slot alone.
+ *
+ * Locking: t->lock protects the named-directory registry and the derived index of names;
+ * it is never held across a cache call that may fetch, nor across a notifier call.
+ */
+#include "viasfs/tree.h"
+#include "viasfs/log.h"
+#include "viasfs/name.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum {
+    INO_TASKS = 2,
+    INO_BY_STATE,
+    INO_BY_CAMERA,
+    INO_BY_NAME,
+    INO_BY_ALG,
+    INO_META,
+    INO_STATUS,
+    INO_ERRORS,
+    INO_NAMED_BASE = 64,
+};
+#define INO_TASK_BASE (G_GUINT64_CONSTANT(1) << 32)
+#define TASK_STRIDE   16
+
+/* Offsets inside a task's block of inode numbers. */
+enum task_off {
+    OFF_DIR = 0,
+    OFF_STATE,
+    OFF_STATUS,
+    OFF_NAME,
+    OFF_TASK_JSON,
+    OFF_INPUT,
+    OFF_OUTPUT,
+    OFF_SCHEDULE,
+    OFF_CONFIG,
+    OFF_ERROR,
+    OFF_FILES_END,
+    OFF_LINK_STATE = OFF_FILES_END,
+    OFF_LINK_NAME,
+    OFF_LINK_CAMERA,
+    OFF_LINK_ALG,
+};
+
+static const struct {
+    const char *name;
+    bool detail; /* only the detail call (or a whole-object list) has it */
+} task_files[OFF_FILES_END] = {
+    [OFF_STATE] = {"state", false},          [OFF_STATUS] = {"status", true},
+    [OFF_NAME] = {"name", false},            [OFF_TASK_JSON] = {"task.json", true},
+    [OFF_INPUT] = {"input.json", true},      [OFF_OUTPUT] = {"output.json", true},
+    [OFF_SCHEDULE] = {"schedule.json", true}, [OFF_CONFIG] = {"config.json", true},
+    [OFF_ERROR] = {"error.json", true},
+};
+
+/* The documented states: by-state has these directories before any task is seen. */
+static const char *const known_states[] = {
+    "PENDING",  "RECOVERING", "STARTING", "UPGRADING", "CREATE_FAILED", "START_FAILED",
+    "RUNNING",  "STOPPING",   "STOPPED",  "ABNORMAL",  "SUCCEEDED",     "FAILED",
+    "DELETING", "FREEZING",   "FROZEN",   "SCHEDULING", "LACK_OF_RESOURCES",
+};
+
+enum named_kind { NAMED_STATE, NAMED_CAMERA, NAMED_ALG };
+
+/* A directory named after a remote string. Never freed while the tree lives. */
+struct named {
+    enum named_kind kind;
+    char *raw;  /* the remote string */
+    char *enc;  /* its file name */
+    guint64 ino;
+};
+
+/* One entry of by-name/: a display name and its task. */
+struct name_entry {
+    char *enc;
+    guint32 slot;
+};
+
+/* Names derived from one complete listing of all tasks. Immutable once built; shared. */
+struct index {
+    gint refcount;
+    struct listing *src;     /* the LISTING_ALL listing it was built from */
+    GPtrArray *cameras;      /* struct named *, borrowed from the registry, by name */
+    GPtrArray *titles;       /* struct named *, same */
+    GHashTable *camera_enc;  /* enc -> struct named * */
+    GHashTable *title_enc;   /* enc -> struct named * */
+    GArray *names;           /* struct name_entry, by enc */
+    GHashTable *name_enc;    /* enc -> GUINT_TO_POINTER(slot + 1) */
+};
+
+struct tree {
+    struct tree_config cfg; /* strings below are owned copies */
+    char *endpoint, *project_id, *auth_kind;
+    gint64 mount_ms;
+    struct tree_notifier notifier; /* set once before mounting */
+
+    GMutex lock;            /* protects named_by_key, named and index */
+    GHashTable *named_by_key; /* "k:raw" (owned) -> struct named * */
+    GPtrArray *named;       /* struct named * (owned), by ino - INO_NAMED_BASE */
+    struct index *index;    /* reference, or NULL */
+};
+
+/* ---- small helpers ---- */
+
+static gint64 now_ms(void)
+{
+    return g_get_real_time() / 1000;
+}
+
+static double seconds_left(gint64 until_us)
+{
+    gint64 left = until_us - g_get_monotonic_time();
+    return left > 0 ? (double)left / G_USEC_PER_SEC : 0.0;
+}
+
+static guint64 task_ino(guint32 slot, enum task_off off)
+{
+    return INO_TASK_BASE + (guint64)slot * TASK_STRIDE + off;
+}
+
+static bool ino_is_task(guint64 ino, guint32 *slot, enum task_off *off)
+{
+    if (ino < INO_TASK_BASE)
+        return false;
+    *slot = (guint32)((ino - INO_TASK_BASE) / TASK_STRIDE);
+    *off = (enum task_off)((ino - INO_TASK_BASE) % TASK_STRIDE);
+    return *off <= OFF_LINK_ALG;
+}
+
+static void named_free(gpointer p)
+{
+    struct named *n = p;
+    g_free(n->raw);
+    g_free(n->enc);
+    g_free(n);
+}
+
+/* The named directory of (@kind, @raw), registered on first use. Call with t->lock held. */
+static struct named *named_get_locked(struct tree *t, enum named_kind kind, const char *raw)
+{
+    g_autofree char *key = g_strdup_printf("%d:%s", (int)kind, raw);
+    struct named *n = g_hash_table_lookup(t->named_by_key, key);
+
+    if (n)
+        return n;
+    n = g_new0(struct named, 1);
+    n->kind = kind;
+    n->raw = g_strdup(raw);
+    n->enc = name_encode(raw);
+    n->ino = INO_NAMED_BASE + t->named->len;
+    g_ptr_array_add(t->named, n);
+    g_hash_table_insert(t->named_by_key, g_steal_pointer(&key), n);
+    return n;
+}
+
+static struct named *named_by_ino(struct tree *t, guint64 ino)
+{
+    struct named *n = NULL;
+
+    g_mutex_lock(&t->lock);
+    if (ino >= INO_NAMED_BASE && ino - INO_NAMED_BASE < t->named->len)
+        n = g_ptr_array_index(t->named, ino - INO_NAMED_BASE);
+    g_mutex_unlock(&t->lock);
+    return n; /* never freed while the tree lives */
+}
+
+static struct named *named_find(struct tree *t, enum named_kind kind, const char *raw)
+{
+    struct named *n;
+
+    g_mutex_lock(&t->lock);
+    n = named_get_locked(t, kind, raw);
+    g_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* ---- the index of names from the list of all tasks ---- */
+
+static struct index *index_ref(struct index *x)
+{
+    g_atomic_int_inc(&x->refcount);
+    return x;
+}
+
+static void index_unref(struct index *x)
+{
+    if (!x || !g_atomic_int_dec_and_test(&x->refcount))
+        return;
+    listing_unref(x->src);
+    g_ptr_array_unref(x->cameras);
+    g_ptr_array_unref(x->titles);
+    g_hash_table_unref(x->camera_enc);
+    g_hash_table_unref(x->title_enc);
+    for (guint i = 0; i < x->names->len; i++)
+        g_free(g_array_index(x->names, struct name_entry, i).enc);
+    g_array_unref(x->names);
+    g_hash_table_unref(x->name_enc);
+    g_free(x);
+}
+
+static int named_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(struct named *const *)a)->enc, (*(struct named *const *)b)->enc);
+}
+
+static int name_entry_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(((const struct name_entry *)a)->enc, ((const struct name_entry *)b)->enc);
+}
+
+/* by-name's display name of a task whose name other tasks share: "<name>%@<id>". */
+static char *shared_name(const char *enc, const char *id)
+{
+    size_t room = 255 - 2 - strlen(id);
+    const char *end = enc + MIN(strlen(enc), room);
+
+    while (end > enc && (*end & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
+        end--;
+    return g_strdup_printf("%.*s%%@%s", (int)(end - enc), enc, id);
+}
+
+static struct index *index_build(struct tree *t, struct listing *l)
+{
+    struct index *x = g_new0(struct index, 1);
+    g_autoptr(GHashTable) name_count = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
+    g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(guint32));
+    guint n = listing_length(l);
+
+    x->refcount = 1;
+    x->src = listing_ref(l);
+    x->cameras = g_ptr_array_new();
+    x->titles = g_ptr_array_new();
+    x->camera_enc = g_hash_table_new(g_str_hash, g_str_equal);
+    x->title_enc = g_hash_table_new(g_str_hash, g_str_equal);
+    x->names = g_array_new(FALSE, FALSE, sizeof(struct name_entry));
+    x->name_enc = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < n; i++) {
+        guint32 slot = listing_slot(l, i);
+        struct task *task = cache_peek_slot(t->cfg.cache, slot);
+        if (!task)
+            continue; /* gone since */
+        g_ptr_array_add(tasks, task);
+        g_array_append_val(slots, slot);
+        const char *nm = task->name ? task->name : "";
+        g_hash_table_replace(name_count, (gpointer)nm,
+                             GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(name_count, nm)) + 1));
+    }
+
+    g_mutex_lock(&t->lock);
+    for (guint i = 0; i < tasks->len; i++) {
+        struct task *task = g_ptr_array_index(tasks, i);
+        guint32 slot = g_array_index(slots, guint32, i);
+        const char *nm = task->name ? task->name : "";
+        struct name_entry e = {NULL, slot};
+        g_autofree char *enc = name_encode(nm);
+
+        if (task->video_source_name) {
+            struct named *c = named_get_locked(t, NAMED_CAMERA, task->video_source_name);
+            if (g_hash_table_insert(x->camera_enc, c->enc, c))
+                g_ptr_array_add(x->cameras, c);
+        }
+        if (task->title) {
+            struct named *a = named_get_locked(t, NAMED_ALG, task->title);
+            if (g_hash_table_insert(x->title_enc, a->enc, a))
+                g_ptr_array_add(x->titles, a);
+        }
+        if (GPOINTER_TO_UINT(g_hash_table_lookup(name_count, nm)) > 1)
+            e.enc = shared_name(enc, task->id);
+        else
+            e.enc = g_steal_pointer(&enc);
+        g_array_append_val(x->names, e);
+    }
+    g_mutex_unlock(&t->lock);
+
+    g_ptr_array_sort(x->cameras, named_cmp);
+    g_ptr_array_sort(x->titles, named_cmp);
+    g_array_sort(x->names, name_entry_cmp);
+    for (guint i = 0; i < x->names->len; i++) {
+        struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
+        g_hash_table_insert(x->name_enc, e->enc, GUINT_TO_POINTER(e->slot + 1));
+    }
+    return x;
+}
+
+/*
+ * The index of the current list of all tasks, walking the list first when it is stale
+ * (waiting until @deadline). Returns 0 and a reference, or -errno.
+ */
+static int index_get(struct tree *t, gint64 deadline, struct index **out)
+{
+    g_autoptr(GPtrArray) hold = NULL;
+    struct listing *l = cache_listing(t->cfg.cache, LISTING_ALL, NULL);
+    struct index *x, *old = NULL;
+    int rc = listing_wait_done(l, deadline);
+
+    if (rc < 0) {
+        listing_unref(l);
+        return rc;
+    }
+    g_mutex_lock(&t->lock);
+    x = t->index && t->index->src == l ? index_ref(t->index) : NULL;
+    g_mutex_unlock(&t->lock);
+    if (!x) {
+        x = index_build(t, l);
+        g_mutex_lock(&t->lock);
+        old = t->index;
+        t->index = index_ref(x);
+        g_mutex_unlock(&t->lock);
+        index_unref(old);
+    }
+    listing_unref(l);
+    *out = x;
+    return 0;
+}
+
+/* The index if one exists for the current listing, without walking. NULL otherwise. */
+static struct index *index_peek(struct tree *t)
+{
+    struct index *x = NULL;
+
+    g_mutex_lock(&t->lock);
+    if (t->index)
+        x = index_ref(t->index);
+    g_mutex_unlock(&t->lock);
+    return x;
+}
+
+/* ---- attributes ---- */
+
+static void attr_dir(struct tree_attr *a, guint64 ino, guint32 nlink, gint64 mtime_ms,
+                     double timeout)
+{
+    *a = (struct tree_attr){.ino = ino, .mode = S_IFDIR | 0555, .nlink = nlink, .size = 0,
+                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+}
+
+static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
+                      double timeout)
+{
+    *a = (struct tree_attr){.ino = ino, .mode = S_IFREG | 0444, .nlink = 1, .size = size,
+                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+}
+
+static void attr_link(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
+                      double timeout)
+{
+    *a = (struct tree_attr){.ino = ino, .mode = S_IFLNK | 0777, .nlink = 1, .size = size,
+                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+}
+
+/* "one line" files: the value with line breaks flattened, and a newline. */
+static GBytes *one_line(const char *s)
+{
+    g_autofree char *v = g_strdup(s ? s : "");
+
+    g_strdelimit(v, "\r\n", ' ');
+    return g_bytes_new_take(g_strconcat(v, "\n", NULL), strlen(v) + 1);
+}
+
+static GBytes *task_file_content(const struct task *task, enum task_off off)
+{
+    const char *json = NULL;
+
+    switch (off) {
+    case OFF_STATE: return one_line(task->state);
+    case OFF_STATUS: return one_line(task->status);
+    case OFF_NAME: return one_line(task->name);
+    case OFF_TASK_JSON: json = task->task_json; break;
+    case OFF_INPUT: json = task->input_json; break;
+    case OFF_OUTPUT: json = task->output_json; break;
+    case OFF_SCHEDULE: json = task->schedule_json; break;
+    case OFF_CONFIG: json = task->config_json; break;
+    case OFF_ERROR: json = task->error_json; break;
+    default: return NULL;
+    }
+    return g_bytes_new(json, strlen(json));
+}
+
+static char *link_target(const char *id, enum task_off off)
+{
+    return g_strconcat(off == OFF_LINK_NAME ? "../tasks/" : "../../tasks/", id, NULL);
+}
+
+/* A task's inode: fetches what that inode needs (detail-only files need the detail). */
+static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 deadline,
+                     struct tree_attr *a)
+{
+    g_autoptr(Task) task = NULL;
+    gint64 until;
+    bool need = off > OFF_DIR && off < OFF_FILES_END && task_files[off].detail;
+    int rc = cache_get_slot(t->cfg.cache, slot, need, deadline, &task, &until);
+    double timeout = seconds_left(until);
+    guint64 ino = task_ino(slot, off);
+
+    if (rc < 0)
+        return rc;
+    if (off == OFF_DIR) {
+        attr_dir(a, ino, 2, task_mtime_ms(task), timeout);
+    } else if (off < OFF_FILES_END) {
+        g_autoptr(GBytes) b = task_file_content(task, off);
+        attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), timeout);
+    } else {
+        g_autofree char *target = link_target(task->id, off);
+        attr_link(a, ino, strlen(target), task_mtime_ms(task), timeout);
+    }
+    return 0;
+}
+
+/* nlink of a directory whose subdirectories come from a listing: 1 (unknown) until listed. */
+static guint32 tasks_nlink(struct tree *t)
+{
+    struct listing *l = cache_listing_peek(t->cfg.cache, LISTING_ALL, NULL);
+    guint32 n = 1;
+    int err;
+
+    if (l && listing_done(l, &err, NULL) && err == 0)
+        n = 2 + listing_length(l);
+    listing_unref(l);
+    return n;
+}
+
+static char *render_status(struct tree *t);
+
+/* Content of a .viasfs file, rendered now. */
+static GBytes *meta_content(struct tree *t, guint64 ino)
+{
+    char *text = ino == INO_STATUS ? render_status(t) : error_log_render(t->cfg.errors);
+    return g_bytes_new_take(text, strlen(text));
+}
+
+static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
+{
+    double ttl = t->cfg.ttl_s;
+    struct index *x;
+    guint32 n;
+
+    switch (ino) {
+    case TREE_ROOT_INO: attr_dir(a, ino, 2 + 6, t->mount_ms, ttl); return 0;
+    case INO_TASKS: attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0); return 0;
+    case INO_BY_STATE:
+        g_mutex_lock(&t->lock);
+        n = 0;
+        for (guint i = 0; i < t->named->len; i++)
+            n += ((struct named *)g_ptr_array_index(t->named, i))->kind == NAMED_STATE;
+        g_mutex_unlock(&t->lock);
+        attr_dir(a, ino, 2 + n, t->mount_ms, 0);
+        return 0;
+    case INO_BY_CAMERA:
+    case INO_BY_ALG:
+        x = index_peek(t);
+        n = x ? 2 + (ino == INO_BY_CAMERA ? x->cameras->len : x->titles->len) : 1;
+        index_unref(x);
+        attr_dir(a, ino, n, t->mount_ms, 0);
+        return 0;
+    case INO_BY_NAME: attr_dir(a, ino, 2, t->mount_ms, 0); return 0;
+    case INO_META: attr_dir(a, ino, 2, t->mount_ms, ttl); return 0;
+    case INO_STATUS:
+    case INO_ERRORS: {
+        g_autoptr(GBytes) b = meta_content(t, ino);
+        attr_file(a, ino, g_bytes_get_size(b), now_ms(), 0);
+        return 0;
+    }
+    }
+    return -ENOENT;
+}
+
+/* ---- lookups ---- */
+
+int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr *out)
+{
+    guint32 slot;
+    enum task_off off;
+    struct named *n;
+
+    if (ino_is_task(ino, &slot, &off))
+        return task_attr(t, slot, off, deadline, out);
+    n = named_by_ino(t, ino);
+    if (n) {
+        attr_dir(out, ino, 2, t->mount_ms, t->cfg.ttl_s);
+        return 0;
+    }
+    return static_attr(t, ino, out);
+}
+
+/* A task's link in a view directory: present when the task belongs there now. */
+static int view_link_lookup(struct tree *t, const struct named *n, const char *name,
+                            gint64 deadline, struct tree_attr *out)
+{
+    g_autoptr(Task) task = NULL;
+    guint32 slot;
+    gint64 until;
+    const char *have;
+    enum task_off off;
+    int rc;
+
+    if (!task_id_is_valid(name))
+        return -ENOENT;
+    rc = cache_get_task(t->cfg.cache, name, false, deadline, &task, &slot, &until);
+    if (rc < 0)
+        return rc;
+    switch (n->kind) {
+    case NAMED_STATE: have = task->state, off = OFF_LINK_STATE; break;
+    case NAMED_CAMERA: have = task->video_source_name, off = OFF_LINK_CAMERA; break;
+    default: have = task->title, off = OFF_LINK_ALG; break;
+    }
+    if (g_strcmp0(have, n->raw) != 0)
+        return -ENOENT;
+    g_autofree char *target = link_target(task->id, off);
+    attr_link(out, task_ino(slot, off), strlen(target), task_mtime_ms(task), seconds_left(until));
+    return 0;
+}
+
+static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *name,
+                            gint64 deadline, struct tree_attr *out)
+{
+    struct named *n = NULL;
+
+    if (kind == NAMED_STATE) {
+        g_mutex_lock(&t->lock);
+        for (guint i = 0; i < t->named->len && !n; i++) {
+            struct named *c = g_ptr_array_index(t->named, i);
+            if (c->kind == NAMED_STATE && strcmp(c->enc, name) == 0)
+                n = c;
+        }
+        g_mutex_unlock(&t->lock);
+    } else {
+        struct index *x = NULL;
+        int rc = index_get(t, deadline, &x);
+        if (rc < 0)
+            return rc;
+        n = g_hash_table_lookup(kind == NAMED_CAMERA ? x->camera_enc : x->title_enc, name);
+        index_unref(x);
+    }
+    if (!n)
+        return -ENOENT;
+    attr_dir(out, n->ino, 2, t->mount_ms, t->cfg.ttl_s);
+    return 0;
+}
+
+static int lookup_by_name(struct tree *t, const char *name, gint64 deadline,
+                          struct tree_attr *out)
+{
+    struct index *x = NULL;
+    guint32 slot;
+    int rc = index_get(t, deadline, &x);
+
+    if (rc < 0)
+        return rc;
+    slot = GPOINTER_TO_UINT(g_hash_table_lookup(x->name_enc, name));
+    index_unref(x);
+    if (!slot)
+        return -ENOENT;
+    return task_attr(t, slot - 1, OFF_LINK_NAME, deadline, out);
+}
+
+int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadline,
+                struct tree_attr *out)
+{
+    static const struct {
+        guint64 parent;
+        const char *name;
+        guint64 ino;
+    } fixed[] = {
+        {TREE_ROOT_INO, "tasks", INO_TASKS},     {TREE_ROOT_INO, "by-state", INO_BY_STATE},
+        {TREE_ROOT_INO, "by-camera", INO_BY_CAMERA}, {TREE_ROOT_INO, "by-name", INO_BY_NAME},
+        {TREE_ROOT_INO, "by-algorithm", INO_BY_ALG}, {TREE_ROOT_INO, ".viasfs", INO_META},
+        {INO_META, "status", INO_STATUS},        {INO_META, "errors", INO_ERRORS},
+    };
+    guint32 slot;
+    enum task_off off;
+    struct named *n;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+        if (fixed[i].parent == parent && strcmp(fixed[i].name, name) == 0)
+            return static_attr(t, fixed[i].ino, out);
+
+    if (ino_is_task(parent, &slot, &off)) {
+        if (off != OFF_DIR)
+            return -ENOTDIR;
+        for (int f = OFF_STATE; f < OFF_FILES_END; f++)
+            if (strcmp(task_files[f].name, name) == 0)
+                return task_attr(t, slot, f, deadline, out);
+        return -ENOENT;
+    }
+    switch (parent) {
+    case TREE_ROOT_INO:
+    case INO_META: return -ENOENT;
+    case INO_TASKS: {
+        g_autoptr(Task) task = NULL;
+        gint64 until;
+        int rc;
+        if (!task_id_is_valid(name))
+            return -ENOENT;
+        rc = cache_get_task(t->cfg.cache, name, false, deadline, &task, &slot, &until);
+        if (rc < 0)
+            return rc;
+        attr_dir(out, task_ino(slot, OFF_DIR), 2, task_mtime_ms(task), seconds_left(until));
+        return 0;
+    }
+    case INO_BY_STATE: return lookup_named_dir(t, NAMED_STATE, name, deadline, out);
+    case INO_BY_CAMERA: return lookup_named_dir(t, NAMED_CAMERA, name, deadline, out);
+    case INO_BY_ALG: return lookup_named_dir(t, NAMED_ALG, name, deadline, out);
+    case INO_BY_NAME: return lookup_by_name(t, name, deadline, out);
+    }
+    n = named_by_ino(t, parent);
+    if (n)
+        return view_link_lookup(t, n, name, deadline, out);
+    if (parent >= INO_STATUS && parent < INO_NAMED_BASE)
+        return -ENOTDIR;
+    return -ENOENT;
+}
+
+int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
+{
+    g_autoptr(Task) task = NULL;
+    guint32 slot;
+    enum task_off off;
+    gint64 until;
+    int rc;
+
+    if (ino == INO_STATUS || ino == INO_ERRORS) {
+        *out = meta_content(t, ino);
+        return 0;
+    }
+    if (!ino_is_task(ino, &slot, &off))
+        return ino < INO_TASK_BASE && ino != INO_STATUS ? -EISDIR : -ENOENT;
+    if (off == OFF_DIR)
+        return -EISDIR;
+    if (off >= OFF_FILES_END)
+        return -EINVAL;
+    rc = cache_get_slot(t->cfg.cache, slot, task_files[off].detail, deadline, &task, &until);
+    if (rc < 0)
+        return rc;
+    *out = task_file_content(task, off);
+    return 0;
+}
+
+bool tree_is_volatile(struct tree *t, guint64 ino)
+{
+    return ino == INO_STATUS || ino == INO_ERRORS;
+}
+
+int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
+{
+    g_autofree char *id = NULL;
+    guint32 slot;
+    enum task_off off;
+
+    if (!ino_is_task(ino, &slot, &off) || off < OFF_LINK_STATE)
+        return -EINVAL;
+    id = cache_slot_id(t->cfg.cache, slot);
+    if (!id)
+        return -ENOENT;
+    *out = link_target(id, off);
+    return 0;
+}
+
+/* ---- directories ---- */
+
+/* An entry known when the directory is opened (or first read). */
+struct fixed_entry {
+    char *name;
+    guint64 ino;
+};
+
+struct tree_dir {
+    guint64 ino;
+    struct listing *listing;   /* streaming views: reference, or NULL */
+    enum task_off link_off;    /* for view listings: which link inode entries are */
+    GArray *entries;           /* struct fixed_entry, filled at first need; or NULL */
+    bool filled;
+};
+
+static void add_entry(GArray *a, const char *name, guint64 ino)
+{
+    struct fixed_entry e = {g_strdup(name), ino};
+    g_array_append_val(a, e);
+}
+
+static void clear_entry(gpointer p)
+{
+    g_free(((struct fixed_entry *)p)->name);
+}
+
+int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
+{
+    struct tree_dir *d = g_new0(struct tree_dir, 1);
+    guint32 slot;
+    enum task_off off;
+    struct named *n = NULL;
+
+    d->ino = ino;
+    d->entries = g_array_new(FALSE, TRUE, sizeof(struct fixed_entry));
+    g_array_set_clear_func(d->entries, clear_entry);
+    if (ino_is_task(ino, &slot, &off)) {
+        if (off != OFF_DIR) {
+            tree_dir_free(d);
+            return -ENOTDIR;
+        }
+        for (int f = OFF_STATE; f < OFF_FILES_END; f++)
+            add_entry(d->entries, task_files[f].name, task_ino(slot, f));
+        d->filled = true;
+    } else if (ino == INO_TASKS) {
+        d->listing = cache_listing(t->cfg.cache, LISTING_ALL, NULL);
+        d->link_off = OFF_DIR;
+    } else if ((n = named_by_ino(t, ino))) {
+        static const enum listing_view views[] = {LISTING_STATE, LISTING_CAMERA, LISTING_TITLE};
+        static const enum task_off offs[] = {OFF_LINK_STATE, OFF_LINK_CAMERA, OFF_LINK_ALG};
+        d->listing = cache_listing(t->cfg.cache, views[n->kind], n->raw);
+        d->link_off = offs[n->kind];
+    } else if (ino == TREE_ROOT_INO) {
+        add_entry(d->entries, "tasks", INO_TASKS);
+        add_entry(d->entries, "by-state", INO_BY_STATE);
+        add_entry(d->entries, "by-camera", INO_BY_CAMERA);
+        add_entry(d->entries, "by-name", INO_BY_NAME);
+        add_entry(d->entries, "by-algorithm", INO_BY_ALG);
+        add_entry(d->entries, ".viasfs", INO_META);
+        d->filled = true;
+    } else if (ino == INO_META) {
+        add_entry(d->entries, "status", INO_STATUS);
+        add_entry(d->entries, "errors", INO_ERRORS);
+        d->filled = true;
+    } else if (ino == INO_BY_STATE) {
+        g_mutex_lock(&t->lock);
+        for (guint i = 0; i < t->named->len; i++) {
+            struct named *c = g_ptr_array_index(t->named, i);
+            if (c->kind == NAMED_STATE)
+                add_entry(d->entries, c->enc, c->ino);
+        }
+        g_mutex_unlock(&t->lock);
+        d->filled = true;
+    } else if (ino != INO_BY_CAMERA && ino != INO_BY_ALG && ino != INO_BY_NAME) {
+        tree_dir_free(d);
+        return ino < INO_NAMED_BASE && ino > INO_META ? -ENOTDIR : -ENOENT;
+    }
+    *out = d;
+    return 0;
+}
+
+/* Fills the entries of by-camera/, by-algorithm/ and by-name/ from the index. */
+static int fill_from_index(struct tree *t, struct tree_dir *d, gint64 deadline)
+{
+    struct index *x = NULL;
+    int rc = index_get(t, deadline, &x);
+
+    if (rc < 0)
+        return rc;
+    if (d->ino == INO_BY_NAME) {
+        for (guint i = 0; i < x->names->len; i++) {
+            struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
+            add_entry(d->entries, e->enc, task_ino(e->slot, OFF_LINK_NAME));
+        }
+    } else {
+        GPtrArray *list = d->ino == INO_BY_CAMERA ? x->cameras : x->titles;
+        for (guint i = 0; i < list->len; i++) {
+            struct named *n = g_ptr_array_index(list, i);
+            add_entry(d->entries, n->enc, n->ino);
+        }
+    }
+    index_unref(x);
+    d->filled = true;
+    return 0;
+}
+
+/* Attributes for a directory entry without fetching anything the listing did not bring. */
+static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr *a)
+{
+    guint32 slot;
+    enum task_off off;
+
+    if (ino_is_task(ino, &slot, &off) &&
+        (off == OFF_DIR || off >= OFF_LINK_STATE)) {
+        g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
+        g_autofree char *id = cache_slot_id(t->cfg.cache, slot);
+        if (!id)
+            return -ENOENT;
+        gint64 mtime = task ? task_mtime_ms(task) : t->mount_ms;
+        if (off == OFF_DIR) {
+            attr_dir(a, ino, 2, mtime, 0);
+        } else {
+            g_autofree char *target = link_target(id, off);
+            attr_link(a, ino, strlen(target), mtime, 0);
+        }
+        return 0;
+    }
+    return tree_getattr(t, ino, deadline, a);
+}
+
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
+                 struct tree_dirent *out)
+{
+    guint64 ino;
+    int rc;
+
+    if (index == 0 || index == 1) {
+        out->name = g_strdup(index ? ".." : ".");
+        return tree_getattr(t, d->ino, deadline, &out->attr) < 0
+                   ? (attr_dir(&out->attr, d->ino, 2, t->mount_ms, 0), 0)
+                   : 0;
+    }
+    index -= 2;
+    if (d->listing) {
+        guint32 slot;
+        rc = listing_wait(d->listing, (guint)index, deadline);
+        if (rc < 0)
+            return rc;
+        slot = listing_slot(d->listing, (guint)index);
+        out->name = cache_slot_id(t->cfg.cache, slot);
+        ino = task_ino(slot, d->link_off);
+    } else {
+        if (!d->filled && (rc = fill_from_index(t, d, deadline)) < 0)
+            return rc;
+        if (index >= d->entries->len)
+            return -ENOENT;
+        struct fixed_entry *e = &g_array_index(d->entries, struct fixed_entry, index);
+        out->name = g_strdup(e->name);
+        ino = e->ino;
+    }
+    rc = entry_attr(t, ino, deadline, &out->attr);
+    if (rc < 0)
+        g_clear_pointer(&out->name, g_free);
+    return rc;
+}
+
+void tree_dir_free(struct tree_dir *d)
+{
+    if (!d)
+        return;
+    listing_unref(d->listing);
+    g_array_unref(d->entries);
+    g_free(d);
+}
+
+/* ---- status ---- */
+
+static void append_age(GString *s, const char *key, gint64 since_us)
+{
+    if (!since_us)
+        g_string_append_printf(s, "%s: never\n", key);
+    else
+        g_string_append_printf(s, "%s: %.1f s\n", key,
+                               (double)(g_get_monotonic_time() - since_us) / G_USEC_PER_SEC);
+}
+
+static char *render_status(struct tree *t)
+{
+    GString *s = g_string_new(NULL);
+    g_autofree char *last = error_log_last(t->cfg.errors);
+    struct cache_stats st;
+
+    cache_get_stats(t->cfg.cache, &st);
+    g_string_append_printf(s, "version: %s\n", VIASFS_VERSION);
+    g_string_append_printf(s, "endpoint: %s\n", t->endpoint);
+    g_string_append_printf(s, "project: %s\n", t->project_id);
+    g_string_append_printf(s, "auth: %s\n", t->auth_kind);
+    g_string_append_printf(s, "ttl: %d s\n", t->cfg.ttl_s);
+    g_string_append_printf(s, "page_size: %d\n", t->cfg.page_size);
+    g_string_append_printf(s, "timeout: %d s\n", t->cfg.timeout_s);
+    g_string_append_printf(s, "tasks_known: %u\n", st.tasks);
+    append_age(s, "list_age", st.last_walk_us);
+    if (st.stale_since_us)
+        g_string_append_printf(s, "stale: yes, since %.1f s (the last fetch failed)\n",
+                               (double)(g_get_monotonic_time() - st.stale_since_us) /
+                                   G_USEC_PER_SEC);
+    else
+        g_string_append(s, "stale: no\n");
+    g_string_append_printf(s, "stale_served: %" G_GUINT64_FORMAT "\n", st.stale_served);
+    g_string_append_printf(s, "list_walks: %" G_GUINT64_FORMAT "\n", st.walks);
+    g_string_append_printf(s, "detail_fetches: %" G_GUINT64_FORMAT "\n", st.detail_fetches);
+    g_string_append_printf(s, "errors: %" G_GUINT64_FORMAT "\n", error_log_total(t->cfg.errors));
+    g_string_append_printf(s, "last_error: %s\n", last ? last : "none");
+    return g_string_free(s, FALSE);
+}
+
+/* ---- changes ---- */
+
+static void notify_task_files(struct tree *t, guint32 slot)
+{
+    for (int off = OFF_DIR; off < OFF_FILES_END; off++)
+        t->notifier.inval_inode(task_ino(slot, off), t->notifier.data);
+}
+
+void tree_on_change(const struct cache_change *c, void *data)
+{
+    struct tree *t = data;
+    const struct task *o = c->old_task, *n = c->new_task;
+    struct named *from = NULL, *to = NULL;
+
+    if (!t->notifier.inval_inode)
+        return;
+    if (o && o->state)
+        from = named_find(t, NAMED_STATE, o->state);
+    if (n && n->state)
+        to = named_find(t, NAMED_STATE, n->state); /* registers new states too */
+
+    if (!n) {
+        /* Gone: remove its names from the kernel now, not at a timeout. */
+        t->notifier.delete_entry(INO_TASKS, task_ino(c->slot, OFF_DIR), c->id,
+                                 t->notifier.data);
+        if (from)
+            t->notifier.delete_entry(from->ino, task_ino(c->slot, OFF_LINK_STATE), c->id,
+                                     t->notifier.data);
+        t->notifier.inval_inode(INO_TASKS, t->notifier.data);
+        return;
+    }
+    if (o)
+        notify_task_files(t, c->slot);
+    else
+        t->notifier.inval_inode(INO_TASKS, t->notifier.data);
+    if (from != to) {
+        if (from) {
+            t->notifier.inval_entry(from->ino, c->id, t->notifier.data);
+            t->notifier.inval_inode(from->ino, t->notifier.data);
+        }
+        if (to) {
+            t->notifier.inval_entry(to->ino, c->id, t->notifier.data);
+            t->notifier.inval_inode(to->ino, t->notifier.data);
+        }
+    }
+}
+
+/* ---- life cycle ---- */
+
+struct tree *tree_new(const struct tree_config *cfg)
+{
+    struct tree *t = g_new0(struct tree, 1);
+
+    t->cfg = *cfg;
+    t->endpoint = g_strdup(cfg->endpoint);
+    t->project_id = g_strdup(cfg->project_id);
+    t->auth_kind = g_strdup(cfg->auth_kind);
+    t->cfg.endpoint = t->endpoint;
+    t->cfg.project_id = t->project_id;
+    t->cfg.auth_kind = t->auth_kind;
+    t->mount_ms = now_ms();
+    g_mutex_init(&t->lock);
+    t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    t->named = g_ptr_array_new_with_free_func(named_free);
+    for (size_t i = 0; i < G_N_ELEMENTS(known_states); i++)
+        named_get_locked(t, NAMED_STATE, known_states[i]);
+    return t;
+}
+
+void tree_set_cache(struct tree *t, struct cache *c)
+{
+    t->cfg.cache = c;
+}
+
+void tree_set_notifier(struct tree *t, const struct tree_notifier *n)
+{
+    t->notifier = *n;
+}
+
+void tree_free(struct tree *t)
+{
+    if (!t)
+        return;
+    index_unref(t->index);
+    g_hash_table_unref(t->named_by_key);
+    g_ptr_array_unref(t->named);
+    g_mutex_clear(&t->lock);
+    g_free(t->endpoint);
+    g_free(t->project_id);
+    g_free(t->auth_kind);
+    g_free(t);
+}
+
+uid_t tree_uid(const struct tree *t)
+{
+    return t->cfg.uid;
+}
+
+gid_t tree_gid(const struct tree *t)
+{
+    return t->cfg.gid;
+}
