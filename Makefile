@@ -39,7 +39,7 @@ TEST_SRC   := $(wildcard tests/unit/test_*.c tests/client/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps check format clean
+.PHONY: all deps check demo format clean
 all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN)
 
 # The dependency step. Re-checked when the Makefile changes.
@@ -85,6 +85,10 @@ $(BUILD)/tests/%: tests/%.c $(SUP_OBJ) $(LIB) | $(DEPS_STAMP)
 
 check: all
 	@BUILD=$(BUILD) tests/run.sh
+
+# Emulator with a few thousand changing tasks, mounted at ./mnt until Ctrl-C.
+demo: all
+	@BUILD=$(BUILD) examples/demo.sh
 
 format:
 	clang-format -i $(wildcard src/*.c include/viasfs/*.h emulator/*.c emulator/*.h tests/*/*.c tests/*/*.h)

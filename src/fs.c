@@ -201,10 +201,9 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 
     for (guint64 index = (guint64)off;; index++) {
         struct tree_dirent de = {0};
-        gint64 deadline = used ? g_get_monotonic_time() : deadline_of(fs);
         size_t need;
 
-        rc = tree_dir_get(fs->tree, d, index, deadline, &de);
+        rc = tree_dir_get(fs->tree, d, index, deadline_of(fs), used == 0, &de);
         if (rc < 0)
             break;
         if (plus) {
@@ -225,7 +224,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
             break; /* full: this entry comes first in the next call */
         used += need;
     }
-    if (used == 0 && rc < 0 && rc != -ENOENT)
+    if (used == 0 && rc < 0 && rc != -ENOENT && rc != -EAGAIN)
         fuse_reply_err(req, -rc);
     else
         fuse_reply_buf(req, buf, used);

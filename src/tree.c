@@ -778,6 +778,18 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
     guint32 slot;
     enum task_off off;
 
+    if (ino_is_task(ino, &slot, &off) && off > OFF_DIR && off < OFF_FILES_END) {
+        /* Listing a task's directory: one detail fetch serves every file, and every file
+         * then shows the same mtime. */
+        g_autoptr(Task) task = NULL;
+        gint64 until;
+        int rc = cache_get_slot(t->cfg.cache, slot, true, deadline, &task, &until);
+        if (rc < 0)
+            return rc;
+        g_autoptr(GBytes) b = task_file_content(task, off);
+        attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), seconds_left(until));
+        return 0;
+    }
     if (ino_is_task(ino, &slot, &off) &&
         (off == OFF_DIR || off >= OFF_LINK_STATE)) {
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
@@ -797,7 +809,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
 }
 
 int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
-                 struct tree_dirent *out)
+                 bool may_wait, struct tree_dirent *out)
 {
     guint64 ino;
     int rc;
@@ -811,7 +823,9 @@ int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadl
     index -= 2;
     if (d->listing) {
         guint32 slot;
-        rc = listing_wait(d->listing, (guint)index, deadline);
+        rc = listing_wait(d->listing, (guint)index, may_wait ? deadline : 0);
+        if (rc == -ETIMEDOUT && !may_wait)
+            return -EAGAIN;
         if (rc < 0)
             return rc;
         slot = listing_slot(d->listing, (guint)index);

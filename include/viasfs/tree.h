@@ -85,11 +85,14 @@ struct tree_dirent {
 /* -ENOTDIR, -ENOENT, or 0 with a handle. Does not wait for the network. */
 int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out);
 /*
- * Entry number @index ("." is 0, ".." is 1), waiting for a listing to reach it until
- * @deadline. 0 with @out filled, -ENOENT past the end, or -errno.
+ * Entry number @index ("." is 0, ".." is 1). When the entry comes from a listing that has not
+ * reached it yet: waits until @deadline if @may_wait, else returns -EAGAIN at once (so a
+ * caller can send what it has and come back). Fetches an entry's attributes need (a task's
+ * detail) are always bounded by @deadline. 0 with @out filled, -ENOENT past the end, or
+ * -errno.
  */
 int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
-                 struct tree_dirent *out);
+                 bool may_wait, struct tree_dirent *out);
 void tree_dir_free(struct tree_dir *d);
 
 #endif
