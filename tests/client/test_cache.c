@@ -1,0 +1,346 @@
+/*
+ * Client tests of the cache against the scripted stub server: single flight, freshness and
+ * its expiry, negative answers, streaming listings, stale data on failure, and the change
+ * reports that drive kernel invalidation. Each caching test comes with its counterpart.
+ */
+#include "stub.h"
+#include "viasfs/cache.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct fixture {
+    struct stub *stub;
+    struct http *http;
+    struct auth *auth;
+    struct api *api;
+    struct cache *cache;
+    GMutex lock;       /* protects changes */
+    GPtrArray *changes; /* char *: "id:OLD>NEW" with "-" for none */
+};
+
+static void on_change(const struct cache_change *c, void *data)
+{
+    struct fixture *f = data;
+    g_mutex_lock(&f->lock);
+    g_ptr_array_add(f->changes, g_strdup_printf("%s:%s>%s", c->id,
+                                                c->old_task ? c->old_task->state : "-",
+                                                c->new_task ? c->new_task->state : "-"));
+    g_mutex_unlock(&f->lock);
+}
+
+static void setup_ttl(struct fixture *f, int ttl)
+{
+    struct http_config hc;
+    g_autofree char *why = NULL;
+
+    f->stub = stub_new();
+    http_config_defaults(&hc);
+    hc.backoff_base_ms = 5;
+    hc.backoff_cap_ms = 10;
+    f->http = http_new(&hc, &why);
+    f->auth = auth_new_token("tok", &why);
+    struct api_config ac = {.endpoint = stub_url(f->stub), .project_id = "p", .http = f->http,
+                            .auth = f->auth};
+    f->api = api_new(&ac, &why);
+    g_mutex_init(&f->lock);
+    f->changes = g_ptr_array_new_with_free_func(g_free);
+    struct cache_config cc = {.api = f->api, .ttl_s = ttl, .timeout_s = 5, .page_size = 5,
+                              .max_walks = 2, .on_change = on_change, .on_change_data = f};
+    f->cache = cache_new(&cc);
+}
+
+static void setup(struct fixture *f, gconstpointer unused)
+{
+    setup_ttl(f, 30);
+}
+
+static void setup_ttl1(struct fixture *f, gconstpointer unused)
+{
+    setup_ttl(f, 1);
+}
+
+static void setup_ttl0(struct fixture *f, gconstpointer unused)
+{
+    setup_ttl(f, 0);
+}
+
+static void teardown(struct fixture *f, gconstpointer unused)
+{
+    cache_free(f->cache);
+    api_free(f->api);
+    auth_free(f->auth);
+    http_free(f->http);
+    stub_free(f->stub);
+    g_ptr_array_unref(f->changes);
+    g_mutex_clear(&f->lock);
+}
+
+static char *task_json(const char *id, const char *state)
+{
+    return g_strdup_printf("{\"id\":\"%s\",\"name\":\"n-%s\",\"state\":\"%s\","
+                           "\"updated_at\":\"1700000000000\",\"input\":null}",
+                           id, id, state);
+}
+
+static char *page_json(const char *const *ids, const char *state)
+{
+    GString *s = g_string_new("{\"tasks\":[");
+    int n = 0;
+    for (const char *const *id = ids; *id; id++, n++)
+        g_string_append_printf(s, "%s{\"id\":\"%s\",\"name\":\"n-%s\",\"state\":\"%s\"}",
+                               n ? "," : "", *id, *id, state);
+    g_string_append_printf(s, "],\"count\":%d}", n);
+    return g_string_free(s, FALSE);
+}
+
+static gint64 soon(void)
+{
+    return g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+}
+
+static int get(struct fixture *f, const char *id, bool complete, struct task **out)
+{
+    guint32 slot;
+    gint64 until;
+    return cache_get_task(f->cache, id, complete, soon(), out, &slot, &until);
+}
+
+static gpointer reader(gpointer data)
+{
+    struct fixture *f = data;
+    struct task *t = NULL;
+    int rc = get(f, "t1", true, &t);
+    if (rc == 0 && strcmp(t->id, "t1") != 0)
+        rc = -EPROTO;
+    task_unref(t);
+    return GINT_TO_POINTER(rc);
+}
+
+static void test_single_flight(struct fixture *f, gconstpointer unused)
+{
+    g_autofree char *body = task_json("t1", "RUNNING");
+    GThread *th[8];
+
+    stub_push(f->stub, 200, body, 300);
+    stub_push(f->stub, 200, body, 0); /* would be used by a second request */
+    for (int i = 0; i < 8; i++)
+        th[i] = g_thread_new("reader", reader, f);
+    for (int i = 0; i < 8; i++)
+        g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(th[i])), ==, 0);
+    g_assert_cmpuint(stub_count(f->stub), ==, 1);
+}
+
+static void test_fresh_then_expired(struct fixture *f, gconstpointer unused)
+{
+    g_autofree char *body = task_json("t1", "RUNNING");
+    struct task *t = NULL;
+
+    stub_push(f->stub, 200, body, 0);
+    stub_push(f->stub, 200, body, 0);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0); /* within the ttl: no request */
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, 1);
+    g_usleep(1100 * 1000);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0); /* after it: fetched again */
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+}
+
+static void test_negative(struct fixture *f, gconstpointer unused)
+{
+    struct task *t = NULL;
+
+    stub_push(f->stub, 400, "{\"error_code\":\"VIAS.00010007\",\"error_msg\":\"No task\"}", 0);
+    g_assert_cmpint(get(f, "nope", false, &t), ==, -ENOENT);
+    g_assert_cmpint(get(f, "nope", false, &t), ==, -ENOENT);
+    g_assert_cmpuint(stub_count(f->stub), ==, 1);
+    g_assert_null(t);
+}
+
+static void test_summary_needs_detail(struct fixture *f, gconstpointer unused)
+{
+    const char *ids[] = {"a", "b", NULL};
+    g_autofree char *page = page_json(ids, "RUNNING");
+    g_autofree char *detail = task_json("a", "RUNNING");
+    struct listing *l;
+    struct task *t = NULL;
+
+    stub_push(f->stub, 200, page, 0);
+    stub_push(f->stub, 200, detail, 0);
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    listing_unref(l);
+    g_assert_cmpint(get(f, "a", false, &t), ==, 0); /* the summary answers state/name */
+    g_assert_false(t->complete);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, 1);
+    g_assert_cmpint(get(f, "a", true, &t), ==, 0); /* detail-only fields: one request */
+    g_assert_true(t->complete);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+    /* Two new tasks reported; the detail agreeing with the summary is no change. */
+    g_assert_cmpuint(f->changes->len, ==, 2);
+}
+
+static void test_streaming(struct fixture *f, gconstpointer unused)
+{
+    const char *p1[] = {"a", "b", "c", "d", "e", NULL}, *p2[] = {"f", "g", NULL};
+    g_autofree char *b1 = page_json(p1, "RUNNING");
+    g_autofree char *b2 = page_json(p2, "STOPPED");
+    struct listing *l;
+    gint64 start = g_get_monotonic_time();
+
+    stub_push(f->stub, 200, b1, 0);
+    stub_push(f->stub, 200, b2, 800);
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_cmpint(listing_wait(l, 4, soon()), ==, 0);
+    /* The first page is usable while the second is still on its way. */
+    g_assert_false(listing_done(l, NULL, NULL));
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 700 * 1000);
+    g_assert_cmpint(listing_wait(l, 5, soon()), ==, 0);
+    g_assert_cmpint(listing_wait(l, 7, soon()), ==, -ENOENT);
+    g_assert_cmpuint(listing_length(l), ==, 7);
+    listing_unref(l);
+
+    /* Within the ttl the same listing is served: no new walk. */
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_true(listing_done(l, NULL, NULL));
+    g_assert_cmpuint(listing_length(l), ==, 7);
+    listing_unref(l);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+}
+
+static void test_view_exact(struct fixture *f, gconstpointer unused)
+{
+    /* A server matching loosely returns a near miss; the view keeps only exact matches. */
+    const char *body = "{\"tasks\":[{\"id\":\"a\",\"state\":\"RUNNING\",\"video_source_name\":"
+                       "\"gate\"},{\"id\":\"b\",\"state\":\"RUNNING\",\"video_source_name\":"
+                       "\"gate-2\"}]}";
+    struct listing *l;
+
+    stub_push(f->stub, 200, body, 0);
+    l = cache_listing(f->cache, LISTING_CAMERA, "gate");
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    g_assert_cmpuint(listing_length(l), ==, 1);
+    listing_unref(l);
+    g_assert_nonnull(strstr(stub_request(f->stub, 0)->uri, "camera_name=gate&"));
+}
+
+static void test_stale_on_error(struct fixture *f, gconstpointer unused)
+{
+    const char *ids[] = {"a", "b", NULL};
+    g_autofree char *page = page_json(ids, "RUNNING");
+    struct cache_stats st;
+    struct listing *l;
+    int err;
+
+    stub_push(f->stub, 200, page, 0);
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    listing_unref(l);
+    /* ttl 0: the next access walks again, and the API now fails every attempt. */
+    for (int i = 0; i < 5; i++)
+        stub_push(f->stub, 503, "{}", 0);
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    g_assert_true(listing_done(l, &err, NULL));
+    g_assert_cmpint(err, ==, 0);
+    g_assert_true(listing_stale(l));
+    g_assert_cmpuint(listing_length(l), ==, 2);
+    listing_unref(l);
+    cache_get_stats(f->cache, &st);
+    g_assert_cmpint(st.stale_since_us, >, 0);
+    g_assert_cmpuint(st.stale_served, ==, 1);
+
+    /* A stale task is served when its refetch fails, and a success clears "stale". */
+    struct task *t = NULL;
+    for (int i = 0; i < 5; i++)
+        stub_push(f->stub, 500, "{}", 0);
+    g_assert_cmpint(get(f, "a", false, &t), ==, 0);
+    g_assert_cmpstr(t->id, ==, "a");
+    g_clear_pointer(&t, task_unref);
+    g_autofree char *detail = task_json("a", "RUNNING");
+    stub_push(f->stub, 200, detail, 0);
+    g_assert_cmpint(get(f, "a", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    cache_get_stats(f->cache, &st);
+    g_assert_cmpint(st.stale_since_us, ==, 0);
+}
+
+static void test_stale_needs_data(struct fixture *f, gconstpointer unused)
+{
+    struct task *t = NULL;
+
+    /* Nothing cached: the failure is the answer, not invented data. */
+    for (int i = 0; i < 5; i++)
+        stub_push(f->stub, 500, "{}", 0);
+    g_assert_cmpint(get(f, "x", false, &t), ==, -EIO);
+    g_assert_null(t);
+}
+
+static void test_changes(struct fixture *f, gconstpointer unused)
+{
+    g_autofree char *running = task_json("t1", "RUNNING");
+    g_autofree char *failed = task_json("t1", "FAILED");
+    struct task *t = NULL;
+
+    stub_push(f->stub, 200, running, 0);
+    stub_push(f->stub, 200, running, 0);
+    stub_push(f->stub, 200, failed, 0);
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+        g_clear_pointer(&t, task_unref);
+    }
+    g_assert_cmpuint(stub_count(f->stub), ==, 3); /* ttl 0: every access fetches */
+    /* New, then unchanged (no report), then changed. */
+    g_assert_cmpuint(f->changes->len, ==, 2);
+    g_assert_cmpstr(f->changes->pdata[0], ==, "t1:->RUNNING");
+    g_assert_cmpstr(f->changes->pdata[1], ==, "t1:RUNNING>FAILED");
+}
+
+static void test_removal_sweep(struct fixture *f, gconstpointer unused)
+{
+    const char *both[] = {"a", "b", NULL}, *one[] = {"a", NULL};
+    g_autofree char *p1 = page_json(both, "RUNNING");
+    g_autofree char *p2 = page_json(one, "RUNNING");
+    struct listing *l;
+    struct task *t = NULL;
+
+    stub_push(f->stub, 200, p1, 0);
+    stub_push(f->stub, 200, p2, 0);
+    for (int i = 0; i < 2; i++) {
+        l = cache_listing(f->cache, LISTING_ALL, NULL);
+        g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+        listing_unref(l);
+    }
+    g_assert_cmpuint(f->changes->len, ==, 3);
+    g_assert_cmpstr(f->changes->pdata[2], ==, "b:RUNNING>-");
+    /* The removed task holds no data any more; "a" still does. */
+    guint32 slot;
+    g_assert_true(cache_find_slot(f->cache, "b", &slot));
+    g_assert_null(cache_peek_slot(f->cache, slot));
+    g_assert_true(cache_find_slot(f->cache, "a", &slot));
+    t = cache_peek_slot(f->cache, slot);
+    g_assert_nonnull(t);
+    task_unref(t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn, s) g_test_add(path, struct fixture, NULL, s, fn, teardown)
+    ADD("/cache/single-flight", test_single_flight, setup);
+    ADD("/cache/fresh-then-expired", test_fresh_then_expired, setup_ttl1);
+    ADD("/cache/negative", test_negative, setup);
+    ADD("/cache/summary-needs-detail", test_summary_needs_detail, setup);
+    ADD("/cache/streaming", test_streaming, setup);
+    ADD("/cache/view-exact", test_view_exact, setup);
+    ADD("/cache/stale-on-error", test_stale_on_error, setup_ttl0);
+    ADD("/cache/stale-needs-data", test_stale_needs_data, setup);
+    ADD("/cache/changes", test_changes, setup_ttl0);
+    ADD("/cache/removal-sweep", test_removal_sweep, setup_ttl0);
+    return g_test_run();
+}
