@@ -35,12 +35,13 @@ EMU_OBJ    := $(EMU_SRC:%.c=$(BUILD)/%.o)
 EMU        := $(BUILD)/vias-emulator
 SUP_SRC    := $(wildcard tests/support/*.c)
 SUP_OBJ    := $(SUP_SRC:%.c=$(BUILD)/%.o)
+EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 TEST_SRC   := $(wildcard tests/unit/test_*.c tests/client/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps check demo format clean
-all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN)
+all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN) $(EXAMPLES)
 
 # The dependency step. Re-checked when the Makefile changes.
 deps: $(DEPS_STAMP)
@@ -73,6 +74,12 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(BUILD)/src/main.o $(LIB)
 	@echo '  LD      $@'
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Examples are plain C programs with no library dependency.
+$(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo '  CCLD    $@'
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(EMU): $(EMU_OBJ)
 	@echo '  LD      $@'

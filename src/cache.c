@@ -20,6 +20,8 @@ struct record {
     gint64 fetched_us;       /* when the task was last confirmed (list or detail); 0 never */
     gint64 complete_us;      /* when its detail-only fields were last confirmed; 0 never */
     gint64 missing_until_us; /* known absent until then */
+    int holds;               /* open files using the detail (cache_hold) */
+    bool detail_wanted;      /* a walk found the state changed after a detail fetch */
 };
 
 /* A fetch in progress that other threads wait for instead of repeating it. */
@@ -93,12 +95,15 @@ static void record_free(gpointer p)
     g_free(r);
 }
 
-/* The fields a 9-field summary and a whole object share. */
+/*
+ * The fields a 9-field summary and a whole object share and mean the same by. Not "type":
+ * the list says "0"/"1" where the detail says "cloud"/"edge".
+ */
 static bool summary_same(const struct task *a, const struct task *b)
 {
     return g_strcmp0(a->state, b->state) == 0 && g_strcmp0(a->name, b->name) == 0 &&
            g_strcmp0(a->video_source_name, b->video_source_name) == 0 &&
-           g_strcmp0(a->title, b->title) == 0 && g_strcmp0(a->type, b->type) == 0 &&
+           g_strcmp0(a->title, b->title) == 0 &&
            g_strcmp0(a->service_id, b->service_id) == 0 &&
            g_strcmp0(a->algorithm_publish_id, b->algorithm_publish_id) == 0 &&
            a->created_ms == b->created_ms;
@@ -141,8 +146,13 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now,
     r->missing_until_us = 0;
     if (!t->complete && old && old->complete && summary_same(old, t))
         return r;
-    if (!task_same(old, t))
+    if (!task_same(old, t)) {
         push_change(changes, r, old, t);
+        /* The detail-only fields (status, error...) may have changed with the state. */
+        if (old && !t->complete && (old->complete || r->holds) &&
+            g_strcmp0(old->state, t->state) != 0)
+            r->detail_wanted = true;
+    }
     r->task = task_ref(t);
     task_unref(old);
     r->complete_us = t->complete ? now : 0;
@@ -528,6 +538,67 @@ gint64 cache_listing_fresh_until(struct cache *c, struct listing *l)
     if (!listing_done(l, NULL, &done_us))
         return g_get_monotonic_time() + c->ttl_us;
     return done_us + c->ttl_us;
+}
+
+struct listing *cache_walk_now(struct cache *c)
+{
+    g_autofree char *key = listing_key(LISTING_ALL, NULL);
+    struct listing *l;
+
+    g_mutex_lock(&c->lock);
+    l = g_hash_table_lookup(c->listings, key);
+    if (l && !listing_done(l, NULL, NULL)) {
+        listing_ref(l);
+        g_mutex_unlock(&c->lock);
+        return l;
+    }
+    g_hash_table_remove(c->listings, key); /* so cache_listing starts a new walk */
+    g_mutex_unlock(&c->lock);
+    return cache_listing(c, LISTING_ALL, NULL);
+}
+
+guint cache_refresh_details(struct cache *c, gint64 deadline)
+{
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < c->records->len; i++) {
+        struct record *r = g_ptr_array_index(c->records, i);
+        if (r->task && (r->detail_wanted || r->holds > 0))
+            g_ptr_array_add(ids, g_strdup(r->id));
+        r->detail_wanted = false;
+    }
+    g_mutex_unlock(&c->lock);
+    for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline);
+    return ids->len;
+}
+
+static void hold(struct cache *c, guint32 slot, int delta)
+{
+    g_mutex_lock(&c->lock);
+    if (slot < c->records->len)
+        ((struct record *)g_ptr_array_index(c->records, slot))->holds += delta;
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_hold(struct cache *c, guint32 slot)
+{
+    hold(c, slot, 1);
+}
+
+void cache_unhold(struct cache *c, guint32 slot)
+{
+    hold(c, slot, -1);
+}
+
+void cache_forget_listing(struct cache *c, enum listing_view view, const char *value)
+{
+    g_autofree char *key = listing_key(view, value);
+
+    g_mutex_lock(&c->lock);
+    g_hash_table_remove(c->listings, key);
+    g_mutex_unlock(&c->lock);
 }
 
 void cache_expire_all(struct cache *c)

@@ -1,8 +1,12 @@
 /*
  * fs: libfuse low-level operations over the tree (see fs.h). Every handler replies exactly
- * once on every path. Open files keep a snapshot of their content (GBytes) so that a read
- * sequence sees one version; directories keep a tree_dir. Invalidations go through a queue
- * to the notifier thread; "no such entry" answers from the kernel are expected and ignored.
+ * once on every path. Open files keep a snapshot of their content so that a read sequence
+ * sees one version, and are registered by inode so a change can wake their poll()ers
+ * (sysfs style: POLLPRI|POLLERR until the next read from offset 0 fetches the new content).
+ * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
+ * or with EINTR when interrupted. Everything the tree asks on a change goes through one
+ * queue to the notifier thread, in order; its operations through the mountpoint (for
+ * inotify) are recognised by the handlers by its thread id and answered as its own.
  */
 #define FUSE_USE_VERSION 312
 #include "viasfs/fs.h"
@@ -11,24 +15,63 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* One open regular file. */
+struct open_file {
+    guint64 ino;
+    GBytes *content;            /* snapshot; protected by fs->lock once registered */
+    bool changed;               /* changed since this handle last read from offset 0 */
+    bool stream;                /* .viasfs/events */
+    guint64 cursor;             /* stream: next event sequence number to deliver */
+    struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
+};
+
+/* A read of the event stream waiting for a line. */
+struct parked_read {
+    fuse_req_t req;
+    struct open_file *f;
+    size_t size;
+};
 
 struct fs {
     struct tree *tree;
     struct fuse_session *se;
     gint64 timeout_us;
-    GAsyncQueue *notes;     /* struct note *: invalidations waiting for the notifier */
+    char *mountpoint;       /* absolute, for operations through the mount */
+    GAsyncQueue *notes;     /* struct note *: work for the notifier, in order */
     GThread *notifier;
+    gint own_tid;           /* the notifier's thread id: its requests are our own */
+    gint stopping;          /* atomic: the session is ending */
+
+    GMutex lock;            /* protects files, parked, scripts and open_file fields */
+    GHashTable *files;      /* ino -> GList of struct open_file * */
+    GList *parked;          /* struct parked_read * */
+    GHashTable *scripts;    /* "parent/name" -> GUINT64 child + 1, or 0 meaning "absent" */
 };
 
-enum note_kind { NOTE_INODE, NOTE_ENTRY, NOTE_DELETE, NOTE_STOP };
+enum note_kind {
+    NOTE_INODE,
+    NOTE_ENTRY,
+    NOTE_DELETE,
+    NOTE_WAKE,
+    NOTE_EVENT,
+    NOTE_TOUCH,
+    NOTE_UNLINK,
+    NOTE_SYMLINK,
+    NOTE_STOP
+};
 
 struct note {
     enum note_kind kind;
-    guint64 ino;    /* NOTE_INODE: the inode; NOTE_DELETE: the child */
-    guint64 parent; /* NOTE_ENTRY, NOTE_DELETE */
-    char *name;
+    guint64 ino;    /* INODE, WAKE: the inode; DELETE, UNLINK: the child */
+    guint64 parent; /* ENTRY, DELETE, UNLINK, SYMLINK */
+    char *name;     /* ENTRY, DELETE, UNLINK, SYMLINK: entry name; EVENT: the line */
+    char *path;     /* TOUCH, UNLINK, SYMLINK: relative to the mountpoint */
+    char *target;   /* SYMLINK */
 };
 
 static struct fs *fs_of(fuse_req_t req)
@@ -39,6 +82,51 @@ static struct fs *fs_of(fuse_req_t req)
 static gint64 deadline_of(struct fs *fs)
 {
     return g_get_monotonic_time() + fs->timeout_us;
+}
+
+static bool own_request(struct fs *fs, fuse_req_t req)
+{
+    return fuse_req_ctx(req)->pid == (pid_t)g_atomic_int_get(&fs->own_tid);
+}
+
+static char *script_key(guint64 parent, const char *name)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT "/%s", parent, name);
+}
+
+/* What the notifier's own lookup of @parent/@name must find: true with *@child set when
+ * scripted present, true with 0 when scripted absent, false when not scripted. */
+static bool script_lookup(struct fs *fs, guint64 parent, const char *name, guint64 *child)
+{
+    g_autofree char *key = script_key(parent, name);
+    gpointer value;
+    bool found;
+
+    g_mutex_lock(&fs->lock);
+    found = g_hash_table_lookup_extended(fs->scripts, key, NULL, &value);
+    g_mutex_unlock(&fs->lock);
+    *child = found ? GPOINTER_TO_SIZE(value) : 0;
+    if (*child)
+        (*child)--;
+    return found;
+}
+
+static void script_set(struct fs *fs, guint64 parent, const char *name, bool present,
+                       guint64 child)
+{
+    g_mutex_lock(&fs->lock);
+    g_hash_table_replace(fs->scripts, script_key(parent, name),
+                         GSIZE_TO_POINTER(present ? child + 1 : 0));
+    g_mutex_unlock(&fs->lock);
+}
+
+static void script_clear(struct fs *fs, guint64 parent, const char *name)
+{
+    g_autofree char *key = script_key(parent, name);
+
+    g_mutex_lock(&fs->lock);
+    g_hash_table_remove(fs->scripts, key);
+    g_mutex_unlock(&fs->lock);
 }
 
 static void to_stat(const struct fs *fs, const struct tree_attr *a, struct stat *st)
@@ -81,7 +169,21 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct fuse_entry_param e;
-    int rc = tree_lookup(fs->tree, parent, name, deadline_of(fs), &a);
+    guint64 child;
+    int rc;
+
+    if (own_request(fs, req) && script_lookup(fs, parent, name, &child)) {
+        if (!child) {
+            fuse_reply_err(req, ENOENT);
+            return;
+        }
+        /* A link being removed: it must still be found for the unlink to reach us. */
+        a = (struct tree_attr){.ino = child, .mode = S_IFLNK | 0777, .nlink = 1, .size = 0};
+        fill_entry(fs, &a, &e);
+        fuse_reply_entry(req, &e);
+        return;
+    }
+    rc = tree_lookup(fs->tree, parent, name, deadline_of(fs), &a);
 
     if (rc < 0) {
         fuse_reply_err(req, -rc);
@@ -129,9 +231,46 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
         fuse_reply_readlink(req, target);
 }
 
+static void file_register(struct fs *fs, struct open_file *f)
+{
+    g_mutex_lock(&fs->lock);
+    GList *list = g_hash_table_lookup(fs->files, &f->ino);
+    g_hash_table_insert(fs->files, g_memdup2(&f->ino, sizeof(f->ino)), g_list_prepend(list, f));
+    g_mutex_unlock(&fs->lock);
+}
+
+static void file_unregister(struct fs *fs, struct open_file *f)
+{
+    GList *parked_here = NULL;
+
+    g_mutex_lock(&fs->lock);
+    GList *list = g_list_remove(g_hash_table_lookup(fs->files, &f->ino), f);
+    if (list)
+        g_hash_table_insert(fs->files, g_memdup2(&f->ino, sizeof(f->ino)), list);
+    else
+        g_hash_table_remove(fs->files, &f->ino);
+    for (GList *l = fs->parked; l;) {
+        GList *next = l->next;
+        struct parked_read *p = l->data;
+        if (p->f == f) {
+            fs->parked = g_list_remove_link(fs->parked, l);
+            parked_here = g_list_concat(parked_here, l);
+        }
+        l = next;
+    }
+    g_mutex_unlock(&fs->lock);
+    for (GList *l = parked_here; l; l = l->next) {
+        struct parked_read *p = l->data;
+        fuse_reply_err(p->req, EBADF);
+        g_free(p);
+    }
+    g_list_free(parked_here);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct fs *fs = fs_of(req);
+    struct open_file *f;
     GBytes *content = NULL;
     int rc;
 
@@ -144,30 +283,161 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, -rc);
         return;
     }
-    fi->fh = (uint64_t)(uintptr_t)content;
+    f = g_new0(struct open_file, 1);
+    f->ino = ino;
+    f->content = content;
+    f->stream = tree_is_event_stream(fs->tree, ino);
+    if (f->stream) {
+        f->cursor = event_log_end(tree_events(fs->tree));
+        fi->nonseekable = 1;
+    }
+    fi->fh = (uint64_t)(uintptr_t)f;
     fi->direct_io = tree_is_volatile(fs->tree, ino);
     fi->keep_cache = 0;
-    if (fuse_reply_open(req, fi) != 0)
-        g_bytes_unref(content); /* the open was interrupted: no release will come */
+    file_register(fs, f);
+    if (fuse_reply_open(req, fi) != 0) {
+        file_unregister(fs, f); /* the open was interrupted: no release will come */
+        g_bytes_unref(f->content);
+        g_free(f);
+        return;
+    }
+    tree_file_opened(fs->tree, ino);
+}
+
+/* Lines for a stream handle, or 0 bytes when none are new. Call with fs->lock held. */
+static size_t stream_take_locked(struct fs *fs, struct open_file *f, size_t size, GString *out)
+{
+    return event_log_read(tree_events(fs->tree), &f->cursor, out, size);
+}
+
+static void on_read_interrupt(fuse_req_t req, void *data)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    struct parked_read *found = NULL;
+
+    g_mutex_lock(&fs->lock);
+    for (GList *l = fs->parked; l; l = l->next) {
+        struct parked_read *p = l->data;
+        if (p->req == req) {
+            found = p;
+            fs->parked = g_list_delete_link(fs->parked, l);
+            break;
+        }
+    }
+    g_mutex_unlock(&fs->lock);
+    if (found) {
+        fuse_reply_err(req, EINTR);
+        g_free(found);
+    }
+}
+
+static void stream_read(struct fs *fs, fuse_req_t req, struct open_file *f, size_t size,
+                        struct fuse_file_info *fi)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    struct parked_read *p;
+
+    g_mutex_lock(&fs->lock);
+    if (stream_take_locked(fs, f, size, out) > 0 || (fi->flags & O_NONBLOCK) ||
+        g_atomic_int_get(&fs->stopping)) {
+        g_mutex_unlock(&fs->lock);
+        if (out->len)
+            fuse_reply_buf(req, out->str, out->len);
+        else
+            fuse_reply_err(req, (fi->flags & O_NONBLOCK) ? EAGAIN : EINTR);
+        return;
+    }
+    g_mutex_unlock(&fs->lock);
+    /* Register first (it runs the callback at once if the interrupt already came, finding
+     * nothing), then park under the lock, unless the request was interrupted meanwhile. */
+    fuse_req_interrupt_func(req, on_read_interrupt, NULL);
+    g_mutex_lock(&fs->lock);
+    if (fuse_req_interrupted(req)) {
+        g_mutex_unlock(&fs->lock);
+        fuse_reply_err(req, EINTR);
+        return;
+    }
+    if (stream_take_locked(fs, f, size, out) > 0) { /* a line came meanwhile */
+        g_mutex_unlock(&fs->lock);
+        fuse_reply_buf(req, out->str, out->len);
+        return;
+    }
+    p = g_new0(struct parked_read, 1);
+    p->req = req;
+    p->f = f;
+    p->size = size;
+    fs->parked = g_list_append(fs->parked, p);
+    g_mutex_unlock(&fs->lock);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-    GBytes *content = (GBytes *)(uintptr_t)fi->fh;
+    struct fs *fs = fs_of(req);
+    struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+    GBytes *content = NULL, *fresh = NULL;
     gsize len;
-    const char *data = g_bytes_get_data(content, &len);
 
-    if (off < 0 || (gsize)off >= len) {
-        fuse_reply_buf(req, NULL, 0);
+    if (f->stream) {
+        stream_read(fs, req, f, size, fi);
         return;
     }
-    fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
+    g_mutex_lock(&fs->lock);
+    bool refetch = off == 0 && f->changed;
+    f->changed = false;
+    g_mutex_unlock(&fs->lock);
+    /* A changed file read again from the start: the sysfs way to see the new value. */
+    if (refetch && tree_read_file(fs->tree, ino, deadline_of(fs), &fresh) == 0) {
+        g_mutex_lock(&fs->lock);
+        g_bytes_unref(f->content);
+        f->content = fresh;
+        g_mutex_unlock(&fs->lock);
+    }
+    g_mutex_lock(&fs->lock);
+    content = g_bytes_ref(f->content);
+    g_mutex_unlock(&fs->lock);
+    const char *data = g_bytes_get_data(content, &len);
+    if (off < 0 || (gsize)off >= len)
+        fuse_reply_buf(req, NULL, 0);
+    else
+        fuse_reply_buf(req, data + off, MIN(size, len - (gsize)off));
+    g_bytes_unref(content);
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                    struct fuse_pollhandle *ph)
+{
+    struct fs *fs = fs_of(req);
+    struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+    unsigned revents;
+    struct fuse_pollhandle *old = NULL;
+
+    g_mutex_lock(&fs->lock);
+    if (f->stream)
+        revents = f->cursor < event_log_end(tree_events(fs->tree)) ? POLLIN | POLLRDNORM : 0;
+    else
+        revents = POLLIN | POLLRDNORM | (f->changed ? POLLPRI | POLLERR : 0);
+    if (ph) {
+        old = f->ph;
+        f->ph = ph;
+    }
+    g_mutex_unlock(&fs->lock);
+    if (old)
+        fuse_pollhandle_destroy(old);
+    fuse_reply_poll(req, revents);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    g_bytes_unref((GBytes *)(uintptr_t)fi->fh);
+    struct fs *fs = fs_of(req);
+    struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+
+    file_unregister(fs, f);
+    tree_file_closed(fs->tree, ino);
+    if (f->ph)
+        fuse_pollhandle_destroy(f->ph);
+    g_bytes_unref(f->content);
+    g_free(f);
     fuse_reply_err(req, 0);
 }
 
@@ -276,6 +546,16 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
+    struct fs *fs = fs_of(req);
+    struct tree_attr a;
+    struct stat st;
+
+    /* The notifier touching a changed file so inotify sees it: answer with the truth. */
+    if (own_request(fs, req) && tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
+        to_stat(fs, &a, &st);
+        fuse_reply_attr(req, &st, 0);
+        return;
+    }
     fuse_reply_err(req, EROFS);
 }
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
@@ -288,10 +568,32 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 }
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
+    struct fs *fs = fs_of(req);
+    guint64 child;
+
+    if (own_request(fs, req) && script_lookup(fs, p, n, &child) && child) {
+        fuse_reply_err(req, 0); /* the tree has already dropped it */
+        return;
+    }
+    fuse_reply_err(req, EROFS);
+}
+static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
+{
     fuse_reply_err(req, EROFS);
 }
 static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
 {
+    struct fs *fs = fs_of(req);
+    struct tree_attr a;
+    struct fuse_entry_param e;
+    guint64 child;
+
+    if (own_request(fs, req) && script_lookup(fs, p, n, &child) && !child &&
+        tree_lookup(fs->tree, p, n, deadline_of(fs), &a) == 0) {
+        fill_entry(fs, &a, &e); /* the link the tree now has */
+        fuse_reply_entry(req, &e);
+        return;
+    }
     fuse_reply_err(req, EROFS);
 }
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
@@ -334,7 +636,7 @@ static const struct fuse_lowlevel_ops ops = {
     .mknod = op_mknod,
     .mkdir = op_mkdir,
     .unlink = op_unlink,
-    .rmdir = op_unlink,
+    .rmdir = op_rmdir,
     .symlink = op_symlink,
     .rename = op_rename,
     .link = op_link,
@@ -353,40 +655,204 @@ static const struct fuse_lowlevel_ops ops = {
     .listxattr = op_listxattr,
     .setxattr = op_setxattr,
     .removexattr = op_removexattr,
+    .poll = op_poll,
 };
 
-/* ---- invalidations ---- */
+/* ---- the notifier ---- */
 
-static void note_push(struct fs *fs, enum note_kind kind, guint64 parent, guint64 ino,
-                      const char *name)
+static struct note *note_new(enum note_kind kind)
 {
     struct note *n = g_new0(struct note, 1);
     n->kind = kind;
-    n->parent = parent;
-    n->ino = ino;
-    n->name = g_strdup(name);
-    g_async_queue_push(fs->notes, n);
+    return n;
 }
 
 static void want_inval_inode(guint64 ino, void *data)
 {
-    note_push(data, NOTE_INODE, 0, ino, NULL);
+    struct note *n = note_new(NOTE_INODE);
+    n->ino = ino;
+    g_async_queue_push(((struct fs *)data)->notes, n);
 }
 
 static void want_inval_entry(guint64 parent, const char *name, void *data)
 {
-    note_push(data, NOTE_ENTRY, parent, 0, name);
+    struct note *n = note_new(NOTE_ENTRY);
+    n->parent = parent;
+    n->name = g_strdup(name);
+    g_async_queue_push(((struct fs *)data)->notes, n);
 }
 
 static void want_delete(guint64 parent, guint64 child, const char *name, void *data)
 {
-    note_push(data, NOTE_DELETE, parent, child, name);
+    struct note *n = note_new(NOTE_DELETE);
+    n->parent = parent;
+    n->ino = child;
+    n->name = g_strdup(name);
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void want_wake(guint64 ino, void *data)
+{
+    struct note *n = note_new(NOTE_WAKE);
+    n->ino = ino;
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void want_event(const char *line, void *data)
+{
+    struct note *n = note_new(NOTE_EVENT);
+    n->name = g_strdup(line);
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void want_touch(const char *path, void *data)
+{
+    struct note *n = note_new(NOTE_TOUCH);
+    n->path = g_strdup(path);
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void want_unlink(guint64 parent, const char *name, guint64 child, const char *path,
+                        void *data)
+{
+    struct note *n = note_new(NOTE_UNLINK);
+    n->parent = parent;
+    n->name = g_strdup(name);
+    n->ino = child;
+    n->path = g_strdup(path);
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void want_symlink(guint64 parent, const char *name, const char *path, const char *target,
+                         void *data)
+{
+    struct note *n = note_new(NOTE_SYMLINK);
+    n->parent = parent;
+    n->name = g_strdup(name);
+    n->path = g_strdup(path);
+    n->target = g_strdup(target);
+    g_async_queue_push(((struct fs *)data)->notes, n);
+}
+
+static void note_free(struct note *n)
+{
+    g_free(n->name);
+    g_free(n->path);
+    g_free(n->target);
+    g_free(n);
+}
+
+/*
+ * Wakes poll()ers of @ino and marks its handles changed (they re-read from offset 0). The
+ * kernel's pages go first, or that read would be answered from them and never reach us.
+ */
+static void wake_files(struct fs *fs, guint64 ino)
+{
+    g_autoptr(GPtrArray) handles = g_ptr_array_new();
+
+    fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+
+    g_mutex_lock(&fs->lock);
+    for (GList *l = g_hash_table_lookup(fs->files, &ino); l; l = l->next) {
+        struct open_file *f = l->data;
+        f->changed = true;
+        if (f->ph) {
+            g_ptr_array_add(handles, f->ph);
+            f->ph = NULL;
+        }
+    }
+    g_mutex_unlock(&fs->lock);
+    for (guint i = 0; i < handles->len; i++) {
+        fuse_lowlevel_notify_poll(handles->pdata[i]);
+        fuse_pollhandle_destroy(handles->pdata[i]);
+    }
+}
+
+/* A line arrived: answer parked reads that can now be answered, wake stream poll()ers. */
+static void on_event_appended(void *data)
+{
+    struct fs *fs = data;
+    g_autoptr(GPtrArray) handles = g_ptr_array_new();
+    GList *ready = NULL;
+
+    g_mutex_lock(&fs->lock);
+    for (GList *l = fs->parked; l;) {
+        GList *next = l->next;
+        struct parked_read *p = l->data;
+        GString *out = g_string_new(NULL);
+        if (stream_take_locked(fs, p->f, p->size, out) > 0) {
+            fs->parked = g_list_remove_link(fs->parked, l);
+            l->data = g_ptr_array_new(); /* reuse the link: (parked read, text) */
+            g_ptr_array_add(l->data, p);
+            g_ptr_array_add(l->data, out);
+            ready = g_list_concat(ready, l);
+        } else {
+            g_string_free(out, TRUE);
+        }
+        l = next;
+    }
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, fs->files);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        for (GList *l = value; l; l = l->next) {
+            struct open_file *f = l->data;
+            if (f->stream && f->ph) {
+                g_ptr_array_add(handles, f->ph);
+                f->ph = NULL;
+            }
+        }
+    g_mutex_unlock(&fs->lock);
+    for (GList *l = ready; l; l = l->next) {
+        GPtrArray *pair = l->data;
+        struct parked_read *p = pair->pdata[0];
+        GString *out = pair->pdata[1];
+        fuse_reply_buf(p->req, out->str, out->len);
+        g_string_free(out, TRUE);
+        g_free(p);
+        g_ptr_array_unref(pair);
+    }
+    g_list_free(ready);
+    for (guint i = 0; i < handles->len; i++) {
+        fuse_lowlevel_notify_poll(handles->pdata[i]);
+        fuse_pollhandle_destroy(handles->pdata[i]);
+    }
+}
+
+/* Operations through the mountpoint, so inotify sees them. Failures only get logged. */
+static void own_operation(struct fs *fs, struct note *n)
+{
+    g_autofree char *path = g_build_filename(fs->mountpoint, n->path, NULL);
+    struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
+    int rc = 0;
+
+    if (g_atomic_int_get(&fs->stopping))
+        return;
+    switch (n->kind) {
+    case NOTE_TOUCH: rc = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW); break;
+    case NOTE_UNLINK:
+        script_set(fs, n->parent, n->name, true, n->ino);
+        rc = unlink(path);
+        script_clear(fs, n->parent, n->name);
+        break;
+    case NOTE_SYMLINK:
+        /* Any cached name must go, or the kernel answers EEXIST without asking us. */
+        fuse_lowlevel_notify_inval_entry(fs->se, n->parent, n->name, strlen(n->name));
+        script_set(fs, n->parent, n->name, false, 0);
+        rc = symlink(n->target, path);
+        script_clear(fs, n->parent, n->name);
+        break;
+    default: break;
+    }
+    if (rc < 0)
+        log_debug("inotify helper: %s: %s", n->path, g_strerror(errno));
 }
 
 static gpointer notifier_main(gpointer data)
 {
     struct fs *fs = data;
 
+    g_atomic_int_set(&fs->own_tid, (gint)gettid());
     for (;;) {
         struct note *n = g_async_queue_pop(fs->notes);
         enum note_kind kind = n->kind;
@@ -401,13 +867,17 @@ static gpointer notifier_main(gpointer data)
             rc = fuse_lowlevel_notify_delete(fs->se, n->parent, n->ino, n->name,
                                              strlen(n->name));
             break;
+        case NOTE_WAKE: wake_files(fs, n->ino); break;
+        case NOTE_EVENT: tree_emit_event(fs->tree, n->name); break;
+        case NOTE_TOUCH:
+        case NOTE_UNLINK:
+        case NOTE_SYMLINK: own_operation(fs, n); break;
         case NOTE_STOP: break;
         }
         /* -ENOENT: the kernel had nothing cached. -ENOTCONN/-EBADF: unmounting. */
         if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN && rc != -EBADF)
             log_debug("fuse notify (%d) failed: %s", (int)kind, g_strerror(-rc));
-        g_free(n->name);
-        g_free(n);
+        note_free(n);
         if (kind == NOTE_STOP)
             return NULL;
     }
@@ -419,10 +889,19 @@ int fs_run(const struct fs_config *cfg, char **why)
 {
     struct fs fs = {.tree = cfg->tree, .timeout_us = (gint64)cfg->timeout_s * G_USEC_PER_SEC};
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *mountpoint = realpath(cfg->mountpoint, NULL);
     struct fuse_args args;
     struct fuse_loop_config *loop;
-    struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete, &fs};
+    struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete, want_wake,
+                                     want_event,       want_touch,       want_unlink, want_symlink,
+                                     &fs};
     int rc = 0;
+
+    fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;
+    g_mutex_init(&fs.lock);
+    fs.files = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    fs.scripts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    fs.own_tid = -1;
 
     for (guint i = 0; i < cfg->fuse_argv->len; i++)
         g_ptr_array_add(argv, g_ptr_array_index(cfg->fuse_argv, i));
@@ -450,8 +929,11 @@ int fs_run(const struct fs_config *cfg, char **why)
         goto out_unmount;
     }
     fs.notes = g_async_queue_new();
+    event_log_set_listener(tree_events(cfg->tree), on_event_appended, &fs);
     tree_set_notifier(cfg->tree, &notifier);
     fs.notifier = g_thread_new("notifier", notifier_main, &fs);
+    if (cfg->on_mounted)
+        cfg->on_mounted(cfg->on_mounted_data);
 
     loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, 64);
@@ -460,15 +942,32 @@ int fs_run(const struct fs_config *cfg, char **why)
         log_warn("the FUSE session ended with an error");
     fuse_loop_cfg_destroy(loop);
 
-    note_push(&fs, NOTE_STOP, 0, 0, NULL);
-    g_thread_join(fs.notifier);
+    /* Ending: blocked readers are let go; operations through the mount stop. */
+    g_atomic_int_set(&fs.stopping, 1);
     tree_set_notifier(cfg->tree, &(struct tree_notifier){0});
+    g_mutex_lock(&fs.lock);
+    GList *parked = g_steal_pointer(&fs.parked);
+    g_mutex_unlock(&fs.lock);
+    for (GList *l = parked; l; l = l->next) {
+        fuse_reply_err(((struct parked_read *)l->data)->req, EINTR);
+        g_free(l->data);
+    }
+    g_list_free(parked);
+    /* Unmounting aborts a request the notifier may still be waiting for, so it can end. */
+    fuse_session_unmount(fs.se);
+    g_async_queue_push(fs.notes, note_new(NOTE_STOP));
+    g_thread_join(fs.notifier);
+    event_log_set_listener(tree_events(cfg->tree), NULL, NULL);
     g_async_queue_unref(fs.notes);
+    goto out_signals;
 out_unmount:
     fuse_session_unmount(fs.se);
 out_signals:
     fuse_remove_signal_handlers(fs.se);
 out_destroy:
     fuse_session_destroy(fs.se);
+    g_hash_table_unref(fs.files);
+    g_hash_table_unref(fs.scripts);
+    g_mutex_clear(&fs.lock);
     return rc;
 }

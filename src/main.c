@@ -7,9 +7,11 @@
 #include "viasfs/api.h"
 #include "viasfs/cache.h"
 #include "viasfs/error_log.h"
+#include "viasfs/event_log.h"
 #include "viasfs/fs.h"
 #include "viasfs/log.h"
 #include "viasfs/options.h"
+#include "viasfs/refresh.h"
 #include "viasfs/tree.h"
 
 #include <errno.h>
@@ -78,6 +80,21 @@ static int probe(struct api *api, int timeout_s)
     return rc;
 }
 
+struct refresh_start_args {
+    struct refresh **out;
+    struct cache *cache;
+    int period_s, timeout_s;
+};
+
+/* Once mounted (and daemonized: threads do not survive a fork), start refreshing. */
+static void start_refresh(void *data)
+{
+    struct refresh_start_args *a = data;
+
+    if (a->period_s > 0)
+        *a->out = refresh_start(a->cache, a->period_s, a->timeout_s);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -87,6 +104,8 @@ int main(int argc, char **argv)
     struct auth *auth = NULL;
     struct api *api = NULL;
     struct error_log *errors = NULL;
+    struct event_log *events = NULL;
+    struct refresh *refresh = NULL;
     struct cache *cache = NULL;
     struct tree *tree = NULL;
     int status = 1, rc;
@@ -153,7 +172,11 @@ int main(int argc, char **argv)
     if (probe(api, o.timeout) != 0)
         goto out;
 
+    events = event_log_new(65536);
     struct tree_config tc = {.errors = errors,
+                             .events = events,
+                             .inotify = !o.no_inotify,
+                             .refresh_s = o.refresh,
                              .endpoint = api_endpoint(api),
                              .project_id = api_project_id(api),
                              .auth_kind = auth_kind(auth),
@@ -178,12 +201,17 @@ int main(int argc, char **argv)
                            .fuse_argv = o.fuse_argv,
                            .foreground = o.foreground,
                            .timeout_s = o.timeout};
+    fc.on_mounted = start_refresh;
+    struct refresh_start_args ra = {&refresh, cache, o.refresh, o.timeout};
+    fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
+    refresh_stop(refresh);
     if (rc < 0)
         refuse(1, "%s", why);
     status = rc < 0 ? 1 : 0;
 out:
     cache_free(cache);
+    event_log_free(events);
     tree_free(tree);
     api_free(api);
     error_log_free(errors);

@@ -11,6 +11,7 @@
  */
 #include "viasfs/tree.h"
 #include "viasfs/log.h"
+#include "viasfs/event.h"
 #include "viasfs/name.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ enum {
     INO_META,
     INO_STATUS,
     INO_ERRORS,
+    INO_EVENTS,
     INO_NAMED_BASE = 64,
 };
 #define INO_TASK_BASE (G_GUINT64_CONSTANT(1) << 32)
@@ -470,6 +472,7 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
         attr_file(a, ino, g_bytes_get_size(b), now_ms(), 0);
         return 0;
     }
+    case INO_EVENTS: attr_file(a, ino, 0, now_ms(), 0); return 0;
     }
     return -ENOENT;
 }
@@ -575,6 +578,7 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         {TREE_ROOT_INO, "by-camera", INO_BY_CAMERA}, {TREE_ROOT_INO, "by-name", INO_BY_NAME},
         {TREE_ROOT_INO, "by-algorithm", INO_BY_ALG}, {TREE_ROOT_INO, ".viasfs", INO_META},
         {INO_META, "status", INO_STATUS},        {INO_META, "errors", INO_ERRORS},
+        {INO_META, "events", INO_EVENTS},
     };
     guint32 slot;
     enum task_off off;
@@ -632,6 +636,10 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
         *out = meta_content(t, ino);
         return 0;
     }
+    if (ino == INO_EVENTS) {
+        *out = g_bytes_new(NULL, 0); /* the fuse layer reads the stream itself */
+        return 0;
+    }
     if (!ino_is_task(ino, &slot, &off))
         return ino < INO_TASK_BASE && ino != INO_STATUS ? -EISDIR : -ENOENT;
     if (off == OFF_DIR)
@@ -647,7 +655,45 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
 
 bool tree_is_volatile(struct tree *t, guint64 ino)
 {
-    return ino == INO_STATUS || ino == INO_ERRORS;
+    return ino == INO_STATUS || ino == INO_ERRORS || ino == INO_EVENTS;
+}
+
+bool tree_is_event_stream(struct tree *t, guint64 ino)
+{
+    return ino == INO_EVENTS;
+}
+
+struct event_log *tree_events(struct tree *t)
+{
+    return t->cfg.events;
+}
+
+void tree_emit_event(struct tree *t, const char *line)
+{
+    event_log_append(t->cfg.events, line);
+}
+
+static void file_hold(struct tree *t, guint64 ino, bool opened)
+{
+    guint32 slot;
+    enum task_off off;
+
+    if (!ino_is_task(ino, &slot, &off) || off == OFF_DIR || off >= OFF_FILES_END)
+        return;
+    if (opened)
+        cache_hold(t->cfg.cache, slot);
+    else
+        cache_unhold(t->cfg.cache, slot);
+}
+
+void tree_file_opened(struct tree *t, guint64 ino)
+{
+    file_hold(t, ino, true);
+}
+
+void tree_file_closed(struct tree *t, guint64 ino)
+{
+    file_hold(t, ino, false);
 }
 
 int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
@@ -729,6 +775,7 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
     } else if (ino == INO_META) {
         add_entry(d->entries, "status", INO_STATUS);
         add_entry(d->entries, "errors", INO_ERRORS);
+        add_entry(d->entries, "events", INO_EVENTS);
         d->filled = true;
     } else if (ino == INO_BY_STATE) {
         g_mutex_lock(&t->lock);
@@ -878,6 +925,12 @@ static char *render_status(struct tree *t)
     g_string_append_printf(s, "project: %s\n", t->project_id);
     g_string_append_printf(s, "auth: %s\n", t->auth_kind);
     g_string_append_printf(s, "ttl: %d s\n", t->cfg.ttl_s);
+    if (t->cfg.refresh_s > 0)
+        g_string_append_printf(s, "refresh: every %d s\n", t->cfg.refresh_s);
+    else
+        g_string_append(s, "refresh: off\n");
+    g_string_append_printf(s, "inotify: %s\n", t->cfg.inotify ? "on" : "off");
+    g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", event_log_total(t->cfg.events));
     g_string_append_printf(s, "page_size: %d\n", t->cfg.page_size);
     g_string_append_printf(s, "timeout: %d s\n", t->cfg.timeout_s);
     g_string_append_printf(s, "tasks_known: %u\n", st.tasks);
@@ -898,48 +951,148 @@ static char *render_status(struct tree *t)
 
 /* ---- changes ---- */
 
-static void notify_task_files(struct tree *t, guint32 slot)
+/* The path of a task's link in a state directory, relative to the mountpoint. */
+static char *state_link_path(const struct named *dir, const char *id)
 {
-    for (int off = OFF_DIR; off < OFF_FILES_END; off++)
-        t->notifier.inval_inode(task_ino(slot, off), t->notifier.data);
+    return g_strdup_printf("by-state/%s/%s", dir->enc, id);
+}
+
+static void emit(struct tree *t, const char *id, const char *name, const char *change,
+                 const char *old_value, const char *new_value)
+{
+    struct event e = {now_ms(), id, name, change, old_value, new_value};
+    g_autofree char *line = event_to_json(&e);
+
+    t->notifier.event(line, t->notifier.data);
+}
+
+/* One event per detail field that changed (state has its own). */
+static void emit_field_changes(struct tree *t, const struct task *o, const struct task *n)
+{
+    static const struct {
+        const char *change;
+        size_t offset;
+    } fields[] = {
+        {"name", G_STRUCT_OFFSET(struct task, name)},
+        {"status", G_STRUCT_OFFSET(struct task, status)},
+        {"error", G_STRUCT_OFFSET(struct task, error_code)},
+        {"camera", G_STRUCT_OFFSET(struct task, video_source_name)},
+        {"algorithm", G_STRUCT_OFFSET(struct task, title)},
+    };
+    bool any = false;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const char *a = G_STRUCT_MEMBER(const char *, o, fields[i].offset);
+        const char *b = G_STRUCT_MEMBER(const char *, n, fields[i].offset);
+        /* A summary lacks detail fields: absent is not a change. */
+        if ((!o->complete || !n->complete) && (!a || !b))
+            continue;
+        if (g_strcmp0(a, b) != 0) {
+            emit(t, n->id, n->name, fields[i].change, a, b);
+            any = true;
+        }
+    }
+    if (!any && o->complete && n->complete && g_strcmp0(o->state, n->state) == 0)
+        emit(t, n->id, n->name, "detail", NULL, NULL);
+}
+
+/*
+ * Whether the bytes of a task file may differ between two versions of the task. A detail-only
+ * file of a summary is unknown, so it counts as changed: a spurious wake-up is harmless, a
+ * missed one is not.
+ */
+static bool file_changed(const struct task *o, const struct task *n, enum task_off off)
+{
+    if (task_files[off].detail && (!o->complete || !n->complete))
+        return true;
+    g_autoptr(GBytes) a = task_file_content(o, off);
+    g_autoptr(GBytes) b = task_file_content(n, off);
+    return !g_bytes_equal(a, b);
 }
 
 void tree_on_change(const struct cache_change *c, void *data)
 {
     struct tree *t = data;
     const struct task *o = c->old_task, *n = c->new_task;
+    const struct tree_notifier *nf = &t->notifier;
     struct named *from = NULL, *to = NULL;
+    guint64 link = task_ino(c->slot, OFF_LINK_STATE);
+    struct cache_stats st;
+    bool news;
 
-    if (!t->notifier.inval_inode)
+    if (!nf->inval_inode)
         return;
     if (o && o->state)
         from = named_find(t, NAMED_STATE, o->state);
     if (n && n->state)
         to = named_find(t, NAMED_STATE, n->state); /* registers new states too */
-
-    if (!n) {
-        /* Gone: remove its names from the kernel now, not at a timeout. */
-        t->notifier.delete_entry(INO_TASKS, task_ino(c->slot, OFF_DIR), c->id,
-                                 t->notifier.data);
-        if (from)
-            t->notifier.delete_entry(from->ino, task_ino(c->slot, OFF_LINK_STATE), c->id,
-                                     t->notifier.data);
-        t->notifier.inval_inode(INO_TASKS, t->notifier.data);
+    if (from == to)
+        from = to = NULL;
+    cache_get_stats(t->cfg.cache, &st);
+    /* The first walk of all tasks populates the tree: that is no news to anyone. */
+    news = st.last_walk_us != 0 || o;
+    if (!news)
         return;
+
+    /* 1. the kernel's caches */
+    if (o && n)
+        for (int off = OFF_DIR; off < OFF_FILES_END; off++)
+            nf->inval_inode(task_ino(c->slot, off), nf->data);
+    if (!o || !n)
+        nf->inval_inode(INO_TASKS, nf->data);
+    if (from) {
+        nf->inval_inode(from->ino, nf->data);
+        cache_forget_listing(t->cfg.cache, LISTING_STATE, from->raw);
     }
-    if (o)
-        notify_task_files(t, c->slot);
-    else
-        t->notifier.inval_inode(INO_TASKS, t->notifier.data);
-    if (from != to) {
-        if (from) {
-            t->notifier.inval_entry(from->ino, c->id, t->notifier.data);
-            t->notifier.inval_inode(from->ino, t->notifier.data);
-        }
-        if (to) {
-            t->notifier.inval_entry(to->ino, c->id, t->notifier.data);
-            t->notifier.inval_inode(to->ino, t->notifier.data);
-        }
+    if (to) {
+        nf->inval_inode(to->ino, nf->data);
+        nf->inval_entry(to->ino, c->id, nf->data);
+        cache_forget_listing(t->cfg.cache, LISTING_STATE, to->raw);
+    }
+    if (o && n && g_strcmp0(o->name, n->name) != 0)
+        nf->inval_inode(INO_BY_NAME, nf->data);
+
+    /* 2. names that no longer exist leave the kernel now, not at a timeout */
+    if (!n)
+        nf->delete_entry(INO_TASKS, task_ino(c->slot, OFF_DIR), c->id, nf->data);
+    if (from)
+        nf->delete_entry(from->ino, link, c->id, nf->data);
+
+    /* 3. poll()ers of open files that changed */
+    if (o && n)
+        for (int off = OFF_STATE; off < OFF_FILES_END; off++)
+            if (file_changed(o, n, off))
+                nf->wake(task_ino(c->slot, off), nf->data);
+
+    /* 4. the event stream */
+    if (!o)
+        emit(t, c->id, n->name, "added", NULL, n->state);
+    else if (!n)
+        emit(t, c->id, o->name, "removed", o->state, NULL);
+    else {
+        if (g_strcmp0(o->state, n->state) != 0)
+            emit(t, c->id, n->name, "state", o->state, n->state);
+        emit_field_changes(t, o, n);
+    }
+
+    /* 5. inotify watchers, through the mountpoint */
+    if (!t->cfg.inotify)
+        return;
+    if (o && n)
+        for (int off = OFF_STATE; off < OFF_FILES_END; off++)
+            if (file_changed(o, n, off)) {
+                g_autofree char *path =
+                    g_strdup_printf("tasks/%s/%s", c->id, task_files[off].name);
+                nf->own_touch(path, nf->data);
+            }
+    if (from) {
+        g_autofree char *path = state_link_path(from, c->id);
+        nf->own_unlink(from->ino, c->id, link, path, nf->data);
+    }
+    if (to) {
+        g_autofree char *path = state_link_path(to, c->id);
+        g_autofree char *target = link_target(c->id, OFF_LINK_STATE);
+        nf->own_symlink(to->ino, c->id, path, target, nf->data);
     }
 }
 

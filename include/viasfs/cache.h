@@ -67,6 +67,26 @@ struct listing *cache_listing_peek(struct cache *c, enum listing_view view, cons
 /* Monotonic time until which @l counts as fresh (its end + ttl; now + ttl while running). */
 gint64 cache_listing_fresh_until(struct cache *c, struct listing *l);
 
+/*
+ * A new walk of every task now, whatever the freshness (the refresh thread's call); the running
+ * one if a walk of every task is already under way. Returns a new reference.
+ */
+struct listing *cache_walk_now(struct cache *c);
+
+/*
+ * Re-fetches the detail of every task that is held (see cache_hold) or whose state a walk
+ * found changed after its detail had been fetched, waiting for each fetch until @deadline.
+ * Returns how many were fetched.
+ */
+guint cache_refresh_details(struct cache *c, gint64 deadline);
+
+/* Counts users of a task's detail (open files): held tasks are kept fresh by the refresh. */
+void cache_hold(struct cache *c, guint32 slot);
+void cache_unhold(struct cache *c, guint32 slot);
+
+/* Forgets the listing of one view, so its next use walks again (a change made it wrong). */
+void cache_forget_listing(struct cache *c, enum listing_view view, const char *value);
+
 /* Drops every freshness: the next access to anything fetches again. */
 void cache_expire_all(struct cache *c);
 

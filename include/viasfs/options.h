@@ -27,6 +27,7 @@ struct options {
     int max_requests;  /* --max-requests 1..256, default 8 */
     bool show_secrets; /* --show-secrets */
     bool insecure;     /* --insecure */
+    bool no_inotify;   /* --no-inotify: no operations through the mountpoint on changes */
     bool foreground;   /* -f, or -d */
     bool debug;        /* -d: FUSE and HTTP traces */
     bool show_help;    /* -h, --help */

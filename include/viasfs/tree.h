@@ -15,6 +15,7 @@
 
 #include "viasfs/cache.h"
 #include "viasfs/error_log.h"
+#include "viasfs/event_log.h"
 
 #define TREE_ROOT_INO 1
 
@@ -30,17 +31,37 @@ struct tree_attr {
     double timeout_s; /* how long the kernel may cache this answer */
 };
 
-/* Kernel cache invalidations the tree asks for. Called with no tree or cache lock held. */
+/*
+ * What the tree asks of the layer above when data changes, in the order it asks: kernel cache
+ * invalidations, link moves, poll wake-ups, the event line, then (with inotify on) the
+ * operations made through the mountpoint that make inotify see the change. Called from the
+ * thread that found the change, with no tree or cache lock held: the receiver queues them.
+ */
 struct tree_notifier {
     void (*inval_inode)(guint64 ino, void *data);
     void (*inval_entry)(guint64 parent, const char *name, void *data);
     void (*delete_entry)(guint64 parent, guint64 child, const char *name, void *data);
+    /* Open files of @ino changed: wake their poll()ers. */
+    void (*wake)(guint64 ino, void *data);
+    /* Append @line to .viasfs/events (via tree_emit_event, so it comes in this order). */
+    void (*event)(const char *line, void *data);
+    /* Through the mountpoint (paths relative to it): set the file's mtime to now... */
+    void (*own_touch)(const char *path, void *data);
+    /* ...remove a link the tree no longer has (lookups of it must still find @child)... */
+    void (*own_unlink)(guint64 parent, const char *name, guint64 child, const char *path,
+                       void *data);
+    /* ...and create a link the tree now has (lookups of it must not find it yet). */
+    void (*own_symlink)(guint64 parent, const char *name, const char *path, const char *target,
+                        void *data);
     void *data;
 };
 
 struct tree_config {
     struct cache *cache;          /* borrowed; may be set later with tree_set_cache */
     struct error_log *errors;     /* borrowed */
+    struct event_log *events;     /* borrowed */
+    bool inotify;                 /* ask for operations through the mountpoint on changes */
+    int refresh_s;                /* for .viasfs/status */
     const char *endpoint;         /* for .viasfs/status */
     const char *project_id;
     const char *auth_kind;
@@ -73,6 +94,14 @@ int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr 
 int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out);
 /* true for files whose content changes on every read (.viasfs files): no page cache. */
 bool tree_is_volatile(struct tree *t, guint64 ino);
+/* true for .viasfs/events: a stream of lines (see event_log.h), not a file with a size. */
+bool tree_is_event_stream(struct tree *t, guint64 ino);
+struct event_log *tree_events(struct tree *t);
+/* Appends @line to the event stream (the notifier's event call ends here). */
+void tree_emit_event(struct tree *t, const char *line);
+/* A file was opened or closed: open task files keep their task's detail refreshed. */
+void tree_file_opened(struct tree *t, guint64 ino);
+void tree_file_closed(struct tree *t, guint64 ino);
 /* A symlink's target. -EINVAL when @ino is not a link. Caller frees. */
 int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out);
 

@@ -1,0 +1,25 @@
+/*
+ * event: one change as the user reads it in .viasfs/events, and its JSON line:
+ *   {"time":"2026-11-28T17:00:00.123Z","task_id":"...","task_name":"...",
+ *    "change":"state","old":"RUNNING","new":"FAILED"}
+ * change is "state", "added", "removed", or the name of a changed detail field ("name",
+ * "status", "error", "camera", "algorithm", "detail"); old/new are strings or null.
+ */
+#ifndef VIASFS_EVENT_H
+#define VIASFS_EVENT_H
+
+#include <glib.h>
+
+struct event {
+    gint64 time_ms;        /* epoch milliseconds */
+    const char *task_id;
+    const char *task_name; /* NULL -> null */
+    const char *change;
+    const char *old_value; /* NULL -> null */
+    const char *new_value; /* NULL -> null */
+};
+
+/* The event as one JSON line without a newline. Invalid UTF-8 is replaced. Caller frees. */
+char *event_to_json(const struct event *e);
+
+#endif
