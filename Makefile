@@ -7,8 +7,8 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := fuse3 libcurl libcjson glib-2.0 libmicrohttpd
 DEB_PKGS  := pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libglib2.0-dev \
-             libmicrohttpd-dev curl
-TOOLS     := pkg-config curl fusermount3
+             libmicrohttpd-dev curl python3 inotify-tools rsync
+TOOLS     := pkg-config curl fusermount3 python3 inotifywait rsync
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-unused-parameter
