@@ -8,6 +8,8 @@
  *
  * Locking: t->lock protects the named-directory registry and the derived index of names;
  * it is never held across a cache call that may fetch, nor across a notifier call.
+ * t->notifier_lock (read side) is held while a change is reported, so the notifier cannot be
+ * swapped out from under a report; the notifier's calls only queue work.
  */
 #include "viasfs/tree.h"
 #include "viasfs/log.h"
@@ -102,7 +104,8 @@ struct tree {
     struct tree_config cfg; /* strings below are owned copies */
     char *endpoint, *project_id, *auth_kind;
     gint64 mount_ms;
-    struct tree_notifier notifier; /* set once before mounting */
+    GRWLock notifier_lock;         /* writers: tree_set_notifier; readers: a change report */
+    struct tree_notifier notifier; /* protected by notifier_lock */
 
     GMutex lock;            /* protects named_by_key, named and index */
     GHashTable *named_by_key; /* "k:raw" (owned) -> struct named * */
@@ -1038,9 +1041,23 @@ static bool file_changed(const struct task *o, const struct task *n, enum task_o
     return !g_bytes_equal(a, b);
 }
 
+static void on_change_locked(struct tree *t, const struct cache_change *c);
+
+/*
+ * Holds the notifier for reading during the whole report, so that once tree_set_notifier
+ * returns no report is using the old one. The notifier's calls only queue work.
+ */
 void tree_on_change(const struct cache_change *c, void *data)
 {
     struct tree *t = data;
+
+    g_rw_lock_reader_lock(&t->notifier_lock);
+    on_change_locked(t, c);
+    g_rw_lock_reader_unlock(&t->notifier_lock);
+}
+
+static void on_change_locked(struct tree *t, const struct cache_change *c)
+{
     const struct task *o = c->old_task, *n = c->new_task;
     const struct tree_notifier *nf = &t->notifier;
     struct named *from = NULL, *to = NULL;
@@ -1139,6 +1156,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     t->cfg.auth_kind = t->auth_kind;
     t->mount_ms = now_ms();
     g_mutex_init(&t->lock);
+    g_rw_lock_init(&t->notifier_lock);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
     for (size_t i = 0; i < G_N_ELEMENTS(known_states); i++)
@@ -1153,7 +1171,9 @@ void tree_set_cache(struct tree *t, struct cache *c)
 
 void tree_set_notifier(struct tree *t, const struct tree_notifier *n)
 {
+    g_rw_lock_writer_lock(&t->notifier_lock);
     t->notifier = *n;
+    g_rw_lock_writer_unlock(&t->notifier_lock);
 }
 
 void tree_free(struct tree *t)
@@ -1164,6 +1184,7 @@ void tree_free(struct tree *t)
     g_hash_table_unref(t->named_by_key);
     g_ptr_array_unref(t->named);
     g_mutex_clear(&t->lock);
+    g_rw_lock_clear(&t->notifier_lock);
     g_free(t->endpoint);
     g_free(t->project_id);
     g_free(t->auth_kind);
