@@ -134,8 +134,11 @@ static struct record *record_for_locked(struct cache *c, const char *id)
 }
 
 /*
- * Stores what a fetch returned for one task. A summary does not replace a whole object that
- * agrees with it (the detail-only fields stay, with their own age).
+ * Stores what a fetch returned for one task. An answer that says nothing new keeps the object
+ * already stored (a summary never replaces a whole object that agrees with it; a whole object
+ * replaces an agreeing summary, as it knows more). A real change is reported; when the new
+ * version carries no updated_at (a list summary), the time the change was seen stands in for
+ * it, so the files' mtime moves forward with the change.
  */
 static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now, GArray *changes)
 {
@@ -144,15 +147,23 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now,
 
     r->fetched_us = now;
     r->missing_until_us = 0;
-    if (!t->complete && old && old->complete && summary_same(old, t))
+    if (old && task_same(old, t)) {
+        if (t->complete) {
+            r->complete_us = now;
+            if (!old->complete) {
+                r->task = task_ref(t);
+                task_unref(old);
+            }
+        }
         return r;
-    if (!task_same(old, t)) {
-        push_change(changes, r, old, t);
-        /* The detail-only fields (status, error...) may have changed with the state. */
-        if (old && !t->complete && (old->complete || r->holds) &&
-            g_strcmp0(old->state, t->state) != 0)
-            r->detail_wanted = true;
     }
+    if (old && t->updated_ms < 0)
+        t->updated_ms = g_get_real_time() / 1000; /* not yet shared: safe to fill in */
+    push_change(changes, r, old, t);
+    /* The detail-only fields (status, error...) may have changed with the state. */
+    if (old && !t->complete && (old->complete || r->holds) &&
+        g_strcmp0(old->state, t->state) != 0)
+        r->detail_wanted = true;
     r->task = task_ref(t);
     task_unref(old);
     r->complete_us = t->complete ? now : 0;

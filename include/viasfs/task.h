@@ -31,7 +31,8 @@ struct task {
     char *error_code;        /* from error.code */
     char *error_message;     /* from error.message */
     gint64 created_ms;       /* epoch milliseconds, -1 when absent */
-    gint64 updated_ms;       /* epoch milliseconds, -1 when absent */
+    gint64 updated_ms;       /* epoch milliseconds, -1 when absent; for a list summary that
+                                shows a change, the cache sets the time it saw the change */
 
     /*
      * true when the object carried the detail-only fields (from the detail call, or a list
