@@ -8,6 +8,7 @@
 # foreground (as a child of this script) on ./mnt at the repository root, prints what to try,
 # and waits. Ctrl-C (or SIGTERM) unmounts ./mnt, stops both programs by PID and removes the
 # temporary directory. It installs nothing and touches nothing outside ./mnt and that directory.
+# shellcheck disable=SC2317 # the clean-up functions below run from the EXIT trap
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -70,7 +71,10 @@ unmount() {
 
 cleanup() {
     trap '' INT TERM # a second Ctrl-C must not cut the clean-up short
-    [ -n "$EMU_PID" ] || return 0
+    if [ -z "$EMU_PID" ]; then
+        [ -n "$TMP" ] && rm -rf "$TMP"
+        return 0
+    fi
     echo
     [ -n "$SLEEP_PID" ] && kill "$SLEEP_PID" 2>/dev/null
     if [ -n "$FS_PID" ]; then
@@ -79,7 +83,7 @@ cleanup() {
         stop "$FS_PID" viasfs 30
     fi
     stop "$EMU_PID" vias-emulator 0
-    [ -n "$TMP" ] && rm -rf "$TMP"
+    rm -rf "$TMP"
     if [ -n "$FS_PID" ] && mounted; then
         warn "./mnt is still mounted: run fusermount3 -u $MNT"
     else

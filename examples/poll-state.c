@@ -58,8 +58,13 @@ int main(int argc, char **argv)
         }
         if (n == 0)
             return 0; /* timed out with no change */
-        if (read_value(fd, value, sizeof(value)) < 0) {
-            fprintf(stderr, "poll-state: read: %s\n", strerror(errno));
+        if (p.revents & (POLLNVAL | POLLHUP)) {
+            fprintf(stderr, "poll-state: %s: the file system went away\n", argv[1]);
+            return 1;
+        }
+        if (read_value(fd, value, sizeof(value)) < 0 || value[0] == '\0') {
+            /* A state file is never empty: an empty read means it is gone (unmounted). */
+            fprintf(stderr, "poll-state: read: %s\n", value[0] ? strerror(errno) : "no data");
             return 1;
         }
         printf("%s", value);

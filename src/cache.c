@@ -400,12 +400,18 @@ static bool view_matches(enum listing_view view, const char *value, const struct
     return false;
 }
 
+/*
+ * Stores one page of a walk. A summary that contradicts a whole object we hold is not stored
+ * as is: the task's detail is fetched instead, so the change is reported once, with every
+ * field that changed (state, status, error...), as the refresh contract asks.
+ */
 static int walk_page(GPtrArray *tasks, int page, void *data)
 {
     struct walk *w = data;
     struct cache *c = w->cache;
     g_autoptr(GArray) changes = pending_new();
     g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), tasks->len);
+    g_autoptr(GPtrArray) deferred = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
     enum listing_view view = listing_view(w->listing);
     const char *value = listing_value(w->listing);
     gint64 now = g_get_monotonic_time();
@@ -413,7 +419,12 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < tasks->len; i++) {
         struct task *t = g_ptr_array_index(tasks, i);
-        struct record *r = upsert_locked(c, t, now, changes);
+        struct record *r = g_hash_table_lookup(c->by_id, t->id);
+
+        if (r && r->task && r->task->complete && !t->complete && !summary_same(r->task, t))
+            g_ptr_array_add(deferred, task_ref(t));
+        else
+            r = upsert_locked(c, t, now, changes);
         if (view_matches(view, value, t)) {
             g_array_append_val(slots, r->slot);
             if (w->seen)
@@ -423,16 +434,31 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
     note_success_locked(c);
     g_mutex_unlock(&c->lock);
     report(c, changes);
+    g_array_set_size(changes, 0);
+
+    for (guint i = 0; i < deferred->len; i++) {
+        struct task *t = g_ptr_array_index(deferred, i);
+        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us);
+        if (rc == 0 || rc == -ENOENT)
+            continue;
+        g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
+        upsert_locked(c, t, g_get_monotonic_time(), changes);
+        g_mutex_unlock(&c->lock);
+    }
+    report(c, changes);
     listing_append(w->listing, (const guint32 *)slots->data, slots->len);
     return 0;
 }
 
-/* After a complete walk of every task: tasks not seen, and not fetched since, are gone. */
+/*
+ * After a complete walk of every task: a task the walk did not see (and nothing fetched since
+ * it started) may be gone, or may have slid between pages while others were added or removed.
+ * Its detail decides: the fetch reports it gone only when the API says so.
+ */
 static void sweep_gone(struct walk *w)
 {
     struct cache *c = w->cache;
-    g_autoptr(GArray) changes = pending_new();
-    gint64 now = g_get_monotonic_time();
+    g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(g_free);
 
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < c->records->len; i++) {
@@ -440,13 +466,12 @@ static void sweep_gone(struct walk *w)
         if (!r->task || r->fetched_us >= w->started_us ||
             g_hash_table_contains(w->seen, GUINT_TO_POINTER(r->slot + 1)))
             continue;
-        push_change(changes, r, r->task, NULL);
-        g_clear_pointer(&r->task, task_unref);
-        r->missing_until_us = now + c->ttl_us;
+        g_ptr_array_add(missing, g_strdup(r->id));
     }
-    c->stats.last_walk_us = now;
+    c->stats.last_walk_us = g_get_monotonic_time();
     g_mutex_unlock(&c->lock);
-    report(c, changes);
+    for (guint i = 0; i < missing->len; i++)
+        fetch_detail(c, g_ptr_array_index(missing, i), g_get_monotonic_time() + c->timeout_us);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)

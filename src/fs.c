@@ -903,8 +903,19 @@ int fs_run(const struct fs_config *cfg, char **why)
     fs.scripts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     fs.own_tid = -1;
 
-    for (guint i = 0; i < cfg->fuse_argv->len; i++)
-        g_ptr_array_add(argv, g_ptr_array_index(cfg->fuse_argv, i));
+    bool single_thread = false;
+
+    /* -f and -s are command-line conventions, not session options: act on them here. */
+    for (guint i = 0; i < cfg->fuse_argv->len; i++) {
+        const char *a = g_ptr_array_index(cfg->fuse_argv, i);
+        if (i > 0 && strcmp(a, "-f") == 0)
+            continue;
+        if (i > 0 && strcmp(a, "-s") == 0) {
+            single_thread = true;
+            continue;
+        }
+        g_ptr_array_add(argv, (gpointer)a);
+    }
     args = (struct fuse_args)FUSE_ARGS_INIT((int)argv->len, (char **)argv->pdata);
 
     fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
@@ -935,12 +946,17 @@ int fs_run(const struct fs_config *cfg, char **why)
     if (cfg->on_mounted)
         cfg->on_mounted(cfg->on_mounted_data);
 
-    loop = fuse_loop_cfg_create();
-    fuse_loop_cfg_set_max_threads(loop, 64);
-    fuse_loop_cfg_set_idle_threads(loop, 8);
-    if (fuse_session_loop_mt(fs.se, loop) != 0)
-        log_warn("the FUSE session ended with an error");
-    fuse_loop_cfg_destroy(loop);
+    if (single_thread) {
+        if (fuse_session_loop(fs.se) != 0)
+            log_warn("the FUSE session ended with an error");
+    } else {
+        loop = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_max_threads(loop, 64);
+        fuse_loop_cfg_set_idle_threads(loop, 8);
+        if (fuse_session_loop_mt(fs.se, loop) != 0)
+            log_warn("the FUSE session ended with an error");
+        fuse_loop_cfg_destroy(loop);
+    }
 
     /* Ending: blocked readers are let go; operations through the mount stop. */
     g_atomic_int_set(&fs.stopping, 1);

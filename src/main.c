@@ -112,9 +112,7 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     if (options_parse(&o, argc, argv, &why) < 0) {
-        refuse(2, "%s", why);
-        fputs("Try 'viasfs --help'.\n", stderr);
-        return 2;
+        return refuse(2, "%s (see viasfs --help)", why);
     }
     if (o.show_help) {
         fputs(options_usage(), stdout);

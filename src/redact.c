@@ -10,12 +10,12 @@
 
 static const char MASK[] = "***";
 
-/* Replaces a scalar member's value with MASK, keeping its key and position. */
+/* Replaces a member's value (of any type but null) with MASK, keeping its key and position. */
 static void mask_item(cJSON *parent, cJSON *item)
 {
     cJSON *masked;
 
-    if (!(cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsBool(item)))
+    if (cJSON_IsNull(item))
         return;
     masked = cJSON_CreateString(MASK);
     if (!masked)
@@ -44,11 +44,17 @@ static void mask_header_values(cJSON *headers)
     }
 }
 
+/* Member names that announce a secret, compared in lower case as substrings. */
 static bool secret_name(const char *key)
 {
+    static const char *const marks[] = {"password", "passwd", "secret", "token", "credential",
+                                        "authorization", "api_key", "apikey", "private_key"};
     g_autofree char *k = g_ascii_strdown(key, -1);
-    return strstr(k, "password") || strstr(k, "secret") || g_str_equal(k, "token") ||
-           g_str_equal(k, "access_token") || g_str_equal(k, "authorization");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(marks); i++)
+        if (strstr(k, marks[i]))
+            return true;
+    return false;
 }
 
 /* Members named like secrets anywhere below @node. */

@@ -1,7 +1,7 @@
 /*
  * redact: replaces secrets inside a task object with "***" before it is rendered: the VCN
  * password, header values of RESTful inputs and webhook outputs, and any member named like a
- * password or secret. api-layer private (cJSON types).
+ * password, secret, token, credential or key. api-layer private (cJSON types).
  */
 #ifndef VIASFS_REDACT_H
 #define VIASFS_REDACT_H

@@ -160,6 +160,55 @@ static void test_negative(struct fixture *f, gconstpointer unused)
     g_assert_null(t);
 }
 
+static void test_slid_not_removed(struct fixture *f, gconstpointer unused)
+{
+    /* The pair of removal-sweep: missing from a walk but there when asked: not removed. */
+    const char *both[] = {"a", "b", NULL}, *one[] = {"a", NULL};
+    g_autofree char *p1 = page_json(both, "RUNNING");
+    g_autofree char *p2 = page_json(one, "RUNNING");
+    g_autofree char *b = g_strdup("{\"id\":\"b\",\"name\":\"n-b\",\"state\":\"RUNNING\"}");
+    struct listing *l;
+
+    stub_push(f->stub, 200, p1, 0);
+    stub_push(f->stub, 200, p2, 0);
+    stub_push(f->stub, 200, b, 0);
+    for (int i = 0; i < 2; i++) {
+        l = cache_listing(f->cache, LISTING_ALL, NULL);
+        g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+        listing_unref(l);
+    }
+    g_assert_cmpuint(f->changes->len, ==, 2); /* the two additions only */
+    g_assert_cmpuint(stub_count(f->stub), ==, 3);
+}
+
+static void test_changed_summary_fetches_detail(struct fixture *f, gconstpointer unused)
+{
+    /* A whole object, then a walk whose summary shows another state: the detail is fetched
+     * and the change reported once, with the detail's fields. */
+    const char *ids[] = {"t1", NULL};
+    g_autofree char *running = task_json("t1", "RUNNING");
+    g_autofree char *page = page_json(ids, "FAILED");
+    g_autofree char *failed = g_strdup("{\"id\":\"t1\",\"name\":\"n-t1\",\"state\":\"FAILED\","
+                                       "\"status\":\"disk full\",\"updated_at\":\"1700000001000\"}");
+    struct task *t = NULL;
+    struct listing *l;
+
+    stub_push(f->stub, 200, running, 0);
+    stub_push(f->stub, 200, page, 0);
+    stub_push(f->stub, 200, failed, 0);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    l = cache_listing(f->cache, LISTING_ALL, NULL);
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    listing_unref(l);
+    g_assert_cmpuint(stub_count(f->stub), ==, 3);
+    g_assert_cmpuint(f->changes->len, ==, 2);
+    g_assert_cmpstr(f->changes->pdata[1], ==, "t1:RUNNING>FAILED");
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_assert_cmpstr(t->status, ==, "disk full");
+    g_clear_pointer(&t, task_unref);
+}
+
 static void test_summary_needs_detail(struct fixture *f, gconstpointer unused)
 {
     const char *ids[] = {"a", "b", NULL};
@@ -311,6 +360,8 @@ static void test_removal_sweep(struct fixture *f, gconstpointer unused)
 
     stub_push(f->stub, 200, p1, 0);
     stub_push(f->stub, 200, p2, 0);
+    /* "b" is missing from the second walk: its detail is asked, and the API says gone. */
+    stub_push(f->stub, 400, "{\"error_code\":\"VIAS.00010007\",\"error_msg\":\"No task\"}", 0);
     for (int i = 0; i < 2; i++) {
         l = cache_listing(f->cache, LISTING_ALL, NULL);
         g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
@@ -318,6 +369,7 @@ static void test_removal_sweep(struct fixture *f, gconstpointer unused)
     }
     g_assert_cmpuint(f->changes->len, ==, 3);
     g_assert_cmpstr(f->changes->pdata[2], ==, "b:RUNNING>-");
+    g_assert_cmpstr(stub_request(f->stub, 2)->uri, ==, "/v2/p/tasks/b");
     /* The removed task holds no data any more; "a" still does. */
     guint32 slot;
     g_assert_true(cache_find_slot(f->cache, "b", &slot));
@@ -342,5 +394,7 @@ int main(int argc, char **argv)
     ADD("/cache/stale-needs-data", test_stale_needs_data, setup);
     ADD("/cache/changes", test_changes, setup_ttl0);
     ADD("/cache/removal-sweep", test_removal_sweep, setup_ttl0);
+    ADD("/cache/slid-not-removed", test_slid_not_removed, setup_ttl0);
+    ADD("/cache/changed-summary-fetches-detail", test_changed_summary_fetches_detail, setup);
     return g_test_run();
 }
