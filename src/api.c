@@ -182,6 +182,46 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
     return rc;
 }
 
+const char *const api_documented_states[] = {
+    "PENDING",  "RECOVERING", "STARTING", "UPGRADING",  "CREATE_FAILED",     "START_FAILED",
+    "RUNNING",  "STOPPING",   "STOPPED",  "ABNORMAL",   "SUCCEEDED",         "FAILED",
+    "DELETING", "FREEZING",   "FROZEN",   "SCHEDULING", "LACK_OF_RESOURCES", NULL,
+};
+
+static bool title_ok(const char *s)
+{
+    glong n;
+
+    if (!g_utf8_validate(s, -1, NULL))
+        return false;
+    n = g_utf8_strlen(s, -1);
+    if (n < 2 || n > 64)
+        return false;
+    for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (!(c < 128 ? g_ascii_isalnum((char)c) || c == '-' || c == '_' || c == ','
+                      : c >= 0x4e00 && c <= 0x9fa5))
+            return false;
+    }
+    return true;
+}
+
+static bool length_ok(const char *s, glong max)
+{
+    return g_utf8_validate(s, -1, NULL) && s[0] && g_utf8_strlen(s, -1) <= max;
+}
+
+bool api_filter_acceptable(const struct api_filter *f)
+{
+    if (f->task_state && !g_strv_contains(api_documented_states, f->task_state))
+        return false;
+    if (f->title && !title_ok(f->title))
+        return false;
+    if (f->camera_name && !length_ok(f->camera_name, 255))
+        return false;
+    return !f->task_name || length_ok(f->task_name, 1024);
+}
+
 static void add_filter(struct uri_query *q, const struct api_filter *f)
 {
     if (!f)

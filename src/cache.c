@@ -489,6 +489,10 @@ static void walk_run(gpointer data, gpointer pool_data)
     case LISTING_CAMERA: filter.camera_name = value; break;
     case LISTING_TITLE: filter.title = value; break;
     }
+    /* A value the service would refuse (an undocumented state, a title outside its rules):
+     * walk everything and keep the exact matches (walk_page filters every view). */
+    if (!api_filter_acceptable(&filter))
+        filter = (struct api_filter){0};
     api_error_init(&err);
     rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us, walk_page, w, &err);
     api_error_release(&err);

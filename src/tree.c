@@ -65,13 +65,6 @@ static const struct {
     [OFF_ERROR] = {"error.json", true},
 };
 
-/* The documented states: by-state has these directories before any task is seen. */
-static const char *const known_states[] = {
-    "PENDING",  "RECOVERING", "STARTING", "UPGRADING", "CREATE_FAILED", "START_FAILED",
-    "RUNNING",  "STOPPING",   "STOPPED",  "ABNORMAL",  "SUCCEEDED",     "FAILED",
-    "DELETING", "FREEZING",   "FROZEN",   "SCHEDULING", "LACK_OF_RESOURCES",
-};
-
 enum named_kind { NAMED_STATE, NAMED_CAMERA, NAMED_ALG };
 
 /* A directory named after a remote string. Never freed while the tree lives. */
@@ -1159,8 +1152,9 @@ struct tree *tree_new(const struct tree_config *cfg)
     g_rw_lock_init(&t->notifier_lock);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
-    for (size_t i = 0; i < G_N_ELEMENTS(known_states); i++)
-        named_get_locked(t, NAMED_STATE, known_states[i]);
+    /* by-state has the documented states' directories before any task is seen. */
+    for (const char *const *st = api_documented_states; *st; st++)
+        named_get_locked(t, NAMED_STATE, *st);
     return t;
 }
 

@@ -41,6 +41,17 @@ struct api_filter {
     const char *alg_id;
 };
 
+/* The 17 documented task states, NULL-terminated. The set is open: others may appear. */
+extern const char *const api_documented_states[];
+
+/*
+ * Whether the service would accept @f as documented (task_state one of the documented states;
+ * title 2..64 characters of A-Z a-z 0-9, CJK U+4E00..U+9FA5, '-', '_', ','; camera_name at
+ * most 255 and task_name at most 1024 characters; none empty). A view whose filter it would
+ * reject is listed unfiltered and filtered by the caller instead.
+ */
+bool api_filter_acceptable(const struct api_filter *f);
+
 /* Returns NULL with *@why (caller frees) when the endpoint or project id is unusable. */
 struct api *api_new(const struct api_config *cfg, char **why);
 void api_free(struct api *api);

@@ -316,6 +316,32 @@ static void test_concurrency_cap(struct fixture *f, gconstpointer unused)
     g_assert_cmpuint(stub_max_in_flight(f->stub), ==, 2);
 }
 
+static void test_filter_acceptable(void)
+{
+    struct api_filter f = {.task_state = "RUNNING", .title = "人脸识别", .camera_name = "gate 1"};
+
+    g_assert_true(api_filter_acceptable(&f));
+    f.title = "face_detect-v2,x";
+    g_assert_true(api_filter_acceptable(&f));
+    f.title = "a"; /* too short */
+    g_assert_false(api_filter_acceptable(&f));
+    f.title = "café"; /* outside the documented characters */
+    g_assert_false(api_filter_acceptable(&f));
+    f.title = "has space";
+    g_assert_false(api_filter_acceptable(&f));
+    f.title = NULL;
+    f.task_state = "HIBERNATING"; /* undocumented state */
+    g_assert_false(api_filter_acceptable(&f));
+    f.task_state = NULL;
+    f.camera_name = "";
+    g_assert_false(api_filter_acceptable(&f));
+    g_autofree char *long_cam = g_strnfill(256, 'c');
+    f.camera_name = long_cam;
+    g_assert_false(api_filter_acceptable(&f));
+    long_cam[255] = '\0';
+    g_assert_true(api_filter_acceptable(&f));
+}
+
 static void test_bad_config(void)
 {
     g_autofree char *why = NULL;
@@ -355,5 +381,6 @@ int main(int argc, char **argv)
     ADD("/requests/concurrency-cap", test_concurrency_cap, setup_two_slots);
     g_test_add_func("/requests/refused", test_refused);
     g_test_add_func("/requests/bad-config", test_bad_config);
+    g_test_add_func("/requests/filter-acceptable", test_filter_acceptable);
     return g_test_run();
 }
