@@ -12,6 +12,10 @@
 
 enum { DEFAULT_MAX_PAGES = 100000 };
 
+/* After the service rejects a credential, it is not sent again until it changes, or for
+ * this long: the service locks keys after repeated failures, and a loop must never do it. */
+#define REJECTION_HOLD_US (60 * G_USEC_PER_SEC)
+
 struct api {
     char *endpoint;   /* without trailing '/', immutable */
     char *project_id; /* immutable */
@@ -22,6 +26,12 @@ struct api {
     struct task_parse_opts parse_opts;
     void (*on_error)(const struct api_error *e, void *data);
     void *on_error_data;
+
+    GMutex lock;            /* protects the rejection memory below */
+    bool rejected;          /* the service answered 401 to the credential of rejected_gen */
+    guint64 rejected_gen;
+    gint64 rejected_until;  /* monotonic */
+    char *rejection;        /* what the service said, for the errors that follow */
 };
 
 struct api *api_new(const struct api_config *cfg, char **why)
@@ -56,6 +66,7 @@ struct api *api_new(const struct api_config *cfg, char **why)
     api->parse_opts.show_secrets = cfg->show_secrets;
     api->on_error = cfg->on_error;
     api->on_error_data = cfg->on_error_data;
+    g_mutex_init(&api->lock);
     return api;
 }
 
@@ -66,6 +77,8 @@ void api_free(struct api *api)
     g_free(api->endpoint);
     g_free(api->project_id);
     g_free(api->base_path);
+    g_free(api->rejection);
+    g_mutex_clear(&api->lock);
     g_free(api);
 }
 
@@ -113,6 +126,7 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     g_autofree char *why = NULL;
     struct http_request req = {.method = "GET", .url = url, .deadline = deadline};
     enum http_failure f;
+    guint64 generation;
     int rc;
 
     api_error_clear(err);
@@ -126,6 +140,20 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     }
     g_ptr_array_add(headers, NULL);
     req.headers = (const char *const *)headers->pdata;
+    generation = auth_generation(api->auth);
+
+    g_mutex_lock(&api->lock);
+    if (api->rejected && api->rejected_gen == generation &&
+        g_get_monotonic_time() < api->rejected_until) {
+        /* Not sent: the same credential was just rejected. Logged once, when it was. */
+        err->no_credential = true;
+        err->message = g_strdup_printf("the credential was rejected and has not changed since "
+                                       "(%s); fix the token to retry",
+                                       api->rejection);
+        g_mutex_unlock(&api->lock);
+        return -EACCES;
+    }
+    g_mutex_unlock(&api->lock);
 
     f = http_perform(api->http, &req, resp);
     err->attempts = resp->attempts;
@@ -136,8 +164,21 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     if (resp->status < 200 || resp->status >= 300) {
         api_error_set_answer(err, resp->status, (const char *)resp->body->data, resp->body->len,
                              http_response_header(resp, "x-request-id"));
+        if (resp->status == 401) {
+            g_mutex_lock(&api->lock);
+            api->rejected = true;
+            api->rejected_gen = generation;
+            api->rejected_until = g_get_monotonic_time() + REJECTION_HOLD_US;
+            g_free(api->rejection);
+            api->rejection = g_strdup_printf("HTTP 401 %s: %s", err->code ? err->code : "",
+                                             err->message ? err->message : "");
+            g_mutex_unlock(&api->lock);
+        }
         return fail(api, err);
     }
+    g_mutex_lock(&api->lock);
+    api->rejected = false;
+    g_mutex_unlock(&api->lock);
     log_debug("%s: HTTP %ld, %u bytes, %d attempt(s), %lld ms", err->call, resp->status,
               resp->body->len, resp->attempts, (long long)(resp->elapsed_us / 1000));
     return 0;

@@ -23,6 +23,7 @@ struct auth {
     off_t size;
     struct timespec mtime;
     bool warned_mode;
+    guint64 generation;  /* bumped on every (re)load */
 };
 
 static void secret_free(char *s)
@@ -108,6 +109,7 @@ static int reload_locked(struct auth *a, char **why)
     a->ino = st.st_ino;
     a->size = st.st_size;
     a->mtime = st.st_mtim;
+    a->generation++;
     log_debug("auth: token file %s (re)loaded", a->path);
     return 0;
 }
@@ -134,6 +136,16 @@ void auth_free(struct auth *a)
     g_free(a->path);
     g_mutex_clear(&a->lock);
     g_free(a);
+}
+
+guint64 auth_generation(struct auth *a)
+{
+    guint64 g;
+
+    g_mutex_lock(&a->lock);
+    g = a->generation;
+    g_mutex_unlock(&a->lock);
+    return g;
 }
 
 const char *auth_kind(const struct auth *a)

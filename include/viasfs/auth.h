@@ -21,6 +21,9 @@ struct auth *auth_new_token(const char *token, char **why);
 struct auth *auth_new_token_file(const char *path, char **why);
 void auth_free(struct auth *a);
 
+/* A number that changes whenever the credential does (a rotated token file). Thread-safe. */
+guint64 auth_generation(struct auth *a);
+
 /* "token" or "token-file": what status files show. Static storage. */
 const char *auth_kind(const struct auth *a);
 

@@ -184,6 +184,28 @@ static void test_no_retry_on_4xx(struct fixture *f, gconstpointer unused)
     g_assert_null(t);
 }
 
+static void test_rejected_token_not_resent(struct fixture *f, gconstpointer unused)
+{
+    struct task *t = NULL;
+
+    stub_push(f->stub, 401, "{\"error_code\":\"APIG.0301\",\"error_msg\":\"token verify failed\"}",
+              0);
+    stub_push(f->stub, 200, TASK, 0);
+    g_assert_cmpint(api_get_task(f->api, "t1", in_ms(5000), &t, &f->err), ==, -EACCES);
+    for (int i = 0; i < 5; i++)
+        g_assert_cmpint(api_get_task(f->api, "t1", in_ms(5000), &t, &f->err), ==, -EACCES);
+    g_assert_cmpuint(stub_count(f->stub), ==, 1);
+    g_assert_true(f->err.no_credential);
+    g_assert_nonnull(strstr(f->err.message, "APIG.0301"));
+    /* A new token is tried at once. */
+    g_assert_true(g_file_set_contents(f->token_file, "tok-fixed\n", -1, NULL));
+    g_assert_cmpint(api_get_task(f->api, "t1", in_ms(5000), &t, &f->err), ==, 0);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+    g_assert_cmpstr(g_hash_table_lookup(stub_request(f->stub, 1)->headers, "x-auth-token"), ==,
+                    "tok-fixed");
+    task_unref(t);
+}
+
 static void test_stall_times_out(struct fixture *f, gconstpointer unused)
 {
     struct task *t = NULL;
@@ -374,6 +396,7 @@ int main(int argc, char **argv)
     ADD("/requests/retry-5xx-and-drop-then-ok", test_retry_5xx_and_drop_then_ok, setup);
     ADD("/requests/retries-exhausted", test_retries_exhausted, setup);
     ADD("/requests/no-retry-on-4xx", test_no_retry_on_4xx, setup);
+    ADD("/requests/rejected-token-not-resent", test_rejected_token_not_resent, setup);
     ADD("/requests/stall-times-out", test_stall_times_out, setup);
     ADD("/requests/malformed-bodies", test_malformed_bodies, setup);
     ADD("/requests/body-cap", test_body_cap, setup_small_body);
