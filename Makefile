@@ -6,9 +6,9 @@
 CC        ?= cc
 BUILD     ?= build
 PKGS      := fuse3 libcurl libcjson glib-2.0 libmicrohttpd
-DEB_PKGS  := pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libglib2.0-dev \
+DEB_PKGS  := gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libglib2.0-dev \
              libmicrohttpd-dev curl python3 inotify-tools rsync
-TOOLS     := pkg-config curl fusermount3 python3 inotifywait rsync
+TOOLS     := cc pkg-config curl fusermount3 python3 inotifywait rsync
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-unused-parameter
@@ -41,6 +41,8 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps check demo format clean
+# Test support objects are shared by every test program: keep them between runs.
+.SECONDARY:
 all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN) $(EXAMPLES)
 
 # The dependency step. Re-checked when the Makefile changes.

@@ -58,7 +58,9 @@ int main(int argc, char **argv)
         }
         if (n == 0)
             return 0; /* timed out with no change */
-        if (p.revents & (POLLNVAL | POLLHUP)) {
+        /* viasfs signals a change with POLLPRI|POLLERR; POLLERR alone is the kernel saying
+         * the file system is gone (unmounted or its daemon stopped). */
+        if (!(p.revents & POLLPRI) || (p.revents & (POLLNVAL | POLLHUP))) {
             fprintf(stderr, "poll-state: %s: the file system went away\n", argv[1]);
             return 1;
         }

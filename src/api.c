@@ -102,12 +102,19 @@ static void header_free(gpointer p)
     g_free(s);
 }
 
-/* Logs a failure once and hands it to the owner. Returns api_error_errno(e). */
+/*
+ * Logs a failure once and hands it to the owner. "No such task" is an answer, not a failure:
+ * it is only traced. Returns api_error_errno(e).
+ */
 static int fail(struct api *api, struct api_error *e)
 {
     g_autofree char *text = api_error_describe(e);
     int rc = api_error_errno(e);
 
+    if (rc == -ENOENT) {
+        log_debug("%s", text);
+        return rc;
+    }
     log_warn("%s", text);
     if (api->on_error)
         api->on_error(e, api->on_error_data);

@@ -895,7 +895,7 @@ int fs_run(const struct fs_config *cfg, char **why)
     struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete, want_wake,
                                      want_event,       want_touch,       want_unlink, want_symlink,
                                      &fs};
-    int rc = 0;
+    int rc = 0, loop_rc;
 
     fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;
     g_mutex_init(&fs.lock);
@@ -916,6 +916,9 @@ int fs_run(const struct fs_config *cfg, char **why)
         }
         g_ptr_array_add(argv, (gpointer)a);
     }
+    /* So that mount(8), findmnt and df show what this is: "viasfs on /mnt type fuse.viasfs". */
+    g_ptr_array_add(argv, "-o");
+    g_ptr_array_add(argv, "fsname=viasfs,subtype=viasfs");
     args = (struct fuse_args)FUSE_ARGS_INIT((int)argv->len, (char **)argv->pdata);
 
     fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
@@ -947,16 +950,17 @@ int fs_run(const struct fs_config *cfg, char **why)
         cfg->on_mounted(cfg->on_mounted_data);
 
     if (single_thread) {
-        if (fuse_session_loop(fs.se) != 0)
-            log_warn("the FUSE session ended with an error");
+        loop_rc = fuse_session_loop(fs.se);
     } else {
         loop = fuse_loop_cfg_create();
         fuse_loop_cfg_set_max_threads(loop, 64);
         fuse_loop_cfg_set_idle_threads(loop, 8);
-        if (fuse_session_loop_mt(fs.se, loop) != 0)
-            log_warn("the FUSE session ended with an error");
+        loop_rc = fuse_session_loop_mt(fs.se, loop);
         fuse_loop_cfg_destroy(loop);
     }
+    /* A positive value is the signal that ended the session: a normal stop. */
+    if (loop_rc < 0)
+        log_warn("the FUSE session ended with an error: %s", g_strerror(-loop_rc));
 
     /* Ending: blocked readers are let go; operations through the mount stop. */
     g_atomic_int_set(&fs.stopping, 1);

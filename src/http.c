@@ -46,7 +46,8 @@ void http_config_defaults(struct http_config *cfg)
         .max_body = 64u << 20,
         .max_attempts = 5,
         .backoff_base_ms = 100,
-        .backoff_cap_ms = 2000,
+        .backoff_cap_ms = 4000,
+        .throttle_base_ms = 1000,
         .user_agent = "viasfs/" VIASFS_VERSION,
     };
 }
@@ -354,9 +355,11 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
                                struct http_response *resp)
 {
     gint64 start = g_get_monotonic_time();
-    struct backoff b;
+    struct backoff b, throttled;
 
     backoff_init(&b, (gint64)http->cfg.backoff_base_ms * 1000,
+                 (gint64)http->cfg.backoff_cap_ms * 1000);
+    backoff_init(&throttled, (gint64)MAX(http->cfg.throttle_base_ms, 1) * 1000,
                  (gint64)http->cfg.backoff_cap_ms * 1000);
     resp->attempts = 0;
     for (;;) {
@@ -370,7 +373,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
         atomic_fetch_add(&http->attempts, 1);
         if (!retryable(resp->failure, resp->status) || resp->attempts >= http->cfg.max_attempts)
             break;
-        gint64 delay = backoff_next_us(&b);
+        gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);
         if (g_get_monotonic_time() + delay >= req->deadline)
             break;
         log_debug("http: retrying %s %s in %lld ms (%s, status %ld)", req->method, req->url,

@@ -63,7 +63,7 @@ static const struct opt_spec specs[] = {
     {"insecure", OPT_FLAG, FIELD(insecure), true, 0, NULL, 0, 0, 0, NULL, "off", NULL,
      "skip TLS certificate checks"},
     {"no-inotify", OPT_FLAG, FIELD(no_inotify), true, 0, NULL, 0, 0, 0, NULL, "off", NULL,
-     "no inotify events for remote changes"},
+     "no inotify for remote changes"},
     {"help", OPT_FLAG, FIELD(show_help), false, 'h', NULL, 0, 0, 0, NULL, "-", NULL,
      "print this help and exit"},
     {"version", OPT_FLAG, FIELD(show_version), false, 'V', NULL, 0, 0, 0, NULL, "-", NULL,

@@ -886,10 +886,11 @@ int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadl
     int rc;
 
     if (index == 0 || index == 1) {
+        /* Attributes as a lookup gives them: "." must not wait for the whole listing. */
         out->name = g_strdup(index ? ".." : ".");
-        return tree_getattr(t, d->ino, deadline, &out->attr) < 0
-                   ? (attr_dir(&out->attr, d->ino, 2, t->mount_ms, 0), 0)
-                   : 0;
+        if (entry_attr(t, d->ino, deadline, &out->attr) < 0)
+            attr_dir(&out->attr, d->ino, 2, t->mount_ms, 0);
+        return 0;
     }
     index -= 2;
     if (d->listing) {

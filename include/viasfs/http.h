@@ -22,12 +22,14 @@ struct http_config {
     int max_attempts;       /* 1 = no retries */
     int backoff_base_ms;    /* first retry delay scale (see backoff.h) */
     int backoff_cap_ms;
+    int throttle_base_ms;   /* first delay after a 429: the gateway advises seconds */
     const char *cacert;     /* extra CA bundle file, or NULL */
     bool insecure;          /* skip TLS verification (the caller warns) */
     const char *user_agent;
 };
 
-/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, 5 attempts. */
+/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, 5 attempts, retry
+ * delays from 100 ms (from 1 s after a 429) up to 4 s. */
 void http_config_defaults(struct http_config *cfg);
 
 /* Why no HTTP answer was obtained. HTTP_OK means an answer arrived, whatever its status. */

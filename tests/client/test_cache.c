@@ -37,6 +37,7 @@ static void setup_ttl(struct fixture *f, int ttl)
     f->stub = stub_new();
     http_config_defaults(&hc);
     hc.backoff_base_ms = 5;
+    hc.throttle_base_ms = 5;
     hc.backoff_cap_ms = 10;
     f->http = http_new(&hc, &why);
     f->auth = auth_new_token("tok", &why);

@@ -38,6 +38,7 @@ static void setup_with(struct fixture *f, int max_requests, size_t max_body)
     http_config_defaults(&hc);
     hc.max_requests = max_requests;
     hc.backoff_base_ms = 10;
+    hc.throttle_base_ms = 10;
     hc.backoff_cap_ms = 40;
     if (max_body)
         hc.max_body = max_body;
@@ -292,6 +293,7 @@ static void test_refused(void)
     stub_free(s); /* the port is now closed */
     http_config_defaults(&hc);
     hc.backoff_base_ms = 10;
+    hc.throttle_base_ms = 10;
     struct http *http = http_new(&hc, &why);
     struct auth *auth = auth_new_token("tok", &why);
     struct api_config ac = {.endpoint = url, .project_id = "p", .http = http, .auth = auth};

@@ -23,6 +23,7 @@ static void client_init(struct client *c, struct emu *e, const char *token)
 
     http_config_defaults(&hc);
     hc.backoff_base_ms = 10;
+    hc.throttle_base_ms = 10;
     hc.backoff_cap_ms = 50;
     c->http = http_new(&hc, &why);
     c->auth = auth_new_token(token ? token : e->token, &why);
