@@ -385,7 +385,7 @@ struct walk {
     struct listing *listing; /* reference */
     struct listing *prev;    /* reference to the listing this one replaces, or NULL */
     gint64 started_us;
-    GHashTable *seen;        /* slots (GUINT_TO_POINTER(slot + 1)) seen, for LISTING_ALL */
+    GHashTable *seen;        /* slots (GUINT_TO_POINTER(slot + 1)) the walk returned */
 };
 
 /* Whether a task belongs in a view exactly (the server may match loosely). */
@@ -427,8 +427,7 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
             r = upsert_locked(c, t, now, changes);
         if (view_matches(view, value, t)) {
             g_array_append_val(slots, r->slot);
-            if (w->seen)
-                g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1));
+            g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1));
         }
     }
     note_success_locked(c);
@@ -451,27 +450,31 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 }
 
 /*
- * After a complete walk of every task: a task the walk did not see (and nothing fetched since
- * it started) may be gone, or may have slid between pages while others were added or removed.
- * Its detail decides: the fetch reports it gone only when the API says so.
+ * After a complete walk of a view: a task we hold as belonging to the view that the walk did
+ * not return (and that nothing fetched since the walk started) has changed, gone, or slid
+ * between pages while others were added or removed. Its detail decides, and reports what
+ * changed; the fetch reports it gone only when the API says so.
  */
-static void sweep_gone(struct walk *w)
+static void sweep_unseen(struct walk *w)
 {
     struct cache *c = w->cache;
-    g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) unseen = g_ptr_array_new_with_free_func(g_free);
+    enum listing_view view = listing_view(w->listing);
+    const char *value = listing_value(w->listing);
 
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < c->records->len; i++) {
         struct record *r = g_ptr_array_index(c->records, i);
-        if (!r->task || r->fetched_us >= w->started_us ||
+        if (!r->task || r->fetched_us >= w->started_us || !view_matches(view, value, r->task) ||
             g_hash_table_contains(w->seen, GUINT_TO_POINTER(r->slot + 1)))
             continue;
-        g_ptr_array_add(missing, g_strdup(r->id));
+        g_ptr_array_add(unseen, g_strdup(r->id));
     }
-    c->stats.last_walk_us = g_get_monotonic_time();
+    if (view == LISTING_ALL)
+        c->stats.last_walk_us = g_get_monotonic_time();
     g_mutex_unlock(&c->lock);
-    for (guint i = 0; i < missing->len; i++)
-        fetch_detail(c, g_ptr_array_index(missing, i), g_get_monotonic_time() + c->timeout_us);
+    for (guint i = 0; i < unseen->len; i++)
+        fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)
@@ -496,8 +499,8 @@ static void walk_run(gpointer data, gpointer pool_data)
     api_error_init(&err);
     rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us, walk_page, w, &err);
     api_error_release(&err);
-    if (rc == 0 && w->seen)
-        sweep_gone(w);
+    if (rc == 0)
+        sweep_unseen(w);
     if (rc < 0) {
         int prev_err = 0;
         g_mutex_lock(&c->lock);
@@ -517,8 +520,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     listing_unref(w->listing);
     if (w->prev)
         listing_unref(w->prev);
-    if (w->seen)
-        g_hash_table_unref(w->seen);
+    g_hash_table_unref(w->seen);
     g_free(w);
 }
 
@@ -549,8 +551,7 @@ struct listing *cache_listing(struct cache *c, enum listing_view view, const cha
     w->listing = listing_ref(fresh);
     w->prev = l ? listing_ref(l) : NULL;
     w->started_us = g_get_monotonic_time();
-    if (view == LISTING_ALL)
-        w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_replace(c->listings, g_steal_pointer(&key), listing_ref(fresh));
     c->stats.walks++;
     g_mutex_unlock(&c->lock);

@@ -415,19 +415,16 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
 }
 
 /*
- * nlink of tasks/: 2 + one per task. Exact when @exact (a stat: walks the list if needed,
- * until @deadline); otherwise (lookups, listings) what is known without a walk, or 1, the
- * Linux convention for "unknown" that find(1) respects.
+ * nlink of tasks/: 2 + one per task, once a listing of all tasks is complete; until then 1, the
+ * Linux convention for "unknown" that find(1) respects. Never waits: opendir() stats the
+ * directory first, and a listing must stream.
  */
-static guint32 tasks_nlink(struct tree *t, bool exact, gint64 deadline)
+static guint32 tasks_nlink(struct tree *t)
 {
-    struct listing *l = exact ? cache_listing(t->cfg.cache, LISTING_ALL, NULL)
-                              : cache_listing_peek(t->cfg.cache, LISTING_ALL, NULL);
+    struct listing *l = cache_listing_peek(t->cfg.cache, LISTING_ALL, NULL);
     guint32 n = 1;
     int err;
 
-    if (l && exact)
-        listing_wait_done(l, deadline);
     if (l && listing_done(l, &err, NULL) && err == 0)
         n = 2 + listing_length(l);
     listing_unref(l);
@@ -435,17 +432,11 @@ static guint32 tasks_nlink(struct tree *t, bool exact, gint64 deadline)
 }
 
 /* nlink of by-camera/ or by-algorithm/, the same way. */
-static guint32 index_nlink(struct tree *t, guint64 ino, bool exact, gint64 deadline)
+static guint32 index_nlink(struct tree *t, guint64 ino)
 {
-    struct index *x = NULL;
-    guint32 n = 1;
+    struct index *x = index_peek(t);
+    guint32 n = x ? 2 + (ino == INO_BY_CAMERA ? x->cameras->len : x->titles->len) : 1;
 
-    if (exact)
-        index_get(t, deadline, &x);
-    else
-        x = index_peek(t);
-    if (x)
-        n = 2 + (ino == INO_BY_CAMERA ? x->cameras->len : x->titles->len);
     index_unref(x);
     return n;
 }
@@ -459,19 +450,15 @@ static GBytes *meta_content(struct tree *t, guint64 ino)
     return g_bytes_new_take(text, strlen(text));
 }
 
-/*
- * Attributes of the fixed inodes. @exact: a stat, which may walk the list (until @deadline) to
- * give exact link counts; otherwise nothing is fetched.
- */
-static int static_attr(struct tree *t, guint64 ino, bool exact, gint64 deadline,
-                       struct tree_attr *a)
+/* Attributes of the fixed inodes. Nothing is fetched. */
+static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
 {
     double ttl = t->cfg.ttl_s;
     guint32 n;
 
     switch (ino) {
     case TREE_ROOT_INO: attr_dir(a, ino, 2 + 6, t->mount_ms, ttl); return 0;
-    case INO_TASKS: attr_dir(a, ino, tasks_nlink(t, exact, deadline), t->mount_ms, 0); return 0;
+    case INO_TASKS: attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0); return 0;
     case INO_BY_STATE:
         g_mutex_lock(&t->lock);
         n = 0;
@@ -482,7 +469,7 @@ static int static_attr(struct tree *t, guint64 ino, bool exact, gint64 deadline,
         return 0;
     case INO_BY_CAMERA:
     case INO_BY_ALG:
-        attr_dir(a, ino, index_nlink(t, ino, exact, deadline), t->mount_ms, 0);
+        attr_dir(a, ino, index_nlink(t, ino), t->mount_ms, 0);
         return 0;
     case INO_BY_NAME: attr_dir(a, ino, 2, t->mount_ms, 0); return 0;
     case INO_META: attr_dir(a, ino, 2, t->mount_ms, ttl); return 0;
@@ -514,7 +501,7 @@ int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr 
         attr_dir(out, ino, 2, t->mount_ms, t->cfg.ttl_s);
         return 0;
     }
-    return static_attr(t, ino, true, deadline, out);
+    return static_attr(t, ino, out);
 }
 
 /* A task's link in a view directory: present when the task belongs there now. */
@@ -608,7 +595,7 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
 
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
         if (fixed[i].parent == parent && strcmp(fixed[i].name, name) == 0)
-            return static_attr(t, fixed[i].ino, false, deadline, out);
+            return static_attr(t, fixed[i].ino, out);
 
     if (ino_is_task(parent, &slot, &off)) {
         if (off != OFF_DIR)
@@ -875,7 +862,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
         return 0;
     }
     if (ino < INO_NAMED_BASE)
-        return static_attr(t, ino, false, deadline, a);
+        return static_attr(t, ino, a);
     return tree_getattr(t, ino, deadline, a);
 }
 
