@@ -66,27 +66,31 @@ guint64 event_log_end(struct event_log *log)
     return n;
 }
 
-size_t event_log_read(struct event_log *log, guint64 *cursor, GString *out, size_t max)
+size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out,
+                      size_t max)
 {
     size_t copied = 0;
 
     g_mutex_lock(&log->lock);
-    if (*cursor < log->first)
-        *cursor = log->first; /* fell behind the ring: skip what is gone */
-    while (*cursor < log->next) {
-        const char *line = log->lines->pdata[*cursor % log->capacity];
-        size_t n = strlen(line);
+    if (cursor->seq < log->first) {
+        cursor->seq = log->first; /* fell behind the ring: skip what is gone */
+        cursor->offset = 0;
+    }
+    while (cursor->seq < log->next && copied < max) {
+        const char *line = log->lines->pdata[cursor->seq % log->capacity];
+        size_t n = strlen(line) - cursor->offset;
         if (copied + n > max) {
-            if (copied == 0) { /* one line longer than the buffer: give what fits */
-                g_string_append_len(out, line, (gssize)max);
+            if (copied == 0) { /* a line longer than the read: give what fits, keep the rest */
+                g_string_append_len(out, line + cursor->offset, (gssize)max);
+                cursor->offset += max;
                 copied = max;
-                (*cursor)++;
             }
             break;
         }
-        g_string_append_len(out, line, (gssize)n);
+        g_string_append_len(out, line + cursor->offset, (gssize)n);
         copied += n;
-        (*cursor)++;
+        cursor->seq++;
+        cursor->offset = 0;
     }
     g_mutex_unlock(&log->lock);
     return copied;

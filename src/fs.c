@@ -26,7 +26,7 @@ struct open_file {
     GBytes *content;            /* snapshot; protected by fs->lock once registered */
     bool changed;               /* changed since this handle last read from offset 0 */
     bool stream;                /* .viasfs/events */
-    guint64 cursor;             /* stream: next event sequence number to deliver */
+    struct event_cursor cursor; /* stream: what to deliver next */
     struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
 };
 
@@ -288,7 +288,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     f->content = content;
     f->stream = tree_is_event_stream(fs->tree, ino);
     if (f->stream) {
-        f->cursor = event_log_end(tree_events(fs->tree));
+        f->cursor.seq = event_log_end(tree_events(fs->tree));
         fi->nonseekable = 1;
     }
     fi->fh = (uint64_t)(uintptr_t)f;
@@ -414,7 +414,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
     g_mutex_lock(&fs->lock);
     if (f->stream)
-        revents = f->cursor < event_log_end(tree_events(fs->tree)) ? POLLIN | POLLRDNORM : 0;
+        revents = f->cursor.seq < event_log_end(tree_events(fs->tree)) ? POLLIN | POLLRDNORM : 0;
     else
         revents = POLLIN | POLLRDNORM | (f->changed ? POLLPRI | POLLERR : 0);
     if (ph) {
@@ -885,6 +885,44 @@ static gpointer notifier_main(gpointer data)
 
 /* ---- session ---- */
 
+/*
+ * At the end of the session: answer parked reads, drop the cached pages of open files and
+ * wake their poll()ers, so that a reader's next read reaches the ending connection and fails
+ * instead of being served old pages forever.
+ */
+static void let_readers_go(struct fs *fs)
+{
+    g_autoptr(GArray) open_inos = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GPtrArray) handles = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key, value;
+    GList *parked;
+
+    g_mutex_lock(&fs->lock);
+    parked = g_steal_pointer(&fs->parked);
+    g_hash_table_iter_init(&it, fs->files);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        g_array_append_val(open_inos, *(guint64 *)key);
+        for (GList *l = value; l; l = l->next) {
+            struct open_file *f = l->data;
+            if (f->ph)
+                g_ptr_array_add(handles, g_steal_pointer(&f->ph));
+        }
+    }
+    g_mutex_unlock(&fs->lock);
+    for (GList *l = parked; l; l = l->next) {
+        fuse_reply_err(((struct parked_read *)l->data)->req, EINTR);
+        g_free(l->data);
+    }
+    g_list_free(parked);
+    for (guint i = 0; i < open_inos->len; i++)
+        fuse_lowlevel_notify_inval_inode(fs->se, g_array_index(open_inos, guint64, i), 0, 0);
+    for (guint i = 0; i < handles->len; i++) {
+        fuse_lowlevel_notify_poll(handles->pdata[i]);
+        fuse_pollhandle_destroy(handles->pdata[i]);
+    }
+}
+
 int fs_run(const struct fs_config *cfg, char **why)
 {
     struct fs fs = {.tree = cfg->tree, .timeout_us = (gint64)cfg->timeout_s * G_USEC_PER_SEC};
@@ -965,14 +1003,7 @@ int fs_run(const struct fs_config *cfg, char **why)
     /* Ending: blocked readers are let go; operations through the mount stop. */
     g_atomic_int_set(&fs.stopping, 1);
     tree_set_notifier(cfg->tree, &(struct tree_notifier){0});
-    g_mutex_lock(&fs.lock);
-    GList *parked = g_steal_pointer(&fs.parked);
-    g_mutex_unlock(&fs.lock);
-    for (GList *l = parked; l; l = l->next) {
-        fuse_reply_err(((struct parked_read *)l->data)->req, EINTR);
-        g_free(l->data);
-    }
-    g_list_free(parked);
+    let_readers_go(&fs);
     /* Unmounting aborts a request the notifier may still be waiting for, so it can end. */
     fuse_session_unmount(fs.se);
     g_async_queue_push(fs.notes, note_new(NOTE_STOP));

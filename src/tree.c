@@ -1009,14 +1009,16 @@ static void emit_field_changes(struct tree *t, const struct task *o, const struc
 }
 
 /*
- * Whether the bytes of a task file may differ between two versions of the task. A detail-only
- * file of a summary is unknown, so it counts as changed: a spurious wake-up is harmless, a
- * missed one is not.
+ * Whether the bytes of a task file differ between two versions of the task. A detail-only file
+ * of a summary is unknown: @unknown_counts says what to answer then (true for poll wake-ups,
+ * where a spurious one is harmless and a missed one is not; false for inotify touches, which
+ * would cost a detail request each).
  */
-static bool file_changed(const struct task *o, const struct task *n, enum task_off off)
+static bool file_changed(const struct task *o, const struct task *n, enum task_off off,
+                         bool unknown_counts)
 {
     if (task_files[off].detail && (!o->complete || !n->complete))
-        return true;
+        return unknown_counts;
     g_autoptr(GBytes) a = task_file_content(o, off);
     g_autoptr(GBytes) b = task_file_content(n, off);
     return !g_bytes_equal(a, b);
@@ -1087,7 +1089,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     /* 3. poll()ers of open files that changed */
     if (o && n)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
-            if (file_changed(o, n, off))
+            if (file_changed(o, n, off, true))
                 nf->wake(task_ino(c->slot, off), nf->data);
 
     /* 4. the event stream */
@@ -1106,7 +1108,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         return;
     if (o && n)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
-            if (file_changed(o, n, off)) {
+            if (file_changed(o, n, off, false)) { /* a touch of an unknown detail fetches it */
                 g_autofree char *path =
                     g_strdup_printf("tasks/%s/%s", c->id, task_files[off].name);
                 nf->own_touch(path, nf->data);

@@ -28,11 +28,21 @@ void event_log_append(struct event_log *log, const char *line);
 guint64 event_log_end(struct event_log *log);
 
 /*
- * Copies whole lines from *@cursor on into @out, at most @max bytes (but always at least one
- * line when one is available, truncated to @max if it alone is longer), and advances
- * *@cursor. Returns the number of bytes copied; 0 when nothing is available.
+ * A reader's position: the sequence number of the line it reads next, and how many bytes of
+ * that line it already has (a line longer than one read spans several).
  */
-size_t event_log_read(struct event_log *log, guint64 *cursor, GString *out, size_t max);
+struct event_cursor {
+    guint64 seq;
+    size_t offset;
+};
+
+/*
+ * Copies lines from @cursor on into @out, at most @max bytes: whole lines, or, when the next
+ * line alone is longer than @max, the next @max bytes of it. Advances @cursor. Returns the
+ * number of bytes copied; 0 when nothing is available.
+ */
+size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out,
+                      size_t max);
 
 /* Lines appended since the start. */
 guint64 event_log_total(struct event_log *log);
