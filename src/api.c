@@ -27,11 +27,11 @@ struct api {
     void (*on_error)(const struct api_error *e, void *data);
     void *on_error_data;
 
-    GMutex lock;            /* protects the rejection memory below */
-    bool rejected;          /* the service answered 401 to the credential of rejected_gen */
+    GMutex lock;   /* protects the rejection memory below */
+    bool rejected; /* the service answered 401 to the credential of rejected_gen */
     guint64 rejected_gen;
-    gint64 rejected_until;  /* monotonic */
-    char *rejection;        /* what the service said, for the errors that follow */
+    gint64 rejected_until; /* monotonic */
+    char *rejection;       /* what the service said, for the errors that follow */
 };
 
 struct api *api_new(const struct api_config *cfg, char **why)
@@ -216,14 +216,13 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
     http_response_init(&resp);
     rc = get(api, path->str, deadline, &resp, err);
     if (rc == 0) {
-        rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts,
-                            out, &why);
+        rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
+                            &why);
         if (rc < 0)
             rc = fail_malformed(api, err, &resp, why);
         else if (strcmp((*out)->id, id) != 0) {
             g_clear_pointer(out, task_unref);
-            rc = fail_malformed(api, err, &resp,
-                                g_strdup("the answer describes another task id"));
+            rc = fail_malformed(api, err, &resp, g_strdup("the answer describes another task id"));
         }
     }
     http_response_release(&resp);
@@ -306,8 +305,8 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
     http_response_init(&resp);
     rc = get(api, path, deadline, &resp, err);
     if (rc == 0) {
-        rc = task_page_parse((const char *)resp.body->data, resp.body->len, &api->parse_opts,
-                             out, &why);
+        rc = task_page_parse((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
+                             &why);
         if (rc < 0) {
             rc = fail_malformed(api, err, &resp, why);
         } else if ((*out)->rejected) {

@@ -81,14 +81,18 @@ int api_error_errno(const struct api_error *e)
     if (e->no_credential)
         return -EACCES;
     switch (e->failure) {
-    case HTTP_OK: break;
-    case HTTP_FAIL_TIMEOUT: return -ETIMEDOUT;
-    case HTTP_FAIL_REFUSED: return -ECONNREFUSED;
-    case HTTP_FAIL_RESOLVE: return -EHOSTUNREACH;
-    default: return -EIO;
+    case HTTP_OK:
+        break;
+    case HTTP_FAIL_TIMEOUT:
+        return -ETIMEDOUT;
+    case HTTP_FAIL_REFUSED:
+        return -ECONNREFUSED;
+    case HTTP_FAIL_RESOLVE:
+        return -EHOSTUNREACH;
+    default:
+        return -EIO;
     }
-    if (code_is(e, "VIAS.00010007") || code_is(e, "VIAS.00010002") ||
-        code_is(e, "VIAS.00010008"))
+    if (code_is(e, "VIAS.00010007") || code_is(e, "VIAS.00010002") || code_is(e, "VIAS.00010008"))
         return -ENOENT;
     if (e->http_status == 401 || e->http_status == 403)
         return -EACCES;

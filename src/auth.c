@@ -15,15 +15,15 @@ enum auth_type { AUTH_TOKEN, AUTH_TOKEN_FILE };
 
 struct auth {
     enum auth_type type;
-    char *path;          /* token file, immutable */
-    GMutex lock;         /* protects token and the file identity below */
-    char *token;         /* the secret; wiped before free */
+    char *path;  /* token file, immutable */
+    GMutex lock; /* protects token and the file identity below */
+    char *token; /* the secret; wiped before free */
     dev_t dev;
     ino_t ino;
     off_t size;
     struct timespec mtime;
     bool warned_mode;
-    guint64 generation;  /* bumped on every (re)load */
+    guint64 generation; /* bumped on every (re)load */
 };
 
 static void secret_free(char *s)

@@ -26,10 +26,10 @@ struct record {
 
 /* A fetch in progress that other threads wait for instead of repeating it. */
 struct flight {
-    GCond cond;   /* broadcast when done */
+    GCond cond; /* broadcast when done */
     bool done;
     int rc;
-    int waiters;  /* threads waiting; the last one out frees a finished flight */
+    int waiters; /* threads waiting; the last one out frees a finished flight */
 };
 
 struct cache {
@@ -39,12 +39,12 @@ struct cache {
     gint64 negative_us;      /* immutable: how long an unknown id is remembered */
     GThreadPool *walkers;    /* runs struct walk jobs */
 
-    GMutex lock;             /* protects everything below */
-    GHashTable *by_id;       /* id (owned by the record) -> struct record * */
-    GPtrArray *records;      /* slot -> struct record * (owned) */
-    GHashTable *missing;     /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
-    GHashTable *flights;     /* char *id (owned) -> struct flight * */
-    GHashTable *listings;    /* char *key (owned) -> struct listing * (reference) */
+    GMutex lock;          /* protects everything below */
+    GHashTable *by_id;    /* id (owned by the record) -> struct record * */
+    GPtrArray *records;   /* slot -> struct record * (owned) */
+    GHashTable *missing;  /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
+    GHashTable *flights;  /* char *id (owned) -> struct flight * */
+    GHashTable *listings; /* char *key (owned) -> struct listing * (reference) */
     struct cache_stats stats;
 };
 
@@ -103,8 +103,7 @@ static bool summary_same(const struct task *a, const struct task *b)
 {
     return g_strcmp0(a->state, b->state) == 0 && g_strcmp0(a->name, b->name) == 0 &&
            g_strcmp0(a->video_source_name, b->video_source_name) == 0 &&
-           g_strcmp0(a->title, b->title) == 0 &&
-           g_strcmp0(a->service_id, b->service_id) == 0 &&
+           g_strcmp0(a->title, b->title) == 0 && g_strcmp0(a->service_id, b->service_id) == 0 &&
            g_strcmp0(a->algorithm_publish_id, b->algorithm_publish_id) == 0 &&
            a->created_ms == b->created_ms;
 }
@@ -161,8 +160,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now,
         t->updated_ms = g_get_real_time() / 1000; /* not yet shared: safe to fill in */
     push_change(changes, r, old, t);
     /* The detail-only fields (status, error...) may have changed with the state. */
-    if (old && !t->complete && (old->complete || r->holds) &&
-        g_strcmp0(old->state, t->state) != 0)
+    if (old && !t->complete && (old->complete || r->holds) && g_strcmp0(old->state, t->state) != 0)
         r->detail_wanted = true;
     r->task = task_ref(t);
     task_unref(old);
@@ -385,17 +383,21 @@ struct walk {
     struct listing *listing; /* reference */
     struct listing *prev;    /* reference to the listing this one replaces, or NULL */
     gint64 started_us;
-    GHashTable *seen;        /* slots (GUINT_TO_POINTER(slot + 1)) the walk returned */
+    GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) the walk returned */
 };
 
 /* Whether a task belongs in a view exactly (the server may match loosely). */
 static bool view_matches(enum listing_view view, const char *value, const struct task *t)
 {
     switch (view) {
-    case LISTING_ALL: return true;
-    case LISTING_STATE: return g_strcmp0(t->state, value) == 0;
-    case LISTING_CAMERA: return g_strcmp0(t->video_source_name, value) == 0;
-    case LISTING_TITLE: return g_strcmp0(t->title, value) == 0;
+    case LISTING_ALL:
+        return true;
+    case LISTING_STATE:
+        return g_strcmp0(t->state, value) == 0;
+    case LISTING_CAMERA:
+        return g_strcmp0(t->video_source_name, value) == 0;
+    case LISTING_TITLE:
+        return g_strcmp0(t->title, value) == 0;
     }
     return false;
 }
@@ -487,10 +489,17 @@ static void walk_run(gpointer data, gpointer pool_data)
     int rc;
 
     switch (listing_view(w->listing)) {
-    case LISTING_ALL: break;
-    case LISTING_STATE: filter.task_state = value; break;
-    case LISTING_CAMERA: filter.camera_name = value; break;
-    case LISTING_TITLE: filter.title = value; break;
+    case LISTING_ALL:
+        break;
+    case LISTING_STATE:
+        filter.task_state = value;
+        break;
+    case LISTING_CAMERA:
+        filter.camera_name = value;
+        break;
+    case LISTING_TITLE:
+        filter.title = value;
+        break;
     }
     /* A value the service would refuse (an undocumented state, a title outside its rules):
      * walk everything and keep the exact matches (walk_page filters every view). */
@@ -506,8 +515,8 @@ static void walk_run(gpointer data, gpointer pool_data)
         g_mutex_lock(&c->lock);
         note_failure_locked(c);
         g_mutex_unlock(&c->lock);
-        if (w->prev && listing_length(w->listing) == 0 &&
-            listing_done(w->prev, &prev_err, NULL) && prev_err == 0) {
+        if (w->prev && listing_length(w->listing) == 0 && listing_done(w->prev, &prev_err, NULL) &&
+            prev_err == 0) {
             /* Nothing new arrived: keep serving the last good listing, marked stale. */
             listing_adopt(w->listing, w->prev);
             g_mutex_lock(&c->lock);
@@ -677,8 +686,8 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->records = g_ptr_array_new_with_free_func(record_free);
     c->missing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     c->flights = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    c->listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify)listing_unref);
+    c->listings =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
     return c;
 }

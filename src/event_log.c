@@ -4,11 +4,11 @@
 #include <string.h>
 
 struct event_log {
-    GMutex lock;         /* protects lines, first */
-    GPtrArray *lines;    /* char * with "\n", owned; ring of capacity entries */
-    guint capacity;      /* immutable */
-    guint64 first;       /* sequence number of the oldest kept line */
-    guint64 next;        /* sequence number of the next line */
+    GMutex lock;                  /* protects lines, first */
+    GPtrArray *lines;             /* char * with "\n", owned; ring of capacity entries */
+    guint capacity;               /* immutable */
+    guint64 first;                /* sequence number of the oldest kept line */
+    guint64 next;                 /* sequence number of the next line */
     void (*listener)(void *data); /* set once before use */
     void *listener_data;
 };
@@ -66,8 +66,7 @@ guint64 event_log_end(struct event_log *log)
     return n;
 }
 
-size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out,
-                      size_t max)
+size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out, size_t max)
 {
     size_t copied = 0;
 

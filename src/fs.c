@@ -41,16 +41,16 @@ struct fs {
     struct tree *tree;
     struct fuse_session *se;
     gint64 timeout_us;
-    char *mountpoint;       /* absolute, for operations through the mount */
-    GAsyncQueue *notes;     /* struct note *: work for the notifier, in order */
+    char *mountpoint;   /* absolute, for operations through the mount */
+    GAsyncQueue *notes; /* struct note *: work for the notifier, in order */
     GThread *notifier;
-    gint own_tid;           /* the notifier's thread id: its requests are our own */
-    gint stopping;          /* atomic: the session is ending */
+    gint own_tid;  /* the notifier's thread id: its requests are our own */
+    gint stopping; /* atomic: the session is ending */
 
-    GMutex lock;            /* protects files, parked, scripts and open_file fields */
-    GHashTable *files;      /* ino -> GList of struct open_file * */
-    GList *parked;          /* struct parked_read * */
-    GHashTable *scripts;    /* "parent/name" -> GUINT64 child + 1, or 0 meaning "absent" */
+    GMutex lock;         /* protects files, parked, scripts and open_file fields */
+    GHashTable *files;   /* ino -> GList of struct open_file * */
+    GList *parked;       /* struct parked_read * */
+    GHashTable *scripts; /* "parent/name" -> GUINT64 child + 1, or 0 meaning "absent" */
 };
 
 enum note_kind {
@@ -111,8 +111,7 @@ static bool script_lookup(struct fs *fs, guint64 parent, const char *name, guint
     return found;
 }
 
-static void script_set(struct fs *fs, guint64 parent, const char *name, bool present,
-                       guint64 child)
+static void script_set(struct fs *fs, guint64 parent, const char *name, bool present, guint64 child)
 {
     g_mutex_lock(&fs->lock);
     g_hash_table_replace(fs->scripts, script_key(parent, name),
@@ -481,13 +480,12 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
             fill_entry(fs, &de.attr, &e);
             if (index < 2) /* "." and "..": no lookup count for the kernel to take */
                 e.ino = 0, e.attr.st_ino = de.attr.ino;
-            need = fuse_add_direntry_plus(req, buf + used, size - used, de.name, &e,
-                                          (off_t)index + 1);
+            need =
+                fuse_add_direntry_plus(req, buf + used, size - used, de.name, &e, (off_t)index + 1);
         } else {
             struct stat st;
             to_stat(fs, &de.attr, &st);
-            need = fuse_add_direntry(req, buf + used, size - used, de.name, &st,
-                                     (off_t)index + 1);
+            need = fuse_add_direntry(req, buf + used, size - used, de.name, &st, (off_t)index + 1);
         }
         g_free(de.name);
         if (need > size - used)
@@ -596,8 +594,8 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
     }
     fuse_reply_err(req, EROFS);
 }
-static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
-                      const char *nn, unsigned int flags)
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+                      unsigned int flags)
 {
     fuse_reply_err(req, EROFS);
 }
@@ -829,7 +827,9 @@ static void own_operation(struct fs *fs, struct note *n)
     if (g_atomic_int_get(&fs->stopping))
         return;
     switch (n->kind) {
-    case NOTE_TOUCH: rc = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW); break;
+    case NOTE_TOUCH:
+        rc = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+        break;
     case NOTE_UNLINK:
         script_set(fs, n->parent, n->name, true, n->ino);
         rc = unlink(path);
@@ -842,7 +842,8 @@ static void own_operation(struct fs *fs, struct note *n)
         rc = symlink(n->target, path);
         script_clear(fs, n->parent, n->name);
         break;
-    default: break;
+    default:
+        break;
     }
     if (rc < 0)
         log_debug("inotify helper: %s: %s", n->path, g_strerror(errno));
@@ -859,20 +860,28 @@ static gpointer notifier_main(gpointer data)
         int rc = 0;
 
         switch (kind) {
-        case NOTE_INODE: rc = fuse_lowlevel_notify_inval_inode(fs->se, n->ino, 0, 0); break;
+        case NOTE_INODE:
+            rc = fuse_lowlevel_notify_inval_inode(fs->se, n->ino, 0, 0);
+            break;
         case NOTE_ENTRY:
             rc = fuse_lowlevel_notify_inval_entry(fs->se, n->parent, n->name, strlen(n->name));
             break;
         case NOTE_DELETE:
-            rc = fuse_lowlevel_notify_delete(fs->se, n->parent, n->ino, n->name,
-                                             strlen(n->name));
+            rc = fuse_lowlevel_notify_delete(fs->se, n->parent, n->ino, n->name, strlen(n->name));
             break;
-        case NOTE_WAKE: wake_files(fs, n->ino); break;
-        case NOTE_EVENT: tree_emit_event(fs->tree, n->name); break;
+        case NOTE_WAKE:
+            wake_files(fs, n->ino);
+            break;
+        case NOTE_EVENT:
+            tree_emit_event(fs->tree, n->name);
+            break;
         case NOTE_TOUCH:
         case NOTE_UNLINK:
-        case NOTE_SYMLINK: own_operation(fs, n); break;
-        case NOTE_STOP: break;
+        case NOTE_SYMLINK:
+            own_operation(fs, n);
+            break;
+        case NOTE_STOP:
+            break;
         }
         /* -ENOENT: the kernel had nothing cached. -ENOTCONN/-EBADF: unmounting. */
         if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN && rc != -EBADF)
@@ -930,9 +939,9 @@ int fs_run(const struct fs_config *cfg, char **why)
     g_autofree char *mountpoint = realpath(cfg->mountpoint, NULL);
     struct fuse_args args;
     struct fuse_loop_config *loop;
-    struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete, want_wake,
-                                     want_event,       want_touch,       want_unlink, want_symlink,
-                                     &fs};
+    struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete,
+                                     want_wake,        want_event,       want_touch,
+                                     want_unlink,      want_symlink,     &fs};
     int rc = 0, loop_rc;
 
     fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;

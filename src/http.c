@@ -20,10 +20,10 @@ struct http {
     CURLSH *share;
     GMutex share_locks[CURL_LOCK_DATA_LAST]; /* one per curl_lock_data kind */
 
-    GMutex pool_lock;       /* protects idle */
-    GPtrArray *idle;        /* CURL *, easy handles not in use */
+    GMutex pool_lock; /* protects idle */
+    GPtrArray *idle;  /* CURL *, easy handles not in use */
 
-    GMutex slot_lock;       /* protects slots_free; slot_cond signals a freed slot */
+    GMutex slot_lock; /* protects slots_free; slot_cond signals a freed slot */
     GCond slot_cond;
     int slots_free;
 
@@ -55,15 +55,24 @@ void http_config_defaults(struct http_config *cfg)
 const char *http_failure_name(enum http_failure f)
 {
     switch (f) {
-    case HTTP_OK: return "ok";
-    case HTTP_FAIL_TIMEOUT: return "timed out";
-    case HTTP_FAIL_REFUSED: return "connection refused";
-    case HTTP_FAIL_RESOLVE: return "host not found";
-    case HTTP_FAIL_BROKEN: return "connection broken";
-    case HTTP_FAIL_TOO_LARGE: return "answer too large";
-    case HTTP_FAIL_TLS: return "TLS failure";
-    case HTTP_FAIL_BAD_URL: return "bad URL";
-    case HTTP_FAIL_INTERNAL: return "internal HTTP error";
+    case HTTP_OK:
+        return "ok";
+    case HTTP_FAIL_TIMEOUT:
+        return "timed out";
+    case HTTP_FAIL_REFUSED:
+        return "connection refused";
+    case HTTP_FAIL_RESOLVE:
+        return "host not found";
+    case HTTP_FAIL_BROKEN:
+        return "connection broken";
+    case HTTP_FAIL_TOO_LARGE:
+        return "answer too large";
+    case HTTP_FAIL_TLS:
+        return "TLS failure";
+    case HTTP_FAIL_BAD_URL:
+        return "bad URL";
+    case HTTP_FAIL_INTERNAL:
+        return "internal HTTP error";
     }
     return "unknown failure";
 }
@@ -258,25 +267,35 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
 {
     switch (rc) {
-    case CURLE_OK: return HTTP_OK;
-    case CURLE_OPERATION_TIMEDOUT: return HTTP_FAIL_TIMEOUT;
-    case CURLE_COULDNT_CONNECT: return HTTP_FAIL_REFUSED;
+    case CURLE_OK:
+        return HTTP_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+        return HTTP_FAIL_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+        return HTTP_FAIL_REFUSED;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return HTTP_FAIL_RESOLVE;
-    case CURLE_WRITE_ERROR: return a->too_large ? HTTP_FAIL_TOO_LARGE : HTTP_FAIL_BROKEN;
-    case CURLE_FILESIZE_EXCEEDED: return HTTP_FAIL_TOO_LARGE;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return HTTP_FAIL_RESOLVE;
+    case CURLE_WRITE_ERROR:
+        return a->too_large ? HTTP_FAIL_TOO_LARGE : HTTP_FAIL_BROKEN;
+    case CURLE_FILESIZE_EXCEEDED:
+        return HTTP_FAIL_TOO_LARGE;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return HTTP_FAIL_TLS;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return HTTP_FAIL_TLS;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL: return HTTP_FAIL_BAD_URL;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return HTTP_FAIL_BAD_URL;
     case CURLE_OUT_OF_MEMORY:
-    case CURLE_FAILED_INIT: return HTTP_FAIL_INTERNAL;
-    default: return HTTP_FAIL_BROKEN;
+    case CURLE_FAILED_INIT:
+        return HTTP_FAIL_INTERNAL;
+    default:
+        return HTTP_FAIL_BROKEN;
     }
 }
 

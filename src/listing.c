@@ -7,12 +7,12 @@
 #include <errno.h>
 
 struct listing {
-    gint refcount;           /* atomic */
-    enum listing_view view;  /* immutable */
-    char *value;             /* immutable */
-    GMutex lock;             /* protects everything below */
-    GCond grew;              /* broadcast on append and finish */
-    GArray *slots;           /* guint32 */
+    gint refcount;          /* atomic */
+    enum listing_view view; /* immutable */
+    char *value;            /* immutable */
+    GMutex lock;            /* protects everything below */
+    GCond grew;             /* broadcast on append and finish */
+    GArray *slots;          /* guint32 */
     bool done;
     bool stale;
     int error;

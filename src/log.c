@@ -15,7 +15,7 @@
 static gint current_level = LOG_LEVEL_WARN;
 /* Protects sink_file and sink_syslog. */
 static GMutex sink_lock;
-static FILE *sink_file;   /* NULL means stderr */
+static FILE *sink_file; /* NULL means stderr */
 static bool sink_syslog;
 
 void log_set_level(enum log_level level)

@@ -61,8 +61,8 @@ static int probe(struct api *api, int timeout_s)
 
     api_error_init(&err);
     log_set_level(LOG_LEVEL_ERROR); /* the one line below says it all */
-    rc = api_list_page(api, NULL, 1, 5, g_get_monotonic_time() + (gint64)timeout_s * 1000000,
-                       &page, &err);
+    rc = api_list_page(api, NULL, 1, 5, g_get_monotonic_time() + (gint64)timeout_s * 1000000, &page,
+                       &err);
     log_set_level(level);
     text = rc < 0 ? api_error_describe(&err) : NULL;
     if (rc == -EACCES)

@@ -47,8 +47,9 @@ static void mask_header_values(cJSON *headers)
 /* Member names that announce a secret, compared in lower case as substrings. */
 static bool secret_name(const char *key)
 {
-    static const char *const marks[] = {"password", "passwd", "secret", "token", "credential",
-                                        "authorization", "api_key", "apikey", "private_key"};
+    static const char *const marks[] = {"password", "passwd",     "secret",
+                                        "token",    "credential", "authorization",
+                                        "api_key",  "apikey",     "private_key"};
     g_autofree char *k = g_ascii_strdown(key, -1);
 
     for (size_t i = 0; i < G_N_ELEMENTS(marks); i++)

@@ -5,12 +5,12 @@
 #include <errno.h>
 
 struct refresh {
-    struct cache *cache;  /* borrowed */
-    gint64 period_us;     /* immutable */
-    gint64 timeout_us;    /* immutable */
+    struct cache *cache; /* borrowed */
+    gint64 period_us;    /* immutable */
+    gint64 timeout_us;   /* immutable */
     GThread *thread;
-    GMutex lock;          /* protects stop */
-    GCond wake;           /* signalled on stop */
+    GMutex lock; /* protects stop */
+    GCond wake;  /* signalled on stop */
     bool stop;
 };
 

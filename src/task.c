@@ -115,8 +115,7 @@ bool task_id_is_valid(const char *id)
  * Reads an optional string member into *@out. Returns false (with *@why) when the member
  * exists with another type. Numbers are accepted only where @numbers_ok (timestamps).
  */
-static bool opt_string(const cJSON *obj, const char *key, bool numbers_ok, char **out,
-                       char **why)
+static bool opt_string(const cJSON *obj, const char *key, bool numbers_ok, char **out, char **why)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -162,8 +161,8 @@ static bool render_member(const cJSON *obj, const char *key, char **out, char **
 /* Members present only in whole task objects, never in the 9-field summary. */
 static bool has_detail_members(const cJSON *obj)
 {
-    static const char *const keys[] = {"updated_at", "creator", "project_id", "input",
-                                       "output",     "config",  "schedule",   "status",
+    static const char *const keys[] = {"updated_at", "creator",    "project_id", "input",
+                                       "output",     "config",     "schedule",   "status",
                                        "error",      "description"};
 
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
@@ -172,8 +171,7 @@ static bool has_detail_members(const cJSON *obj)
     return false;
 }
 
-int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task **out,
-                    char **why)
+int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task **out, char **why)
 {
     g_autoptr(Task) t = g_new0(struct task, 1);
     g_autofree char *created = NULL, *updated = NULL;

@@ -58,10 +58,14 @@ static const struct {
     const char *name;
     bool detail; /* only the detail call (or a whole-object list) has it */
 } task_files[OFF_FILES_END] = {
-    [OFF_STATE] = {"state", false},          [OFF_STATUS] = {"status", true},
-    [OFF_NAME] = {"name", false},            [OFF_TASK_JSON] = {"task.json", true},
-    [OFF_INPUT] = {"input.json", true},      [OFF_OUTPUT] = {"output.json", true},
-    [OFF_SCHEDULE] = {"schedule.json", true}, [OFF_CONFIG] = {"config.json", true},
+    [OFF_STATE] = {"state", false},
+    [OFF_STATUS] = {"status", true},
+    [OFF_NAME] = {"name", false},
+    [OFF_TASK_JSON] = {"task.json", true},
+    [OFF_INPUT] = {"input.json", true},
+    [OFF_OUTPUT] = {"output.json", true},
+    [OFF_SCHEDULE] = {"schedule.json", true},
+    [OFF_CONFIG] = {"config.json", true},
     [OFF_ERROR] = {"error.json", true},
 };
 
@@ -70,8 +74,8 @@ enum named_kind { NAMED_STATE, NAMED_CAMERA, NAMED_ALG };
 /* A directory named after a remote string. Never freed while the tree lives. */
 struct named {
     enum named_kind kind;
-    char *raw;  /* the remote string */
-    char *enc;  /* its file name */
+    char *raw; /* the remote string */
+    char *enc; /* its file name */
     guint64 ino;
 };
 
@@ -84,13 +88,13 @@ struct name_entry {
 /* Names derived from one complete listing of all tasks. Immutable once built; shared. */
 struct index {
     gint refcount;
-    struct listing *src;     /* the LISTING_ALL listing it was built from */
-    GPtrArray *cameras;      /* struct named *, borrowed from the registry, by name */
-    GPtrArray *titles;       /* struct named *, same */
-    GHashTable *camera_enc;  /* enc -> struct named * */
-    GHashTable *title_enc;   /* enc -> struct named * */
-    GArray *names;           /* struct name_entry, by enc */
-    GHashTable *name_enc;    /* enc -> GUINT_TO_POINTER(slot + 1) */
+    struct listing *src;    /* the LISTING_ALL listing it was built from */
+    GPtrArray *cameras;     /* struct named *, borrowed from the registry, by name */
+    GPtrArray *titles;      /* struct named *, same */
+    GHashTable *camera_enc; /* enc -> struct named * */
+    GHashTable *title_enc;  /* enc -> struct named * */
+    GArray *names;          /* struct name_entry, by enc */
+    GHashTable *name_enc;   /* enc -> GUINT_TO_POINTER(slot + 1) */
 };
 
 struct tree {
@@ -100,10 +104,10 @@ struct tree {
     GRWLock notifier_lock;         /* writers: tree_set_notifier; readers: a change report */
     struct tree_notifier notifier; /* protected by notifier_lock */
 
-    GMutex lock;            /* protects named_by_key, named and index */
+    GMutex lock;              /* protects named_by_key, named and index */
     GHashTable *named_by_key; /* "k:raw" (owned) -> struct named * */
-    GPtrArray *named;       /* struct named * (owned), by ino - INO_NAMED_BASE */
-    struct index *index;    /* reference, or NULL */
+    GPtrArray *named;         /* struct named * (owned), by ino - INO_NAMED_BASE */
+    struct index *index;      /* reference, or NULL */
 };
 
 /* ---- small helpers ---- */
@@ -250,8 +254,9 @@ static struct index *index_build(struct tree *t, struct listing *l)
         g_ptr_array_add(tasks, task);
         g_array_append_val(slots, slot);
         const char *nm = task->name ? task->name : "";
-        g_hash_table_replace(name_count, (gpointer)nm,
-                             GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(name_count, nm)) + 1));
+        g_hash_table_replace(
+            name_count, (gpointer)nm,
+            GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(name_count, nm)) + 1));
     }
 
     g_mutex_lock(&t->lock);
@@ -338,22 +343,34 @@ static struct index *index_peek(struct tree *t)
 static void attr_dir(struct tree_attr *a, guint64 ino, guint32 nlink, gint64 mtime_ms,
                      double timeout)
 {
-    *a = (struct tree_attr){.ino = ino, .mode = S_IFDIR | 0555, .nlink = nlink, .size = 0,
-                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+    *a = (struct tree_attr){.ino = ino,
+                            .mode = S_IFDIR | 0555,
+                            .nlink = nlink,
+                            .size = 0,
+                            .mtime_ms = mtime_ms,
+                            .timeout_s = timeout};
 }
 
 static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
-    *a = (struct tree_attr){.ino = ino, .mode = S_IFREG | 0444, .nlink = 1, .size = size,
-                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+    *a = (struct tree_attr){.ino = ino,
+                            .mode = S_IFREG | 0444,
+                            .nlink = 1,
+                            .size = size,
+                            .mtime_ms = mtime_ms,
+                            .timeout_s = timeout};
 }
 
 static void attr_link(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
-    *a = (struct tree_attr){.ino = ino, .mode = S_IFLNK | 0777, .nlink = 1, .size = size,
-                            .mtime_ms = mtime_ms, .timeout_s = timeout};
+    *a = (struct tree_attr){.ino = ino,
+                            .mode = S_IFLNK | 0777,
+                            .nlink = 1,
+                            .size = size,
+                            .mtime_ms = mtime_ms,
+                            .timeout_s = timeout};
 }
 
 /* "one line" files: the value with line breaks flattened, and a newline. */
@@ -370,16 +387,32 @@ static GBytes *task_file_content(const struct task *task, enum task_off off)
     const char *json = NULL;
 
     switch (off) {
-    case OFF_STATE: return one_line(task->state);
-    case OFF_STATUS: return one_line(task->status);
-    case OFF_NAME: return one_line(task->name);
-    case OFF_TASK_JSON: json = task->task_json; break;
-    case OFF_INPUT: json = task->input_json; break;
-    case OFF_OUTPUT: json = task->output_json; break;
-    case OFF_SCHEDULE: json = task->schedule_json; break;
-    case OFF_CONFIG: json = task->config_json; break;
-    case OFF_ERROR: json = task->error_json; break;
-    default: return NULL;
+    case OFF_STATE:
+        return one_line(task->state);
+    case OFF_STATUS:
+        return one_line(task->status);
+    case OFF_NAME:
+        return one_line(task->name);
+    case OFF_TASK_JSON:
+        json = task->task_json;
+        break;
+    case OFF_INPUT:
+        json = task->input_json;
+        break;
+    case OFF_OUTPUT:
+        json = task->output_json;
+        break;
+    case OFF_SCHEDULE:
+        json = task->schedule_json;
+        break;
+    case OFF_CONFIG:
+        json = task->config_json;
+        break;
+    case OFF_ERROR:
+        json = task->error_json;
+        break;
+    default:
+        return NULL;
     }
     return g_bytes_new(json, strlen(json));
 }
@@ -457,8 +490,12 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
     guint32 n;
 
     switch (ino) {
-    case TREE_ROOT_INO: attr_dir(a, ino, 2 + 6, t->mount_ms, ttl); return 0;
-    case INO_TASKS: attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0); return 0;
+    case TREE_ROOT_INO:
+        attr_dir(a, ino, 2 + 6, t->mount_ms, ttl);
+        return 0;
+    case INO_TASKS:
+        attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0);
+        return 0;
     case INO_BY_STATE:
         g_mutex_lock(&t->lock);
         n = 0;
@@ -471,8 +508,12 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
     case INO_BY_ALG:
         attr_dir(a, ino, index_nlink(t, ino), t->mount_ms, 0);
         return 0;
-    case INO_BY_NAME: attr_dir(a, ino, 2, t->mount_ms, 0); return 0;
-    case INO_META: attr_dir(a, ino, 2, t->mount_ms, ttl); return 0;
+    case INO_BY_NAME:
+        attr_dir(a, ino, 2, t->mount_ms, 0);
+        return 0;
+    case INO_META:
+        attr_dir(a, ino, 2, t->mount_ms, ttl);
+        return 0;
     case INO_STATUS:
     case INO_ERRORS: {
         /* Content is rendered at each open; the mtime stays the mount's so that copying
@@ -481,7 +522,9 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
         attr_file(a, ino, g_bytes_get_size(b), t->mount_ms, 0);
         return 0;
     }
-    case INO_EVENTS: attr_file(a, ino, 0, t->mount_ms, 0); return 0;
+    case INO_EVENTS:
+        attr_file(a, ino, 0, t->mount_ms, 0);
+        return 0;
     }
     return -ENOENT;
 }
@@ -521,9 +564,15 @@ static int view_link_lookup(struct tree *t, const struct named *n, const char *n
     if (rc < 0)
         return rc;
     switch (n->kind) {
-    case NAMED_STATE: have = task->state, off = OFF_LINK_STATE; break;
-    case NAMED_CAMERA: have = task->video_source_name, off = OFF_LINK_CAMERA; break;
-    default: have = task->title, off = OFF_LINK_ALG; break;
+    case NAMED_STATE:
+        have = task->state, off = OFF_LINK_STATE;
+        break;
+    case NAMED_CAMERA:
+        have = task->video_source_name, off = OFF_LINK_CAMERA;
+        break;
+    default:
+        have = task->title, off = OFF_LINK_ALG;
+        break;
     }
     if (g_strcmp0(have, n->raw) != 0)
         return -ENOENT;
@@ -532,8 +581,8 @@ static int view_link_lookup(struct tree *t, const struct named *n, const char *n
     return 0;
 }
 
-static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *name,
-                            gint64 deadline, struct tree_attr *out)
+static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *name, gint64 deadline,
+                            struct tree_attr *out)
 {
     struct named *n = NULL;
 
@@ -559,8 +608,7 @@ static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *na
     return 0;
 }
 
-static int lookup_by_name(struct tree *t, const char *name, gint64 deadline,
-                          struct tree_attr *out)
+static int lookup_by_name(struct tree *t, const char *name, gint64 deadline, struct tree_attr *out)
 {
     struct index *x = NULL;
     guint32 slot;
@@ -583,10 +631,14 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         const char *name;
         guint64 ino;
     } fixed[] = {
-        {TREE_ROOT_INO, "tasks", INO_TASKS},     {TREE_ROOT_INO, "by-state", INO_BY_STATE},
-        {TREE_ROOT_INO, "by-camera", INO_BY_CAMERA}, {TREE_ROOT_INO, "by-name", INO_BY_NAME},
-        {TREE_ROOT_INO, "by-algorithm", INO_BY_ALG}, {TREE_ROOT_INO, ".viasfs", INO_META},
-        {INO_META, "status", INO_STATUS},        {INO_META, "errors", INO_ERRORS},
+        {TREE_ROOT_INO, "tasks", INO_TASKS},
+        {TREE_ROOT_INO, "by-state", INO_BY_STATE},
+        {TREE_ROOT_INO, "by-camera", INO_BY_CAMERA},
+        {TREE_ROOT_INO, "by-name", INO_BY_NAME},
+        {TREE_ROOT_INO, "by-algorithm", INO_BY_ALG},
+        {TREE_ROOT_INO, ".viasfs", INO_META},
+        {INO_META, "status", INO_STATUS},
+        {INO_META, "errors", INO_ERRORS},
         {INO_META, "events", INO_EVENTS},
     };
     guint32 slot;
@@ -607,7 +659,8 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
     }
     switch (parent) {
     case TREE_ROOT_INO:
-    case INO_META: return -ENOENT;
+    case INO_META:
+        return -ENOENT;
     case INO_TASKS: {
         g_autoptr(Task) task = NULL;
         gint64 until;
@@ -620,10 +673,14 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         attr_dir(out, task_ino(slot, OFF_DIR), 2, task_mtime_ms(task), seconds_left(until));
         return 0;
     }
-    case INO_BY_STATE: return lookup_named_dir(t, NAMED_STATE, name, deadline, out);
-    case INO_BY_CAMERA: return lookup_named_dir(t, NAMED_CAMERA, name, deadline, out);
-    case INO_BY_ALG: return lookup_named_dir(t, NAMED_ALG, name, deadline, out);
-    case INO_BY_NAME: return lookup_by_name(t, name, deadline, out);
+    case INO_BY_STATE:
+        return lookup_named_dir(t, NAMED_STATE, name, deadline, out);
+    case INO_BY_CAMERA:
+        return lookup_named_dir(t, NAMED_CAMERA, name, deadline, out);
+    case INO_BY_ALG:
+        return lookup_named_dir(t, NAMED_ALG, name, deadline, out);
+    case INO_BY_NAME:
+        return lookup_by_name(t, name, deadline, out);
     }
     n = named_by_ino(t, parent);
     if (n)
@@ -730,9 +787,9 @@ struct fixed_entry {
 
 struct tree_dir {
     guint64 ino;
-    struct listing *listing;   /* streaming views: reference, or NULL */
-    enum task_off link_off;    /* for view listings: which link inode entries are */
-    GArray *entries;           /* struct fixed_entry, filled at first need; or NULL */
+    struct listing *listing; /* streaming views: reference, or NULL */
+    enum task_off link_off;  /* for view listings: which link inode entries are */
+    GArray *entries;         /* struct fixed_entry, filled at first need; or NULL */
     bool filled;
 };
 
@@ -846,8 +903,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
         attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), seconds_left(until));
         return 0;
     }
-    if (ino_is_task(ino, &slot, &off) &&
-        (off == OFF_DIR || off >= OFF_LINK_STATE)) {
+    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK_STATE)) {
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         g_autofree char *id = cache_slot_id(t->cfg.cache, slot);
         if (!id)
@@ -866,8 +922,8 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
     return tree_getattr(t, ino, deadline, a);
 }
 
-int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
-                 bool may_wait, struct tree_dirent *out)
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline, bool may_wait,
+                 struct tree_dirent *out)
 {
     guint64 ino;
     int rc;
@@ -1109,8 +1165,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     if (o && n)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
             if (file_changed(o, n, off, false)) { /* a touch of an unknown detail fetches it */
-                g_autofree char *path =
-                    g_strdup_printf("tasks/%s/%s", c->id, task_files[off].name);
+                g_autofree char *path = g_strdup_printf("tasks/%s/%s", c->id, task_files[off].name);
                 nf->own_touch(path, nf->data);
             }
     if (from) {

@@ -16,12 +16,12 @@
 struct api;
 
 struct api_config {
-    const char *endpoint;   /* "https://vias.cn-north-4.myhuaweicloud.com" (no path) */
+    const char *endpoint; /* "https://vias.cn-north-4.myhuaweicloud.com" (no path) */
     const char *project_id;
-    struct http *http;      /* borrowed; must outlive the api */
-    struct auth *auth;      /* borrowed; must outlive the api */
-    int max_pages;          /* a walk fails past this many pages; 0 = 100000 */
-    bool show_secrets;      /* do not redact task secrets */
+    struct http *http; /* borrowed; must outlive the api */
+    struct auth *auth; /* borrowed; must outlive the api */
+    int max_pages;     /* a walk fails past this many pages; 0 = 100000 */
+    bool show_secrets; /* do not redact task secrets */
     /* Called once per failed call, from the calling thread, with no api lock held. */
     void (*on_error)(const struct api_error *e, void *data);
     void *on_error_data;

@@ -39,9 +39,9 @@ void api_error_set_answer(struct api_error *e, long status, const char *body, si
 
 /*
  * The one map from failures to errno, returned negative: VIAS.00010002/7/8 -> -ENOENT,
- * 401/403 and unusable credentials -> -EACCES, 429 -> -EAGAIN, other 4xx -> -EINVAL, 5xx and malformed answers ->
- * -EIO, timeouts -> -ETIMEDOUT, refused connections -> -ECONNREFUSED, unknown hosts ->
- * -EHOSTUNREACH, other transport failures -> -EIO. 0 when @e holds no failure.
+ * 401/403 and unusable credentials -> -EACCES, 429 -> -EAGAIN, other 4xx -> -EINVAL, 5xx and
+ * malformed answers -> -EIO, timeouts -> -ETIMEDOUT, refused connections -> -ECONNREFUSED, unknown
+ * hosts -> -EHOSTUNREACH, other transport failures -> -EIO. 0 when @e holds no failure.
  */
 int api_error_errno(const struct api_error *e);
 

@@ -24,11 +24,11 @@ struct cache_change {
 };
 
 struct cache_config {
-    struct api *api;       /* borrowed; outlives the cache */
-    int ttl_s;             /* freshness, seconds (0: every access fetches) */
-    int timeout_s;         /* deadline of one page or detail request */
-    int page_size;         /* list page size, 5..1000 */
-    int max_walks;         /* walks running at once; >= 1 */
+    struct api *api; /* borrowed; outlives the cache */
+    int ttl_s;       /* freshness, seconds (0: every access fetches) */
+    int timeout_s;   /* deadline of one page or detail request */
+    int page_size;   /* list page size, 5..1000 */
+    int max_walks;   /* walks running at once; >= 1 */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };
@@ -91,13 +91,13 @@ void cache_forget_listing(struct cache *c, enum listing_view view, const char *v
 void cache_expire_all(struct cache *c);
 
 struct cache_stats {
-    guint tasks;              /* slots in use */
-    guint64 detail_fetches;   /* detail requests made */
-    guint64 walks;            /* list walks started */
-    guint64 stale_served;     /* answers served from stale data after a failed fetch */
-    gint64 last_walk_us;      /* monotonic time the last complete LISTING_ALL walk ended; 0 */
-    gint64 stale_since_us;    /* monotonic time of the first failure since the last success;
-                                 0 when the last fetch succeeded */
+    guint tasks;            /* slots in use */
+    guint64 detail_fetches; /* detail requests made */
+    guint64 walks;          /* list walks started */
+    guint64 stale_served;   /* answers served from stale data after a failed fetch */
+    gint64 last_walk_us;    /* monotonic time the last complete LISTING_ALL walk ended; 0 */
+    gint64 stale_since_us;  /* monotonic time of the first failure since the last success;
+                               0 when the last fetch succeeded */
 };
 void cache_get_stats(struct cache *c, struct cache_stats *out);
 

@@ -11,7 +11,7 @@
 #include <glib.h>
 
 struct event {
-    gint64 time_ms;        /* epoch milliseconds */
+    gint64 time_ms; /* epoch milliseconds */
     const char *task_id;
     const char *task_name; /* NULL -> null */
     const char *change;

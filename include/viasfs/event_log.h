@@ -41,8 +41,7 @@ struct event_cursor {
  * line alone is longer than @max, the next @max bytes of it. Advances @cursor. Returns the
  * number of bytes copied; 0 when nothing is available.
  */
-size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out,
-                      size_t max);
+size_t event_log_read(struct event_log *log, struct event_cursor *cursor, GString *out, size_t max);
 
 /* Lines appended since the start. */
 guint64 event_log_total(struct event_log *log);

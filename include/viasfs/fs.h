@@ -13,11 +13,11 @@
 #include "viasfs/tree.h"
 
 struct fs_config {
-    struct tree *tree;          /* borrowed */
+    struct tree *tree; /* borrowed */
     const char *mountpoint;
-    GPtrArray *fuse_argv;       /* char *: argv[0] then FUSE options; borrowed */
-    bool foreground;            /* false: daemonize once mounted */
-    int timeout_s;              /* deadline of one operation */
+    GPtrArray *fuse_argv; /* char *: argv[0] then FUSE options; borrowed */
+    bool foreground;      /* false: daemonize once mounted */
+    int timeout_s;        /* deadline of one operation */
     /* Called once mounted and in the background, before serving (start threads here). */
     void (*on_mounted)(void *data);
     void *on_mounted_data;

@@ -22,9 +22,9 @@ struct http_config {
     int max_attempts;       /* 1 = no retries */
     int backoff_base_ms;    /* first retry delay scale (see backoff.h) */
     int backoff_cap_ms;
-    int throttle_base_ms;   /* first delay after a 429: the gateway advises seconds */
-    const char *cacert;     /* extra CA bundle file, or NULL */
-    bool insecure;          /* skip TLS verification (the caller warns) */
+    int throttle_base_ms; /* first delay after a 429: the gateway advises seconds */
+    const char *cacert;   /* extra CA bundle file, or NULL */
+    bool insecure;        /* skip TLS verification (the caller warns) */
     const char *user_agent;
 };
 
@@ -55,16 +55,16 @@ struct http_request {
                                    secrets, so they are never logged */
     const char *body;           /* request body or NULL */
     size_t body_len;
-    gint64 deadline;            /* g_get_monotonic_time() value after which to give up */
+    gint64 deadline; /* g_get_monotonic_time() value after which to give up */
 };
 
 struct http_response {
-    long status;            /* HTTP status of the last attempt, 0 if none arrived */
-    GByteArray *body;       /* body of the last attempt (never NULL after init) */
-    GHashTable *headers;    /* lower-case name -> value of the last attempt */
+    long status;         /* HTTP status of the last attempt, 0 if none arrived */
+    GByteArray *body;    /* body of the last attempt (never NULL after init) */
+    GHashTable *headers; /* lower-case name -> value of the last attempt */
     enum http_failure failure;
-    int attempts;           /* requests actually sent */
-    gint64 elapsed_us;      /* from the call to its return */
+    int attempts;      /* requests actually sent */
+    gint64 elapsed_us; /* from the call to its return */
 };
 
 void http_response_init(struct http_response *resp);

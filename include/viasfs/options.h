@@ -12,27 +12,28 @@
 #include <glib.h>
 
 struct options {
-    char *source;      /* SOURCE argument, or NULL */
-    char *mountpoint;  /* required unless help or version */
-    char *endpoint;    /* --endpoint, env VIAS_ENDPOINT, or from SOURCE */
-    char *project_id;  /* --project-id, env VIAS_PROJECT_ID, or from SOURCE */
-    char *token_file;  /* --token-file, env VIAS_TOKEN_FILE */
-    char *token;       /* env VIAS_TOKEN only (a secret: never from argv) */
-    char *log_target;  /* --log: "stderr" (default), "syslog" or a file path */
-    char *cacert;      /* --cacert */
-    int ttl;           /* --ttl seconds, 0..86400, default 30 */
-    int refresh;       /* --refresh seconds, 0..86400, default 5 (0 = off) */
-    int page_size;     /* --page-size 5..1000, default 1000 */
-    int timeout;       /* --timeout seconds 1..3600, default 10 */
-    int max_requests;  /* --max-requests 1..256, default 8 */
-    bool show_secrets; /* --show-secrets */
-    bool insecure;     /* --insecure */
-    bool no_inotify;   /* --no-inotify: no operations through the mountpoint on changes */
-    bool foreground;   /* -f, or -d */
-    bool debug;        /* -d: FUSE and HTTP traces */
-    bool show_help;    /* -h, --help */
-    bool show_version; /* -V, --version */
-    GPtrArray *fuse_argv; /* char *, owned: argv[0] then options for FUSE ("-o", "allow_other", "-s", ...) */
+    char *source;         /* SOURCE argument, or NULL */
+    char *mountpoint;     /* required unless help or version */
+    char *endpoint;       /* --endpoint, env VIAS_ENDPOINT, or from SOURCE */
+    char *project_id;     /* --project-id, env VIAS_PROJECT_ID, or from SOURCE */
+    char *token_file;     /* --token-file, env VIAS_TOKEN_FILE */
+    char *token;          /* env VIAS_TOKEN only (a secret: never from argv) */
+    char *log_target;     /* --log: "stderr" (default), "syslog" or a file path */
+    char *cacert;         /* --cacert */
+    int ttl;              /* --ttl seconds, 0..86400, default 30 */
+    int refresh;          /* --refresh seconds, 0..86400, default 5 (0 = off) */
+    int page_size;        /* --page-size 5..1000, default 1000 */
+    int timeout;          /* --timeout seconds 1..3600, default 10 */
+    int max_requests;     /* --max-requests 1..256, default 8 */
+    bool show_secrets;    /* --show-secrets */
+    bool insecure;        /* --insecure */
+    bool no_inotify;      /* --no-inotify: no operations through the mountpoint on changes */
+    bool foreground;      /* -f, or -d */
+    bool debug;           /* -d: FUSE and HTTP traces */
+    bool show_help;       /* -h, --help */
+    bool show_version;    /* -V, --version */
+    GPtrArray *fuse_argv; /* char *, owned: argv[0] then options for FUSE ("-o", "allow_other",
+                             "-s", ...) */
 };
 
 /*

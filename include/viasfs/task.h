@@ -16,7 +16,7 @@ struct task {
     gint refcount; /* atomic; see task_ref/task_unref */
 
     /* Strings are owned, NUL-terminated and valid UTF-8; NULL when the API gave none. */
-    char *id;                /* never NULL: printable ASCII, no '/', at most 128 bytes */
+    char *id; /* never NULL: printable ASCII, no '/', at most 128 bytes */
     char *name;
     char *state;             /* never NULL; any string the API sends (the state set is open) */
     char *status;            /* detail text, may be empty */
@@ -28,11 +28,11 @@ struct task {
     char *creator;
     char *description;
     char *company;
-    char *error_code;        /* from error.code */
-    char *error_message;     /* from error.message */
-    gint64 created_ms;       /* epoch milliseconds, -1 when absent */
-    gint64 updated_ms;       /* epoch milliseconds, -1 when absent; for a list summary that
-                                shows a change, the cache sets the time it saw the change */
+    char *error_code;    /* from error.code */
+    char *error_message; /* from error.message */
+    gint64 created_ms;   /* epoch milliseconds, -1 when absent */
+    gint64 updated_ms;   /* epoch milliseconds, -1 when absent; for a list summary that
+                            shows a change, the cache sets the time it saw the change */
 
     /*
      * true when the object carried the detail-only fields (from the detail call, or a list

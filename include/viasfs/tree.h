@@ -24,7 +24,7 @@ struct tree;
 /* What the kernel is told about one inode. */
 struct tree_attr {
     guint64 ino;
-    mode_t mode;      /* type and permission bits */
+    mode_t mode; /* type and permission bits */
     guint32 nlink;
     guint64 size;
     gint64 mtime_ms;  /* epoch milliseconds */
@@ -57,12 +57,12 @@ struct tree_notifier {
 };
 
 struct tree_config {
-    struct cache *cache;          /* borrowed; may be set later with tree_set_cache */
-    struct error_log *errors;     /* borrowed */
-    struct event_log *events;     /* borrowed */
-    bool inotify;                 /* ask for operations through the mountpoint on changes */
-    int refresh_s;                /* for .viasfs/status */
-    const char *endpoint;         /* for .viasfs/status */
+    struct cache *cache;      /* borrowed; may be set later with tree_set_cache */
+    struct error_log *errors; /* borrowed */
+    struct event_log *events; /* borrowed */
+    bool inotify;             /* ask for operations through the mountpoint on changes */
+    int refresh_s;            /* for .viasfs/status */
+    const char *endpoint;     /* for .viasfs/status */
     const char *project_id;
     const char *auth_kind;
     int ttl_s;
@@ -120,8 +120,8 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out);
  * detail) are always bounded by @deadline. 0 with @out filled, -ENOENT past the end, or
  * -errno.
  */
-int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline,
-                 bool may_wait, struct tree_dirent *out);
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline, bool may_wait,
+                 struct tree_dirent *out);
 void tree_dir_free(struct tree_dir *d);
 
 #endif

@@ -15,7 +15,7 @@ struct fixture {
     struct auth *auth;
     struct api *api;
     struct cache *cache;
-    GMutex lock;       /* protects changes */
+    GMutex lock;        /* protects changes */
     GPtrArray *changes; /* char *: "id:OLD>NEW" with "-" for none */
 };
 
@@ -23,9 +23,9 @@ static void on_change(const struct cache_change *c, void *data)
 {
     struct fixture *f = data;
     g_mutex_lock(&f->lock);
-    g_ptr_array_add(f->changes, g_strdup_printf("%s:%s>%s", c->id,
-                                                c->old_task ? c->old_task->state : "-",
-                                                c->new_task ? c->new_task->state : "-"));
+    g_ptr_array_add(f->changes,
+                    g_strdup_printf("%s:%s>%s", c->id, c->old_task ? c->old_task->state : "-",
+                                    c->new_task ? c->new_task->state : "-"));
     g_mutex_unlock(&f->lock);
 }
 
@@ -41,13 +41,18 @@ static void setup_ttl(struct fixture *f, int ttl)
     hc.backoff_cap_ms = 10;
     f->http = http_new(&hc, &why);
     f->auth = auth_new_token("tok", &why);
-    struct api_config ac = {.endpoint = stub_url(f->stub), .project_id = "p", .http = f->http,
-                            .auth = f->auth};
+    struct api_config ac = {
+        .endpoint = stub_url(f->stub), .project_id = "p", .http = f->http, .auth = f->auth};
     f->api = api_new(&ac, &why);
     g_mutex_init(&f->lock);
     f->changes = g_ptr_array_new_with_free_func(g_free);
-    struct cache_config cc = {.api = f->api, .ttl_s = ttl, .timeout_s = 5, .page_size = 5,
-                              .max_walks = 2, .on_change = on_change, .on_change_data = f};
+    struct cache_config cc = {.api = f->api,
+                              .ttl_s = ttl,
+                              .timeout_s = 5,
+                              .page_size = 5,
+                              .max_walks = 2,
+                              .on_change = on_change,
+                              .on_change_data = f};
     f->cache = cache_new(&cc);
 }
 
@@ -189,8 +194,9 @@ static void test_changed_summary_fetches_detail(struct fixture *f, gconstpointer
     const char *ids[] = {"t1", NULL};
     g_autofree char *running = task_json("t1", "RUNNING");
     g_autofree char *page = page_json(ids, "FAILED");
-    g_autofree char *failed = g_strdup("{\"id\":\"t1\",\"name\":\"n-t1\",\"state\":\"FAILED\","
-                                       "\"status\":\"disk full\",\"updated_at\":\"1700000001000\"}");
+    g_autofree char *failed =
+        g_strdup("{\"id\":\"t1\",\"name\":\"n-t1\",\"state\":\"FAILED\","
+                 "\"status\":\"disk full\",\"updated_at\":\"1700000001000\"}");
     struct task *t = NULL;
     struct listing *l;
 

@@ -86,8 +86,8 @@ static gint64 in_ms(int ms)
 
 static void test_exact_list_request(struct fixture *f, gconstpointer unused)
 {
-    struct api_filter filter = {.task_state = "RUNNING", .camera_name = "gate 1/å",
-                                .title = "人脸识别", .sort_dir = "asc"};
+    struct api_filter filter = {
+        .task_state = "RUNNING", .camera_name = "gate 1/å", .title = "人脸识别", .sort_dir = "asc"};
     g_autoptr(TaskPage) p = NULL;
     const struct stub_request *r;
 
@@ -222,8 +222,12 @@ static void test_stall_times_out(struct fixture *f, gconstpointer unused)
 static void test_malformed_bodies(struct fixture *f, gconstpointer unused)
 {
     static const char *const bodies[] = {
-        "{\"id\":\"t1\",\"state\":", "<html>ok</html>", "[]", "{\"name\":\"no id\"}",
-        "{\"id\":\"other\",\"state\":\"RUNNING\"}", "",
+        "{\"id\":\"t1\",\"state\":",
+        "<html>ok</html>",
+        "[]",
+        "{\"name\":\"no id\"}",
+        "{\"id\":\"other\",\"state\":\"RUNNING\"}",
+        "",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
         struct task *t = NULL;
@@ -390,8 +394,7 @@ static void test_bad_config(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn, setup_fn)                                                                    \
-    g_test_add(path, struct fixture, NULL, setup_fn, fn, teardown)
+#define ADD(path, fn, setup_fn) g_test_add(path, struct fixture, NULL, setup_fn, fn, teardown)
     ADD("/requests/exact-list-request", test_exact_list_request, setup);
     ADD("/requests/exact-detail-request", test_exact_detail_request, setup);
     ADD("/requests/retry-429-then-ok", test_retry_429_then_ok, setup);

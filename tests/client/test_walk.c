@@ -114,9 +114,8 @@ static void test_walk_matrix(void)
 
                     walk_init(&w);
                     api_error_init(&err);
-                    g_assert_cmpint(api_list_tasks(c.api, NULL, sizes[s], secs(60), on_page, &w,
-                                                   &err),
-                                    ==, 0);
+                    g_assert_cmpint(
+                        api_list_tasks(c.api, NULL, sizes[s], secs(60), on_page, &w, &err), ==, 0);
                     if (g_hash_table_size(w.ids) != (guint)counts[n] || w.duplicates)
                         g_error("%s %s %s page_size=%d: %u tasks, %u duplicates", tasks,
                                 count_modes[cm], field_modes[fm], sizes[s],
@@ -316,8 +315,8 @@ static void test_filters(void)
         struct api_error err;
         walk_init(&w);
         api_error_init(&err);
-        g_assert_cmpint(api_list_tasks(c.api, &hidden[i].f, 100, secs(60), on_page, &w, &err),
-                        ==, 0);
+        g_assert_cmpint(api_list_tasks(c.api, &hidden[i].f, 100, secs(60), on_page, &w, &err), ==,
+                        0);
         g_assert_cmpuint(g_hash_table_size(w.ids), >, 0);
         g_assert_cmpuint(g_hash_table_size(w.ids), <=, 600);
         g_assert_cmpuint(w.duplicates, ==, 0);
@@ -355,11 +354,13 @@ static void test_errors(void)
     client_init(&bad, e, "wrong-token");
     api_error_init(&err);
 
-    g_assert_cmpint(api_get_task(c.api, "ffffffffffffffffffffffffffffffff", g_get_monotonic_time() + secs(10), &t, &err),
+    g_assert_cmpint(api_get_task(c.api, "ffffffffffffffffffffffffffffffff",
+                                 g_get_monotonic_time() + secs(10), &t, &err),
                     ==, -ENOENT);
     g_assert_cmpstr(err.code, ==, "VIAS.00010007");
 
-    g_assert_cmpint(api_get_task(bad.api, "ffffffffffffffffffffffffffffffff", g_get_monotonic_time() + secs(10), &t, &err),
+    g_assert_cmpint(api_get_task(bad.api, "ffffffffffffffffffffffffffffffff",
+                                 g_get_monotonic_time() + secs(10), &t, &err),
                     ==, -EACCES);
     g_assert_cmpstr(err.code, ==, "APIG.0301");
     walk_init(&w);
@@ -404,7 +405,8 @@ static void test_faults(void)
 
     /* Two 429s, then success: retried, and the walk completes. */
     g_assert_cmpint(emu_control(e, "PUT", "/_emulator/faults",
-                                "{\"error_429\":{\"rate\":1,\"count\":2}}", NULL), ==, 200);
+                                "{\"error_429\":{\"rate\":1,\"count\":2}}", NULL),
+                    ==, 200);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
     walk_init(&w);
     g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, 0);
@@ -443,9 +445,8 @@ static void test_faults(void)
     emu_control(e, "PUT", "/_emulator/faults", "{\"stall\":{\"rate\":1},\"stall_ms\":0}", NULL);
     walk_init(&w);
     start = g_get_monotonic_time();
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, 700 * 1000,
-                                   on_page, &w, &err),
-                    ==, -ETIMEDOUT);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, 700 * 1000, on_page, &w, &err), ==,
+                    -ETIMEDOUT);
     g_assert_cmpint(g_get_monotonic_time() - start, <, 3 * G_USEC_PER_SEC);
     walk_release(&w);
     g_assert_cmpint(emu_control(e, "DELETE", "/_emulator/faults", NULL, NULL), ==, 200);

@@ -41,8 +41,8 @@ struct emu *emu_start(const char *const *args)
     for (const char *const *a = args; a && *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
-                       &e->pid, &err))
+    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                       NULL, &e->pid, &err))
         g_error("cannot start %s: %s", bin, err->message);
     g_free(argv->pdata[2]);
     g_free(argv->pdata[3]);
@@ -93,8 +93,7 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-long emu_control(struct emu *e, const char *method, const char *path, const char *body,
-                 char **out)
+long emu_control(struct emu *e, const char *method, const char *path, const char *body, char **out)
 {
     CURL *c = curl_easy_init();
     g_autofree char *url = g_strconcat(e->url, path, NULL);

@@ -9,8 +9,8 @@
 
 struct emu {
     GPid pid;
-    char *dir;        /* temporary directory for the port and token files */
-    char *url;        /* "http://127.0.0.1:PORT" */
+    char *dir; /* temporary directory for the port and token files */
+    char *url; /* "http://127.0.0.1:PORT" */
     char *project_id;
     char *token;
     char *token_file;
@@ -26,8 +26,7 @@ void emu_stop(struct emu *e);
  * A control request: @method on "/_emulator/..." with an optional JSON @body. Returns the
  * HTTP status and, if @out is not NULL, the answer body (caller frees).
  */
-long emu_control(struct emu *e, const char *method, const char *path, const char *body,
-                 char **out);
+long emu_control(struct emu *e, const char *method, const char *path, const char *body, char **out);
 
 /* Requests served for "list" or "detail" with @status (0 = any status), from the counters. */
 long emu_served(struct emu *e, const char *endpoint, int status);

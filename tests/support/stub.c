@@ -15,8 +15,8 @@ struct reply {
 struct stub {
     struct MHD_Daemon *daemon;
     char *url;
-    GMutex lock;        /* protects replies and requests */
-    GQueue replies;     /* struct reply * */
+    GMutex lock;         /* protects replies and requests */
+    GQueue replies;      /* struct reply * */
     GPtrArray *requests; /* struct stub_request * */
     volatile gint stopping;
     guint in_flight;     /* protected by lock */
@@ -108,10 +108,9 @@ struct stub *stub_new(void)
     g_mutex_init(&s->lock);
     g_queue_init(&s->replies);
     s->requests = g_ptr_array_new_with_free_func(request_free);
-    s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                 0, NULL, NULL, handle, s, MHD_OPTION_URI_LOG_CALLBACK,
-                                 uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                                 MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+                                 NULL, NULL, handle, s, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
     g_assert_nonnull(s->daemon);
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->url = g_strdup_printf("http://127.0.0.1:%u", info->port);

@@ -12,7 +12,7 @@ struct stub;
 
 struct stub_request {
     char *method;
-    char *uri;          /* raw, with the query as sent */
+    char *uri;           /* raw, with the query as sent */
     GHashTable *headers; /* lower-case name -> value */
 };
 

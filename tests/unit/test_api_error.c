@@ -41,9 +41,9 @@ static void test_map_transport(void)
     static const struct {
         enum http_failure f;
         int err;
-    } cases[] = {{HTTP_FAIL_TIMEOUT, -ETIMEDOUT}, {HTTP_FAIL_REFUSED, -ECONNREFUSED},
+    } cases[] = {{HTTP_FAIL_TIMEOUT, -ETIMEDOUT},    {HTTP_FAIL_REFUSED, -ECONNREFUSED},
                  {HTTP_FAIL_RESOLVE, -EHOSTUNREACH}, {HTTP_FAIL_BROKEN, -EIO},
-                 {HTTP_FAIL_TOO_LARGE, -EIO},       {HTTP_FAIL_TLS, -EIO}};
+                 {HTTP_FAIL_TOO_LARGE, -EIO},        {HTTP_FAIL_TLS, -EIO}};
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         struct api_error e;
         api_error_init(&e);

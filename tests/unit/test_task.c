@@ -16,7 +16,8 @@ static const char DETAIL[] =
     "\"schedule\":null,"
     "\"input\":{\"type\":\"vcn\",\"data\":[{\"device_id\":\"d1\",\"headers\":{\"X-Key\":\"k1\"}}],"
     "\"vcn\":{\"ip\":\"10.0.0.1\",\"port\":9000,\"username\":\"admin\",\"password\":\"hunter2\"}},"
-    "\"output\":{\"webhook\":{\"url\":\"https://h/cb\",\"headers\":{\"Authorization\":\"Bearer s3\","
+    "\"output\":{\"webhook\":{\"url\":\"https://h/cb\",\"headers\":{\"Authorization\":\"Bearer "
+    "s3\","
     "\"X-Trace\":\"t\"}},\"event_center\":false},"
     "\"config\":{\"common\":{\"threshold\":0.5}},"
     "\"video_source_name\":\"cam-0001\",\"title\":\"人脸识别\",\"type\":\"cloud\","
@@ -57,8 +58,9 @@ static void test_detail_fields(void)
 static void test_key_order_kept(void)
 {
     g_autoptr(Task) t = parse_ok(DETAIL, &redact);
-    const char *keys[] = {"\"id\"", "\"name\"", "\"creator\"", "\"project_id\"", "\"created_at\"",
-                          "\"state\"", "\"input\"", "\"output\"", "\"algorithm_publish_id\""};
+    const char *keys[] = {"\"id\"",         "\"name\"",       "\"creator\"",
+                          "\"project_id\"", "\"created_at\"", "\"state\"",
+                          "\"input\"",      "\"output\"",     "\"algorithm_publish_id\""};
     const char *prev = t->task_json;
 
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
@@ -200,10 +202,9 @@ static struct task_page *page_ok(const char *json)
 
 static void test_page(void)
 {
-    g_autoptr(TaskPage) p =
-        page_ok("{\"count\":3,\"tasks\":[{\"id\":\"a\",\"state\":\"RUNNING\"},"
-                "{\"state\":\"RUNNING\"},{\"id\":\"c\",\"state\":\"STOPPED\"}],"
-                "\"page\":1,\"page_size\":10}");
+    g_autoptr(TaskPage) p = page_ok("{\"count\":3,\"tasks\":[{\"id\":\"a\",\"state\":\"RUNNING\"},"
+                                    "{\"state\":\"RUNNING\"},{\"id\":\"c\",\"state\":\"STOPPED\"}],"
+                                    "\"page\":1,\"page_size\":10}");
     g_assert_cmpuint(p->tasks->len, ==, 2);
     g_assert_cmpuint(p->items, ==, 3);
     g_assert_cmpuint(p->rejected, ==, 1);
