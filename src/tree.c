@@ -340,37 +340,33 @@ static struct index *index_peek(struct tree *t)
 
 /* ---- attributes ---- */
 
+static void attr_init(struct tree_attr *a, guint64 ino, mode_t mode, guint32 nlink, guint64 size,
+                      gint64 mtime_ms, double timeout)
+{
+    *a = (struct tree_attr){.ino = ino,
+                            .mode = mode,
+                            .nlink = nlink,
+                            .size = size,
+                            .mtime_ms = mtime_ms,
+                            .timeout_s = timeout};
+}
+
 static void attr_dir(struct tree_attr *a, guint64 ino, guint32 nlink, gint64 mtime_ms,
                      double timeout)
 {
-    *a = (struct tree_attr){.ino = ino,
-                            .mode = S_IFDIR | 0555,
-                            .nlink = nlink,
-                            .size = 0,
-                            .mtime_ms = mtime_ms,
-                            .timeout_s = timeout};
+    attr_init(a, ino, S_IFDIR | 0555, nlink, 0, mtime_ms, timeout);
 }
 
 static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
-    *a = (struct tree_attr){.ino = ino,
-                            .mode = S_IFREG | 0444,
-                            .nlink = 1,
-                            .size = size,
-                            .mtime_ms = mtime_ms,
-                            .timeout_s = timeout};
+    attr_init(a, ino, S_IFREG | 0444, 1, size, mtime_ms, timeout);
 }
 
 static void attr_link(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
-    *a = (struct tree_attr){.ino = ino,
-                            .mode = S_IFLNK | 0777,
-                            .nlink = 1,
-                            .size = size,
-                            .mtime_ms = mtime_ms,
-                            .timeout_s = timeout};
+    attr_init(a, ino, S_IFLNK | 0777, 1, size, mtime_ms, timeout);
 }
 
 /* "one line" files: the value with line breaks flattened, and a newline. */

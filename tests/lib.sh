@@ -50,3 +50,17 @@ emu_stop() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2
 api() { curl -sS -g -H "X-Auth-Token: $EMU_TOKEN" -w '\nHTTP %{http_code}\n' "$EMU_URL$1"; }
 # ctl METHOD PATH [JSON]: the emulator's control interface.
 ctl() { curl -sS -g -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} "$EMU_URL$2"; }
+# sanitizer_reports NAME: true when $TEST_TMP/sanitizer-NAME.* holds an ASan/UBSan/LSan report
+# (printed as diagnostics). Mount tests point ASAN_OPTIONS/UBSAN_OPTIONS log_path there.
+sanitizer_reports() {
+    local f found=1
+    for f in "$TEST_TMP"/sanitizer-"$1".*; do
+        [ -f "$f" ] || continue
+        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY: ' "$f"; then
+            diag "sanitizer report in $f:"
+            head -40 "$f" | sed 's/^/#   /'
+            found=0
+        fi
+    done
+    return $found
+}

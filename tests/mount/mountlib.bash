@@ -79,20 +79,6 @@ mnt_start() {
     return 0
 }
 
-# Sanitizer reports written for mount NAME, if any (prints them as diagnostics).
-sanitizer_reports() {
-    local f found=1
-    for f in "$TEST_TMP"/sanitizer-"$1".*; do
-        [ -f "$f" ] || continue
-        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY: ' "$f"; then
-            diag "sanitizer report in $f:"
-            head -40 "$f" | sed 's/^/#   /'
-            found=0
-        fi
-    done
-    return $found
-}
-
 # mnt_stop DIR: unmounts with fusermount3 -u (retrying while busy), waits up to 15 s for the
 # daemon to exit, then prints one TAP line: unmounted, exited, no sanitizer report.
 mnt_stop() {

@@ -99,19 +99,6 @@ w_mount() {
     fi
 }
 
-sanitizer_reports() {
-    local f found=1
-    for f in "$TEST_TMP"/sanitizer-"$1".*; do
-        [ -f "$f" ] || continue
-        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY: ' "$f"; then
-            diag "sanitizer report in $f:"
-            head -40 "$f" | sed 's/^/#   /'
-            found=0
-        fi
-    done
-    return $found
-}
-
 # The daemon of mount DIR has ended (its reaper wrote the exit status).
 daemon_ended() { [ -s "$TEST_TMP/daemon-${W_NAME[$1]}.exit" ]; }
 daemon_status() { cat "$TEST_TMP/daemon-${W_NAME[$1]}.exit" 2>/dev/null; }
