@@ -7,8 +7,10 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := fuse3 libcurl libcjson glib-2.0 libmicrohttpd
 DEB_PKGS  := gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libglib2.0-dev \
-             libmicrohttpd-dev curl python3 inotify-tools rsync
-TOOLS     := cc pkg-config curl fusermount3 python3 inotifywait rsync
+             libmicrohttpd-dev curl python3 inotify-tools rsync openssl attr prometheus man-db \
+             valgrind
+TOOLS     := cc pkg-config curl fusermount3 python3 inotifywait rsync openssl getfattr promtool \
+             man valgrind
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-unused-parameter
