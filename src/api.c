@@ -18,6 +18,8 @@ enum { DEFAULT_MAX_PAGES = 100000 };
 
 struct api {
     char *endpoint;   /* without trailing '/', immutable */
+    char *host;       /* its authority, the Host header: "host[:port]" */
+    char *prefix;     /* its path ("" or "/prefix"), which signing covers */
     char *project_id; /* immutable */
     char *base_path;  /* "/v2/<project>" encoded, immutable */
     struct http *http;
@@ -56,6 +58,17 @@ struct api *api_new(const struct api_config *cfg, char **why)
     api->endpoint = g_strdup(cfg->endpoint);
     while (g_str_has_suffix(api->endpoint, "/"))
         api->endpoint[strlen(api->endpoint) - 1] = '\0';
+    {
+        const char *authority = strstr(api->endpoint, "://") + 3;
+        const char *slash = strchr(authority, '/');
+        const char *at = memchr(authority, '@', slash ? (size_t)(slash - authority)
+                                                      : strlen(authority));
+
+        if (at)
+            authority = at + 1;
+        api->host = slash ? g_strndup(authority, slash - authority) : g_strdup(authority);
+        api->prefix = g_strdup(slash ? slash : "");
+    }
     api->project_id = g_strdup(cfg->project_id);
     base = g_string_new("/v2/");
     uri_append_escaped(base, cfg->project_id);
@@ -75,6 +88,8 @@ void api_free(struct api *api)
     if (!api)
         return;
     g_free(api->endpoint);
+    g_free(api->host);
+    g_free(api->prefix);
     g_free(api->project_id);
     g_free(api->base_path);
     g_free(api->rejection);
@@ -121,41 +136,55 @@ static int fail(struct api *api, struct api_error *e)
     return rc ? rc : -EIO;
 }
 
+/* Whether the service rejected the credential itself (not a permission): worth renewing. */
+static bool rejected_credential(const struct api_error *err)
+{
+    return err->http_status == 401;
+}
+
 /*
- * GETs @path_and_query (relative to the endpoint). Returns 0 with a 2xx answer in @resp, or
- * -errno with @err filled in and reported.
+ * One attempt with the current credential. Returns 0 with a 2xx answer in @resp, 1 when the
+ * service answered 401 (err filled in, nothing reported yet), or -errno with @err filled in
+ * and reported. *@generation is the credential it was made with.
  */
-static int get(struct api *api, const char *path_and_query, gint64 deadline,
-               struct http_response *resp, struct api_error *err)
+static int get_once(struct api *api, const char *path, const char *query, gint64 deadline,
+                    struct http_response *resp, struct api_error *err, guint64 *generation)
 {
     g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(header_free);
-    g_autofree char *url = g_strconcat(api->endpoint, path_and_query, NULL);
-    g_autofree char *why = NULL;
+    g_autofree char *url = g_strconcat(api->endpoint, path, query ? "?" : "", query, NULL);
+    g_autofree char *wire_path = g_strconcat(api->prefix, path, NULL);
     struct http_request req = {.method = "GET", .url = url, .deadline = deadline};
+    struct auth_request ar = {.method = "GET",
+                              .host = api->host,
+                              .path = wire_path,
+                              .query = query,
+                              .deadline = deadline};
     enum http_failure f;
-    guint64 generation;
     int rc;
 
     api_error_clear(err);
-    err->call = g_strconcat("GET ", path_and_query, NULL);
     g_ptr_array_add(headers, g_strdup("Accept: application/json"));
-    rc = auth_add_headers(api->auth, headers, &why);
+    *generation = auth_generation(api->auth);
+    rc = auth_add_headers(api->auth, &ar, headers, err);
     if (rc < 0) {
-        err->no_credential = true;
-        err->message = g_steal_pointer(&why);
+        if (err->no_credential) { /* else the failed IAM call names itself */
+            g_free(err->call);
+            err->call = g_strconcat("GET ", path, query ? "?" : "", query, NULL);
+        }
         return fail(api, err);
     }
+    err->call = g_strconcat("GET ", path, query ? "?" : "", query, NULL);
+    *generation = auth_generation(api->auth);
     g_ptr_array_add(headers, NULL);
     req.headers = (const char *const *)headers->pdata;
-    generation = auth_generation(api->auth);
 
     g_mutex_lock(&api->lock);
-    if (api->rejected && api->rejected_gen == generation &&
+    if (api->rejected && api->rejected_gen == *generation &&
         g_get_monotonic_time() < api->rejected_until) {
         /* Not sent: the same credential was just rejected. Logged once, when it was. */
         err->no_credential = true;
         err->message = g_strdup_printf("the credential was rejected and has not changed since "
-                                       "(%s); fix the token to retry",
+                                       "(%s); fix it to retry",
                                        api->rejection);
         g_mutex_unlock(&api->lock);
         return -EACCES;
@@ -171,16 +200,8 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     if (resp->status < 200 || resp->status >= 300) {
         api_error_set_answer(err, resp->status, (const char *)resp->body->data, resp->body->len,
                              http_response_header(resp, "x-request-id"));
-        if (resp->status == 401) {
-            g_mutex_lock(&api->lock);
-            api->rejected = true;
-            api->rejected_gen = generation;
-            api->rejected_until = g_get_monotonic_time() + REJECTION_HOLD_US;
-            g_free(api->rejection);
-            api->rejection = g_strdup_printf("HTTP 401 %s: %s", err->code ? err->code : "",
-                                             err->message ? err->message : "");
-            g_mutex_unlock(&api->lock);
-        }
+        if (rejected_credential(err))
+            return 1;
         return fail(api, err);
     }
     g_mutex_lock(&api->lock);
@@ -189,6 +210,50 @@ static int get(struct api *api, const char *path_and_query, gint64 deadline,
     log_debug("%s: HTTP %ld, %u bytes, %d attempt(s), %lld ms", err->call, resp->status,
               resp->body->len, resp->attempts, (long long)(resp->elapsed_us / 1000));
     return 0;
+}
+
+/*
+ * GETs @path (below the endpoint, encoded) with @query (encoded, or NULL). Returns 0 with a
+ * 2xx answer in @resp, or -errno with @err filled in and reported. A 401 is answered by
+ * renewing the credential (a new IAM token, a re-read file) and retrying once; a credential
+ * rejected again is remembered and not sent until it changes.
+ */
+static int get(struct api *api, const char *path, const char *query, gint64 deadline,
+               struct http_response *resp, struct api_error *err)
+{
+    guint64 generation = 0;
+    int rc = get_once(api, path, query, deadline, resp, err, &generation);
+
+    if (rc == 1) {
+        struct api_error renew_err;
+
+        api_error_init(&renew_err);
+        if (auth_renew(api->auth, generation, deadline, &renew_err) == 0) {
+            log_info("%s: HTTP 401 %s; retrying once with a renewed credential", err->call,
+                     err->code ? err->code : "");
+            rc = get_once(api, path, query, deadline, resp, err, &generation);
+        } else if (renew_err.call) {
+            /* Renewing failed: that failure is what the caller must hear about. */
+            api_error_release(err);
+            *err = renew_err;
+            api_error_init(&renew_err);
+            api_error_release(&renew_err);
+            return fail(api, err);
+        }
+        api_error_release(&renew_err);
+    }
+    if (rc == 1) {
+        g_mutex_lock(&api->lock);
+        api->rejected = true;
+        api->rejected_gen = generation;
+        api->rejected_until = g_get_monotonic_time() + REJECTION_HOLD_US;
+        g_free(api->rejection);
+        api->rejection = g_strdup_printf("HTTP 401 %s: %s", err->code ? err->code : "",
+                                         err->message ? err->message : "");
+        g_mutex_unlock(&api->lock);
+        rc = fail(api, err);
+    }
+    return rc;
 }
 
 /* Records an answer we could not understand. */
@@ -214,7 +279,7 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
     g_string_append(path, "/tasks/");
     uri_append_escaped(path, id);
     http_response_init(&resp);
-    rc = get(api, path->str, deadline, &resp, err);
+    rc = get(api, path->str, NULL, deadline, &resp, err);
     if (rc == 0) {
         rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
                             &why);
@@ -300,10 +365,10 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
     uri_query_add_int(&q, "page_size", page_size);
     query = uri_query_to_string(&q, false);
     uri_query_release(&q);
-    path = g_strconcat(api->base_path, "/tasks?", query, NULL);
+    path = g_strconcat(api->base_path, "/tasks", NULL);
 
     http_response_init(&resp);
-    rc = get(api, path, deadline, &resp, err);
+    rc = get(api, path, query, deadline, &resp, err);
     if (rc == 0) {
         rc = task_page_parse((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
                              &why);

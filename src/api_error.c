@@ -54,7 +54,13 @@ void api_error_set_answer(struct api_error *e, long status, const char *body, si
     g_clear_pointer(&e->message, g_free);
     g_clear_pointer(&e->detail, g_free);
     g_clear_pointer(&e->request_id, g_free);
-    if (cJSON_IsObject(root)) {
+    if (cJSON_IsObject(root) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "error"))) {
+        /* IAM: {"error": {"code": 401, "title": "Unauthorized", "message": "..."}} */
+        const cJSON *inner = cJSON_GetObjectItemCaseSensitive(root, "error");
+
+        e->code = member_text(inner, "title");
+        e->message = member_text(inner, "message");
+    } else if (cJSON_IsObject(root)) {
         e->code = member_text(root, "error_code");
         e->message = member_text(root, "error_msg");
         e->detail = member_text(root, "detail");

@@ -10,6 +10,14 @@ struct reply {
     char *body;
     int stall_ms;
     gboolean drop;
+    char *header_name, *header_value; /* one extra response header, or NULL */
+};
+
+/* Per-request context: the raw URI and the body received so far. */
+struct exchange {
+    char *uri;
+    GString *body;
+    gboolean started; /* the handler has seen the headers */
 };
 
 struct stub {
@@ -28,6 +36,7 @@ static void request_free(gpointer p)
     struct stub_request *r = p;
     g_free(r->method);
     g_free(r->uri);
+    g_free(r->body);
     g_hash_table_unref(r->headers);
     g_free(r);
 }
@@ -39,10 +48,23 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-/* Keeps the raw URI (with query) as the per-request context. */
+/* Keeps the raw URI (with query) in the per-request context. */
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    return g_strdup(uri);
+    struct exchange *x = g_new0(struct exchange, 1);
+
+    x->uri = g_strdup(uri);
+    x->body = g_string_new(NULL);
+    return x;
+}
+
+static void reply_free(gpointer p)
+{
+    struct reply *r = p;
+    g_free(r->body);
+    g_free(r->header_name);
+    g_free(r->header_value);
+    g_free(r);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -50,18 +72,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               size_t *upload_size, void **ctx)
 {
     struct stub *s = cls;
+    struct exchange *x = *ctx;
     struct stub_request *r;
     struct reply *rep;
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
+    if (x && !x->started) {
+        x->started = TRUE; /* headers only: the body, if any, comes in the next calls */
+        return MHD_YES;
+    }
     if (*upload_size) {
-        *upload_size = 0; /* bodies are accepted and ignored */
+        if (x)
+            g_string_append_len(x->body, upload, (gssize)*upload_size);
+        *upload_size = 0;
         return MHD_YES;
     }
     r = g_new0(struct stub_request, 1);
     r->method = g_strdup(method);
-    r->uri = g_strdup(*ctx ? (const char *)*ctx : url);
+    r->uri = g_strdup(x ? x->uri : url);
+    r->body = g_strdup(x ? x->body->str : "");
     r->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r->headers);
 
@@ -80,23 +110,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     s->in_flight--;
     g_mutex_unlock(&s->lock);
     if (rep->drop) {
-        g_free(rep->body);
-        g_free(rep);
+        reply_free(rep);
         return MHD_NO;
     }
     resp = MHD_create_response_from_buffer(strlen(rep->body), rep->body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json;charset=UTF-8");
     MHD_add_response_header(resp, "X-Request-Id", "stub-request-id");
+    if (rep->header_name)
+        MHD_add_response_header(resp, rep->header_name, rep->header_value);
     ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
-    g_free(rep);
+    rep->body = NULL; /* the response owns it */
+    reply_free(rep);
     return ret;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **ctx,
                       enum MHD_RequestTerminationCode toe)
 {
-    g_free(*ctx);
+    struct exchange *x = *ctx;
+
+    if (x) {
+        g_free(x->uri);
+        g_string_free(x->body, TRUE);
+        g_free(x);
+    }
     *ctx = NULL;
 }
 
@@ -117,12 +155,6 @@ struct stub *stub_new(void)
     return s;
 }
 
-static void reply_free(gpointer p)
-{
-    struct reply *r = p;
-    g_free(r->body);
-    g_free(r);
-}
 
 void stub_free(struct stub *s)
 {
@@ -190,4 +222,18 @@ const struct stub_request *stub_request(struct stub *s, guint i)
         r = g_ptr_array_index(s->requests, i);
     g_mutex_unlock(&s->lock);
     return r;
+}
+
+void stub_push_header(struct stub *s, const char *name, const char *value)
+{
+    struct reply *r;
+
+    g_mutex_lock(&s->lock);
+    r = g_queue_peek_tail(&s->replies);
+    g_assert_nonnull(r);
+    g_free(r->header_name);
+    g_free(r->header_value);
+    r->header_name = g_strdup(name);
+    r->header_value = g_strdup(value);
+    g_mutex_unlock(&s->lock);
 }

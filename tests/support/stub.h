@@ -13,6 +13,7 @@ struct stub;
 struct stub_request {
     char *method;
     char *uri;           /* raw, with the query as sent */
+    char *body;          /* as received ("" for none) */
     GHashTable *headers; /* lower-case name -> value */
 };
 
@@ -27,6 +28,8 @@ const char *stub_url(struct stub *s);
  * When the queue is empty the stub answers 599 with an empty body.
  */
 void stub_push(struct stub *s, int status, const char *body, int stall_ms);
+/* Adds a response header to the reply queued last. */
+void stub_push_header(struct stub *s, const char *name, const char *value);
 /* Queues a reply that closes the connection without answering. */
 void stub_push_drop(struct stub *s);
 
