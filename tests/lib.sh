@@ -21,8 +21,16 @@ check_eq() {
 }
 finish() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
 
+# Every secret the tests use contains $SECRET_MARK, so that tests/run.sh can scan the whole
+# suite's logs and process lists for secrets (tests/secrets_scan.sh).
+SECRET_MARK=${VIASFS_SECRET_MARK:-s3cr3t}
 cleanup() {
     if [ -n "$EMU_PID" ]; then kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null; fi
+    if [ -n "${VIASFS_LEAKS:-}" ]; then
+        grep -rsF --include='viasfs*.log' --include='viasfs*.out' --include='emulator*.log' \
+            --include='status*' --include='errors*' "$SECRET_MARK" "$TEST_TMP" |
+            sed "s|^|${0##*/}: |" >>"$VIASFS_LEAKS"
+    fi
     rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
@@ -31,8 +39,8 @@ EMU_PROJECT=0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d
 # emu_start [options]: start the emulator on port 0 with a token file; wait until it listens.
 emu_start() {
     EMU_TOKEN_FILE=$TEST_TMP/tokens
-    echo "test-token-$$" >"$EMU_TOKEN_FILE"
-    EMU_TOKEN="test-token-$$"
+    echo "s3cr3t-token-$$" >"$EMU_TOKEN_FILE"
+    EMU_TOKEN="s3cr3t-token-$$"
     rm -f "$TEST_TMP/port"
     "$EMU_BIN" --port 0 --port-file "$TEST_TMP/port" --project-id "$EMU_PROJECT" \
         --token-file "$EMU_TOKEN_FILE" "$@" 2>"$TEST_TMP/emulator.log" &

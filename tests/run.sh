@@ -13,6 +13,22 @@ mkdir -p "$logdir"
 pass=0 fail=0 skip=0
 failed_names=()
 
+# Secrets scan (tests/secrets_scan.sh, run last): every test secret carries a mark; the argv
+# of every viasfs and vias-emulator process is sampled while the suite runs.
+export VIASFS_SECRET_MARK=s3cr3t
+export VIASFS_LEAKS="$logdir/secret-leaks.txt" VIASFS_PS_SAMPLES="$logdir/ps-samples.txt"
+: >"$VIASFS_LEAKS"
+: >"$VIASFS_PS_SAMPLES"
+(
+    while :; do
+        echo sample
+        ps -eo args= | grep -E '^[^ ]*(viasfs|vias-emulator)( |$)' || true
+        sleep 0.5
+    done >>"$VIASFS_PS_SAMPLES" 2>/dev/null
+) &
+sampler=$!
+trap 'kill $sampler 2>/dev/null' EXIT
+
 run_one() {
     local name=$1; shift
     local log="$logdir/$(echo "$name" | tr '/' '_').log"
@@ -44,6 +60,9 @@ for t in tests/emulator/*.sh tests/mount/*.sh tests/watch/*.sh; do
     [ -f "$t" ] || continue
     run_one "${t#tests/}" bash "$t"
 done
+kill "$sampler" 2>/dev/null
+wait "$sampler" 2>/dev/null
+run_one secrets_scan.sh bash tests/secrets_scan.sh
 
 if [ "$skip" -gt 0 ]; then
     echo "$pass passed, $fail failed, $skip skipped"

@@ -42,9 +42,9 @@ refused "no credential at all" "token|credential" "$E" "$P" "$MP"
 refused "a token file that does not exist" "$TEST_TMP/no-such-file" "$E" "$P" \
     --token-file="$TEST_TMP/no-such-file" "$MP"
 refused "--token=... on the command line (says how to pass it)" "token-file|VIAS_TOKEN" \
-    "$E" "$P" --token="$EMU_TOKEN" "$MP"
+    "$E" "$P" --token="argv-token-$$" "$MP"
 refused "-o token=... on the command line (says how to pass it)" "token-file|VIAS_TOKEN" \
-    "$E" "$P" -o token="$EMU_TOKEN" "$MP"
+    "$E" "$P" -o token="argv-token-$$" "$MP"
 refused "a mountpoint that does not exist" "$TEST_TMP/no-such-dir" "$E" "$P" "$T" "$TEST_TMP/no-such-dir"
 touch "$TEST_TMP/a-file"
 refused "a mountpoint that is a file" "a-file" "$E" "$P" "$T" "$TEST_TMP/a-file"

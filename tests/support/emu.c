@@ -29,7 +29,7 @@ struct emu *emu_start(const char *const *args)
     g_assert_no_error(err);
     port_file = g_build_filename(e->dir, "port", NULL);
     e->token_file = g_build_filename(e->dir, "tokens", NULL);
-    e->token = g_strdup_printf("client-test-token-%d", (int)getpid());
+    e->token = g_strdup_printf("client-s3cr3t-token-%d", (int)getpid());
     e->project_id = g_strdup("0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d");
     g_assert_true(g_file_set_contents(e->token_file, e->token, -1, NULL));
 
