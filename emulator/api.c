@@ -13,6 +13,7 @@ enum route {
     ROUTE_LIST,   /* /v2/{project_id}/tasks */
     ROUTE_DETAIL, /* /v2/{project_id}/tasks/{task_id} */
     ROUTE_ACTION, /* /v2/{project_id}/tasks/{task_id}/action/{start|stop} */
+    ROUTE_IAM,    /* /v3/auth/tokens: IAM's token service (iam.c) */
 };
 
 struct api_path {
@@ -32,6 +33,10 @@ static void api_path_release(struct api_path *p)
 static void api_route(const char *path, struct api_path *p)
 {
     memset(p, 0, sizeof(*p));
+    if (strcmp(path, "/v3/auth/tokens") == 0) {
+        p->route = ROUTE_IAM;
+        return;
+    }
     if (path[0] != '/')
         return;
     g_auto(GStrv) seg = g_strsplit(path + 1, "/", 8);
@@ -57,7 +62,16 @@ static void api_route(const char *path, struct api_path *p)
 
 static enum endpoint api_endpoint(enum route r)
 {
-    return r == ROUTE_LIST ? ENDPOINT_LIST : r == ROUTE_DETAIL ? ENDPOINT_DETAIL : ENDPOINT_OTHER;
+    switch (r) {
+    case ROUTE_LIST:
+        return ENDPOINT_LIST;
+    case ROUTE_DETAIL:
+        return ENDPOINT_DETAIL;
+    case ROUTE_IAM:
+        return ENDPOINT_IAM;
+    default:
+        return ENDPOINT_OTHER;
+    }
 }
 
 static void api_internal_error(struct reply *out, const char *detail, const char *reason)
@@ -120,8 +134,14 @@ static void api_action(struct emulator *e, const struct api_path *p, struct repl
 }
 
 /* Answers a request the faults plan spoiled before it reached the service; true if so. */
-static bool api_fault_answer(enum fault_kind k, const struct request *r, struct reply *out)
+static bool api_fault_answer(enum fault_kind k, const struct request *r, enum route route,
+                             struct reply *out)
 {
+    if (k == FAULT_ERROR_500 && route == ROUTE_IAM) {
+        reply_iam_error(out, 500, "Internal Server Error",
+                        "An unexpected error prevented the server from fulfilling your request.");
+        return true;
+    }
     switch (k) {
     case FAULT_DROP:
         out->mode = REPLY_DROP;
@@ -140,20 +160,41 @@ static bool api_fault_answer(enum fault_kind k, const struct request *r, struct 
     }
 }
 
+/* Asks auth.c and counts its decision; false after answering the refusal into out. */
+static bool api_authorized(struct emulator *e, struct request *r, struct reply *out)
+{
+    g_autofree char *why = NULL;
+    enum auth_outcome o = auth_check(e->auth, r, &why);
+    if (o == AUTH_AKSK_OK)
+        stats_count_auth(&e->stats, STATS_AKSK_ACCEPTED);
+    else if (o == AUTH_AKSK_FAILED)
+        stats_count_auth(&e->stats, STATS_AKSK_FAILED);
+    else if (o == AUTH_AKSK_LOCKED)
+        stats_count_auth(&e->stats, STATS_AKSK_LOCKED);
+    else if (o == AUTH_TOKEN_EXPIRED)
+        stats_count_auth(&e->stats, STATS_TOKENS_EXPIRED);
+    if (auth_ok(o))
+        return true;
+    reply_gateway_error(out, 401, o == AUTH_TOKEN_EXPIRED ? "APIG.0307" : "APIG.0301", why, r->id);
+    return false;
+}
+
 static void api_dispatch(struct emulator *e, struct request *r, const struct api_path *p,
                          struct reply *out)
 {
-    const char *why = NULL;
     if (p->route == ROUTE_NONE) {
         reply_gateway_error(out, 404, "APIG.0101",
                             "The API does not exist or has not been published in the environment",
                             r->id);
         return;
     }
-    if (auth_check(e->auth, r, &why) < 0) {
-        reply_gateway_error(out, 401, "APIG.0301", why, r->id);
+    if (p->route == ROUTE_IAM) {
+        bool issued = iam_handle(e->iam, r, out);
+        stats_count_auth(&e->stats, issued ? STATS_TOKENS_ISSUED : STATS_IAM_FAILURES);
         return;
     }
+    if (!api_authorized(e, r, out))
+        return;
     if (strcmp(p->project, e->opts->project_id) != 0) {
         g_autofree char *msg = g_strdup_printf(
             "The IAM user is not authorized to access project %s with this token", p->project);
@@ -186,7 +227,7 @@ void api_handle(struct emulator *e, struct request *r, struct reply *out)
     if (faults_wait(e->faults, &plan) < 0)
         plan.outcome = FAULT_DROP; /* shutting down: do not hold the connection */
 
-    if (!api_fault_answer(plan.outcome, r, out))
+    if (!api_fault_answer(plan.outcome, r, p.route, out))
         api_dispatch(e, r, &p, out);
     if (plan.outcome == FAULT_TRUNCATE)
         out->mode = REPLY_TRUNCATE;

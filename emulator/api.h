@@ -1,11 +1,12 @@
 /* api: the emulated VIAS task API, as the gateway and the service answer it.
  *
  * Routes /v2/{project_id}/tasks (list), /v2/{project_id}/tasks/{task_id} (detail) and
- * .../action/{start|stop}, and checks in the documented order: path, token, project, method,
- * parameters. Faults and latency (faults.c) come after routing and before the token check, as
- * a gateway's throttling would. Every API request is counted (stats.c).
+ * .../action/{start|stop}, and checks in the documented order: path, credentials (auth.c:
+ * token or AK/SK signature), project, method, parameters. /v3/auth/tokens goes to the emulated
+ * IAM (iam.c), which needs no credentials. Faults and latency (faults.c) come after routing
+ * and before the credential check, as a gateway's throttling would. Every API request is
+ * counted (stats.c), and so is what authentication decided.
  *
- * Room is left for POST /v3/auth/tokens (IAM) and AK/SK signatures: both go through auth.c.
  * The control interface is control.c; the HTTP server is server.c. */
 #pragma once
 

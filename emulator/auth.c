@@ -1,64 +1,36 @@
-/* auth: who may call the emulated API (see auth.h).
- *
- * The token file is stat()ed on every check (cheap) and re-read when its identity, size,
- * mtime or ctime changes. If it becomes unreadable the last tokens read stay valid, so an
- * atomic replace by rename never opens a window of 401s. */
+/* auth: who may call the emulated API (see auth.h). */
 #include "auth.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
+#include "linefile.h"
+#include "signature.h"
+
+#define AUTH_PREFIX "Incorrect IAM authentication information: "
 
 struct auth {
-    char *token_file;   /* owned; NULL: any non-empty token */
-    GMutex lock;        /* protects tokens and seen */
-    GHashTable *tokens; /* char * -> itself, owned */
-    struct stat seen;   /* the token file as last read */
+    struct linefile *tokens; /* owned, or NULL: any non-empty token */
+    struct iam *iam;         /* borrowed */
+    struct aksk *aksk;       /* borrowed */
 };
 
-/* Reads the token file into a new set. Caller holds a->lock (or owns a alone). */
-static int auth_load(struct auth *a, const struct stat *st, GError **error)
+/* A token file line: the token, blanks around it ignored; blank lines skipped. */
+static int auth_parse_token(GHashTable *into, char *line, unsigned lineno, GError **error)
 {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(a->token_file, &text, NULL, error))
-        return -EIO;
-    GHashTable *tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l != NULL; l++) {
-        char *tok = g_strstrip(*l);
-        if (*tok != '\0')
-            g_hash_table_add(tokens, g_strdup(tok));
-    }
-    if (a->tokens != NULL)
-        g_hash_table_unref(a->tokens);
-    a->tokens = tokens;
-    a->seen = *st;
+    char *tok = g_strstrip(line);
+    if (*tok != '\0')
+        g_hash_table_add(into, g_strdup(tok));
     return 0;
 }
 
-static bool stat_same(const struct stat *x, const struct stat *y)
-{
-    return x->st_ino == y->st_ino && x->st_dev == y->st_dev && x->st_size == y->st_size &&
-           x->st_mtim.tv_sec == y->st_mtim.tv_sec && x->st_mtim.tv_nsec == y->st_mtim.tv_nsec &&
-           x->st_ctim.tv_sec == y->st_ctim.tv_sec && x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
-}
-
-struct auth *auth_new(const char *token_file, GError **error)
+struct auth *auth_new(const char *token_file, struct iam *iam, struct aksk *aksk, GError **error)
 {
     g_autoptr(auth) a = g_new0(struct auth, 1);
-    g_mutex_init(&a->lock);
-    if (token_file == NULL)
-        return g_steal_pointer(&a);
-    a->token_file = g_strdup(token_file);
-    struct stat st;
-    if (stat(token_file, &st) < 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", token_file,
-                    g_strerror(errno));
-        return NULL;
+    a->iam = iam;
+    a->aksk = aksk;
+    if (token_file != NULL) {
+        a->tokens = linefile_new(token_file, auth_parse_token, NULL, error);
+        if (a->tokens == NULL)
+            return NULL;
     }
-    if (auth_load(a, &st, error) < 0)
-        return NULL;
     return g_steal_pointer(&a);
 }
 
@@ -66,39 +38,50 @@ void auth_free(struct auth *a)
 {
     if (a == NULL)
         return;
-    if (a->tokens != NULL)
-        g_hash_table_unref(a->tokens);
-    g_free(a->token_file);
-    g_mutex_clear(&a->lock);
+    linefile_free(a->tokens);
     g_free(a);
 }
 
-static bool auth_token_known(struct auth *a, const char *token)
+static bool auth_token_listed(struct auth *a, const char *token)
 {
-    if (a->token_file == NULL)
+    if (a->tokens == NULL)
         return true;
-    g_mutex_lock(&a->lock);
-    struct stat st;
-    if (stat(a->token_file, &st) == 0 && !stat_same(&st, &a->seen)) {
-        g_autoptr(GError) err = NULL;
-        if (auth_load(a, &st, &err) < 0)
-            g_printerr("vias-emulator: keeping the old tokens: %s\n", err->message);
-    }
-    bool known = g_hash_table_contains(a->tokens, token);
-    g_mutex_unlock(&a->lock);
-    return known;
+    g_autoptr(GHashTable) tokens = linefile_get(a->tokens);
+    return g_hash_table_contains(tokens, token);
 }
 
-int auth_check(struct auth *a, const struct request *r, const char **message)
+enum auth_outcome auth_check(struct auth *a, const struct request *r, char **message)
 {
+    if (signature_is_sdk_hmac(request_header(r, "Authorization"))) {
+        switch (aksk_verify(a->aksk, r, message)) {
+        case AKSK_ACCEPTED:
+            return AUTH_AKSK_OK;
+        case AKSK_LOCKED:
+            return AUTH_AKSK_LOCKED;
+        default:
+            return AUTH_AKSK_FAILED;
+        }
+    }
     const char *token = request_header(r, "X-Auth-Token");
     if (token == NULL || *token == '\0') {
-        *message = "Incorrect IAM authentication information: x-auth-token not found";
-        return -EACCES;
+        *message = g_strdup(AUTH_PREFIX "x-auth-token not found");
+        return AUTH_DENIED;
     }
-    if (!auth_token_known(a, token)) {
-        *message = "Incorrect IAM authentication information: token verify failed";
-        return -EACCES;
+    switch (iam_token_state(a->iam, token)) {
+    case IAM_TOKEN_VALID:
+        return AUTH_TOKEN_OK;
+    case IAM_TOKEN_EXPIRED:
+        *message = g_strdup("The token must be updated: it has expired");
+        return AUTH_TOKEN_EXPIRED;
+    case IAM_TOKEN_REVOKED:
+        *message = g_strdup("The token must be updated: it has been revoked");
+        return AUTH_TOKEN_EXPIRED;
+    default:
+        break;
     }
-    return 0;
+    if (!auth_token_listed(a, token)) {
+        *message = g_strdup(AUTH_PREFIX "token verify failed");
+        return AUTH_DENIED;
+    }
+    return AUTH_TOKEN_OK;
 }

@@ -277,6 +277,29 @@ static void control_task_state(struct emulator *e, struct request *r, const char
     control_updated(rc, json, err, id, out);
 }
 
+/* GET /tokens: what became of the issued IAM tokens (counts only, never a token). */
+static void control_tokens(struct emulator *e, struct request *r, struct reply *out)
+{
+    if (!control_method_is(r, "GET")) {
+        control_method_not_allowed(out, "GET");
+        return;
+    }
+    g_autoptr(cJSON) b = iam_tokens_to_json(e->iam);
+    reply_json(out, 200, b);
+}
+
+/* POST /tokens/revoke: every issued token is refused from now on (APIG.0307). */
+static void control_tokens_revoke(struct emulator *e, struct request *r, struct reply *out)
+{
+    if (!control_method_is(r, "POST")) {
+        control_method_not_allowed(out, "POST");
+        return;
+    }
+    g_autoptr(cJSON) b = cJSON_CreateObject();
+    cJSON_AddNumberToObject(b, "revoked", iam_revoke_all(e->iam));
+    reply_json(out, 200, b);
+}
+
 void control_handle(struct emulator *e, struct request *r, struct reply *out)
 {
     const char *rest = r->path + strlen(CONTROL_PREFIX);
@@ -297,6 +320,10 @@ void control_handle(struct emulator *e, struct request *r, struct reply *out)
         control_faults(e, r, out);
     } else if (n == 1 && strcmp(seg[0], "churn") == 0) {
         control_churn(e, r, out);
+    } else if (n == 1 && strcmp(seg[0], "tokens") == 0) {
+        control_tokens(e, r, out);
+    } else if (n == 2 && strcmp(seg[0], "tokens") == 0 && strcmp(seg[1], "revoke") == 0) {
+        control_tokens_revoke(e, r, out);
     } else if (n == 1 && strcmp(seg[0], "tasks") == 0) {
         control_tasks(e, r, out);
     } else if (n == 2 && strcmp(seg[0], "tasks") == 0 && seg[1][0] != '\0') {

@@ -71,16 +71,37 @@ static int emulator_load(struct emulator *e, GError **error)
     return rc;
 }
 
+/* Reports a credential file's error as the option that named it. */
+static int emulator_file_error(GError **error, const char *option, GError *err)
+{
+    g_set_error(error, EMULATOR_ERROR, 1, "%s: %s", option, err->message);
+    g_error_free(err);
+    return -EINVAL;
+}
+
+/* Builds the emulated IAM, the access keys and the authenticator over them. */
+static int emulator_auth(struct emulator *e, GError **error)
+{
+    const struct options *o = e->opts;
+    GError *err = NULL;
+    struct iam_config ic = {o->iam_users_file, o->region, o->project_id, o->token_ttl,
+                            o->clock_skew};
+    if ((e->iam = iam_new(&ic, &err)) == NULL)
+        return emulator_file_error(error, "--iam-users-file", err);
+    struct aksk_config kc = {o->aksk_file, o->aksk_lockout, o->clock_skew, o->verbose};
+    if ((e->aksk = aksk_new(&kc, &err)) == NULL)
+        return emulator_file_error(error, "--aksk-file", err);
+    if ((e->auth = auth_new(o->token_file, e->iam, e->aksk, &err)) == NULL)
+        return emulator_file_error(error, "--token-file", err);
+    return 0;
+}
+
 struct emulator *emulator_new(const struct options *opts, GError **error)
 {
     struct emulator *e = g_new0(struct emulator, 1);
     e->opts = opts;
     stats_init(&e->stats);
-    GError *err = NULL;
-    e->auth = auth_new(opts->token_file, &err);
-    if (e->auth == NULL) {
-        g_set_error(error, EMULATOR_ERROR, 1, "--token-file: %s", err->message);
-        g_error_free(err);
+    if (emulator_auth(e, error) < 0) {
         emulator_free(e);
         return NULL;
     }
@@ -113,5 +134,7 @@ void emulator_free(struct emulator *e)
     store_free(e->store);
     generator_free(e->generator);
     auth_free(e->auth);
+    aksk_free(e->aksk);
+    iam_free(e->iam);
     g_free(e);
 }

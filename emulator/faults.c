@@ -142,8 +142,10 @@ static int config_parse(struct config *c, const cJSON *json, char **error)
                 c->endpoint = ENDPOINT_LIST;
             else if (strcmp(v, "detail") == 0)
                 c->endpoint = ENDPOINT_DETAIL;
+            else if (strcmp(v, "iam") == 0)
+                c->endpoint = ENDPOINT_IAM;
             else {
-                *error = g_strdup("endpoints must be \"all\", \"list\" or \"detail\"");
+                *error = g_strdup("endpoints must be \"all\", \"list\", \"detail\" or \"iam\"");
                 return -EINVAL;
             }
         } else {
@@ -216,7 +218,8 @@ void faults_plan(struct faults *f, enum endpoint e, struct fault_plan *plan)
     memset(plan, 0, sizeof(*plan));
     plan->outcome = FAULT_NONE;
     g_mutex_lock(&f->lock);
-    if (f->cfg.endpoint < 0 || f->cfg.endpoint == (int)e) {
+    bool selected = f->cfg.endpoint < 0 ? e != ENDPOINT_IAM : f->cfg.endpoint == (int)e;
+    if (selected) {
         plan->latency_ms = f->cfg.latency_ms;
         if (faults_fire(f, FAULT_STALL)) {
             plan->stall = true;

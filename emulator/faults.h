@@ -1,7 +1,9 @@
 /* faults: the latency and failures the emulator injects into API requests, on request.
  *
  * A configuration (set through the control interface, see README.md) gives a latency, the
- * endpoints it applies to, and for each fault a probability `rate` and an optional `count`
+ * endpoints it applies to ("all" is every VIAS request, unknown paths included, but not IAM's
+ * /v3/auth/tokens, which only "iam" selects, so a client's token request never eats a fault
+ * meant for its API calls), and for each fault a probability `rate` and an optional `count`
  * of how many more times it may fire. Each API request draws its plan from one seeded GRand,
  * so a given sequence of requests meets the same faults. A stall waits inside the request's
  * own thread (one thread per connection), so it blocks nobody else; it ends after stall_ms,

@@ -12,14 +12,16 @@
 static const char usage[] =
     "Usage: vias-emulator [OPTIONS]\n"
     "Serves the Huawei Cloud VIAS task API (list and detail calls) from a local data set,\n"
-    "with a control interface under /_emulator/ for tests (see emulator/README.md).\n"
+    "with IAM password tokens (POST /v3/auth/tokens), AK/SK signatures, optional HTTPS, and\n"
+    "a control interface under /_emulator/ for tests (see emulator/README.md).\n"
     "\n"
     "  --port N             listen on port N (default 8080; 0 picks a free port)\n"
     "  --port-file F        write the port to F once listening\n"
     "  --bind ADDR          listen address (default 127.0.0.1)\n"
     "  --project-id ID      the project (default 0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d)\n"
-    "  --token-file F       accepted X-Auth-Tokens, one per line, re-read when F changes\n"
-    "                       (without it any non-empty token is accepted)\n"
+    "  --token-file F       X-Auth-Tokens accepted besides issued IAM tokens, one per line,\n"
+    "                       re-read when F changes (without it any non-empty token is\n"
+    "                       accepted)\n"
     "  --tasks N            generate N tasks (default 100)\n"
     "  --seed S             generator and fault seed (default 1)\n"
     "  --data FILE.json     serve these tasks instead: a JSON array of task objects or\n"
@@ -31,6 +33,24 @@ static const char usage[] =
     "                       and task_name\n"
     "  --latency MS         delay every API answer by MS milliseconds\n"
     "  --churn R            make R random state changes per second\n"
+    "\n"
+    "Authentication (see emulator/README.md, \"Authentication\"):\n"
+    "  --region NAME        the region, which an IAM token's scope must name (default\n"
+    "                       cn-north-4)\n"
+    "  --iam-users-file F   IAM users for POST /v3/auth/tokens, one DOMAIN:USER:PASSWORD\n"
+    "                       per line (the password is the rest of the line), re-read when\n"
+    "                       F changes; without it no one can get a token\n"
+    "  --token-ttl SECONDS  lifetime of an issued token (default 86400)\n"
+    "  --aksk-file F        accepted access keys, one 'AK SK [SECURITY_TOKEN]' per line,\n"
+    "                       '#' comments, re-read when F changes: enables SDK-HMAC-SHA256\n"
+    "                       signature verification\n"
+    "  --aksk-lockout SECONDS  lock an AK this long after 5 bad signatures in a row\n"
+    "                       (default 300; 0 never locks)\n"
+    "  --clock-skew SECONDS shift the emulator's clock (X-Sdk-Date check, token times) by\n"
+    "                       SECONDS (may be negative)\n"
+    "  --tls-cert F         serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
+    "  --tls-key F          the certificate's PEM private key (unencrypted)\n"
+    "\n"
     "  -v, --verbose        log every request to stderr\n"
     "  --help, --version\n";
 
@@ -49,6 +69,14 @@ enum {
     OPT_MATCH,
     OPT_LATENCY,
     OPT_CHURN,
+    OPT_REGION,
+    OPT_IAM_USERS_FILE,
+    OPT_TOKEN_TTL,
+    OPT_AKSK_FILE,
+    OPT_AKSK_LOCKOUT,
+    OPT_CLOCK_SKEW,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -68,6 +96,14 @@ static const struct option long_options[] = {
     {"match", required_argument, NULL, OPT_MATCH},
     {"latency", required_argument, NULL, OPT_LATENCY},
     {"churn", required_argument, NULL, OPT_CHURN},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"iam-users-file", required_argument, NULL, OPT_IAM_USERS_FILE},
+    {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
+    {"aksk-file", required_argument, NULL, OPT_AKSK_FILE},
+    {"aksk-lockout", required_argument, NULL, OPT_AKSK_LOCKOUT},
+    {"clock-skew", required_argument, NULL, OPT_CLOCK_SKEW},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -97,6 +133,75 @@ static int parse_choice(const char *name, const char *v, const char *a, const ch
         return -EINVAL;
     }
     return 0;
+}
+
+static void set_string(char **field, const char *arg)
+{
+    g_free(*field);
+    *field = g_strdup(arg);
+}
+
+/* A region name as Huawei Cloud spells them: lower-case letters, digits and '-'. */
+static bool region_valid(const char *s)
+{
+    if (*s == '\0' || strlen(s) > 64)
+        return false;
+    for (; *s != '\0'; s++)
+        if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && *s != '-')
+            return false;
+    return true;
+}
+
+/* The authentication options; 1 when opt is not one of them. */
+static int options_set_auth(struct options *o, int opt, const char *arg, char **error)
+{
+    guint64 u = 0;
+    gint64 i = 0;
+    switch (opt) {
+    case OPT_REGION:
+        if (!region_valid(arg)) {
+            *error = g_strdup_printf("--region: '%s' is not a region name like cn-north-4", arg);
+            return -EINVAL;
+        }
+        set_string(&o->region, arg);
+        return 0;
+    case OPT_IAM_USERS_FILE:
+        set_string(&o->iam_users_file, arg);
+        return 0;
+    case OPT_TOKEN_TTL:
+        if (parse_unsigned("token-ttl", arg, OPTIONS_SECONDS_MAX, &u, error) < 0)
+            return -EINVAL;
+        if (u == 0) {
+            *error = g_strdup("--token-ttl: a token must last at least 1 second");
+            return -EINVAL;
+        }
+        o->token_ttl = (unsigned)u;
+        return 0;
+    case OPT_AKSK_FILE:
+        set_string(&o->aksk_file, arg);
+        return 0;
+    case OPT_AKSK_LOCKOUT:
+        if (parse_unsigned("aksk-lockout", arg, OPTIONS_SECONDS_MAX, &u, error) < 0)
+            return -EINVAL;
+        o->aksk_lockout = (unsigned)u;
+        return 0;
+    case OPT_CLOCK_SKEW:
+        if (!g_ascii_string_to_signed(arg, 10, -OPTIONS_SECONDS_MAX, OPTIONS_SECONDS_MAX, &i,
+                                      NULL)) {
+            *error = g_strdup_printf("--clock-skew: '%s' is not an integer from %d to %d", arg,
+                                     -OPTIONS_SECONDS_MAX, OPTIONS_SECONDS_MAX);
+            return -EINVAL;
+        }
+        o->clock_skew = i;
+        return 0;
+    case OPT_TLS_CERT:
+        set_string(&o->tls_cert, arg);
+        return 0;
+    case OPT_TLS_KEY:
+        set_string(&o->tls_key, arg);
+        return 0;
+    }
+    return 1;
 }
 
 static int options_set(struct options *o, int opt, const char *arg, char **error)
@@ -184,7 +289,7 @@ static int options_set(struct options *o, int opt, const char *arg, char **error
         o->verbose = true;
         return 0;
     }
-    return -EINVAL;
+    return options_set_auth(o, opt, arg, error) == 0 ? 0 : -EINVAL;
 }
 
 int options_parse(struct options *o, int argc, char **argv, char **error)
@@ -195,6 +300,9 @@ int options_parse(struct options *o, int argc, char **argv, char **error)
     o->project_id = g_strdup("0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d");
     o->tasks = 100;
     o->seed = 1;
+    o->region = g_strdup("cn-north-4");
+    o->token_ttl = 86400;
+    o->aksk_lockout = 300;
 
     opterr = 0; /* we print one line of our own */
     optind = 1;
@@ -226,6 +334,10 @@ int options_parse(struct options *o, int argc, char **argv, char **error)
         *error = g_strdup_printf("unexpected argument '%s'", argv[optind]);
         return -EINVAL;
     }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        *error = g_strdup("--tls-cert and --tls-key go together");
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -236,4 +348,9 @@ void options_release(struct options *o)
     g_clear_pointer(&o->project_id, g_free);
     g_clear_pointer(&o->token_file, g_free);
     g_clear_pointer(&o->data, g_free);
+    g_clear_pointer(&o->region, g_free);
+    g_clear_pointer(&o->iam_users_file, g_free);
+    g_clear_pointer(&o->aksk_file, g_free);
+    g_clear_pointer(&o->tls_cert, g_free);
+    g_clear_pointer(&o->tls_key, g_free);
 }

@@ -12,7 +12,8 @@ enum list_fields { LIST_FIELDS_SUMMARY, LIST_FIELDS_FULL };
 enum count_mode { COUNT_PAGE, COUNT_TOTAL };
 enum match_mode { MATCH_LOOSE, MATCH_EXACT };
 
-#define OPTIONS_TASKS_MAX 2000000
+#define OPTIONS_TASKS_MAX   2000000
+#define OPTIONS_SECONDS_MAX 315360000 /* ten years: the bound of every seconds option */
 
 struct options {
     unsigned port;    /* 0: any free port */
@@ -30,6 +31,14 @@ struct options {
     unsigned latency_ms;
     double churn; /* state changes per second */
     bool verbose;
+    char *region;          /* owned; the IAM project name a token must be scoped to */
+    char *iam_users_file;  /* owned, or NULL: no IAM user can log in */
+    unsigned token_ttl;    /* seconds an issued IAM token lasts */
+    char *aksk_file;       /* owned, or NULL: no AK/SK is known */
+    unsigned aksk_lockout; /* seconds an AK stays locked after 5 bad signatures; 0: never */
+    gint64 clock_skew;     /* seconds added to the real time wherever auth reads the clock */
+    char *tls_cert;        /* owned, or NULL: plain HTTP; set together with tls_key */
+    char *tls_key;         /* owned, or NULL */
 };
 
 /* Fills o from argv. 0 to run; 1 when --help or --version was printed (exit 0); -EINVAL with

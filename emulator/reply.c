@@ -8,12 +8,21 @@
 void reply_release(struct reply *r)
 {
     g_clear_pointer(&r->body, g_free);
+    g_clear_pointer(&r->headers, g_ptr_array_unref);
     r->len = 0;
+}
+
+void reply_add_header(struct reply *r, const char *name, const char *value)
+{
+    if (r->headers == NULL)
+        r->headers = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(r->headers, g_strdup(name));
+    g_ptr_array_add(r->headers, g_strdup(value));
 }
 
 void reply_take(struct reply *r, unsigned status, char *body, size_t len)
 {
-    reply_release(r);
+    g_clear_pointer(&r->body, g_free);
     r->status = status;
     r->body = body;
     r->len = len;
@@ -49,6 +58,16 @@ void reply_service_error(struct reply *r, unsigned status, const char *code, con
         cJSON_AddItemToArray(params, cJSON_CreateString(param));
     cJSON_AddStringToObject(b, "reason", reason);
     cJSON_AddStringToObject(b, "advice", advice);
+    reply_json(r, status, b);
+}
+
+void reply_iam_error(struct reply *r, unsigned status, const char *title, const char *msg)
+{
+    g_autoptr(cJSON) b = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(b, "error");
+    cJSON_AddNumberToObject(e, "code", status);
+    cJSON_AddStringToObject(e, "title", title);
+    cJSON_AddStringToObject(e, "message", msg);
     reply_json(r, status, b);
 }
 
@@ -121,6 +140,8 @@ enum MHD_Result reply_send(struct reply *r, struct MHD_Connection *c, const char
     MHD_add_response_header(resp, "X-Request-Id", request_id);
     if (r->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    for (guint i = 0; r->headers != NULL && i + 1 < r->headers->len; i += 2)
+        MHD_add_response_header(resp, r->headers->pdata[i], r->headers->pdata[i + 1]);
     enum MHD_Result ok = MHD_queue_response(c, r->status, resp);
     MHD_destroy_response(resp);
     return ok;

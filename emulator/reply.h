@@ -24,6 +24,7 @@ struct reply {
     size_t len;
     const char *allow; /* static; the Allow header of a 405, else NULL */
     enum reply_mode mode;
+    GPtrArray *headers; /* owned, or NULL: more headers, name then value (g_free each) */
 };
 
 void reply_release(struct reply *r);
@@ -33,6 +34,9 @@ void reply_take(struct reply *r, unsigned status, char *body, size_t len);
 /* Sets status and the compact text of body (not taken). */
 void reply_json(struct reply *r, unsigned status, const cJSON *body);
 
+/* Adds a response header (both strings copied). */
+void reply_add_header(struct reply *r, const char *name, const char *value);
+
 /* The gateway's shape: {"error_code","error_msg","request_id"}. */
 void reply_gateway_error(struct reply *r, unsigned status, const char *code, const char *msg,
                          const char *request_id);
@@ -41,6 +45,8 @@ void reply_gateway_error(struct reply *r, unsigned status, const char *code, con
 void reply_service_error(struct reply *r, unsigned status, const char *code, const char *msg,
                          const char *detail, const char *param, const char *reason,
                          const char *advice);
+/* IAM's (Keystone's) shape: {"error":{"code":status,"title":title,"message":msg}}. */
+void reply_iam_error(struct reply *r, unsigned status, const char *title, const char *msg);
 /* The control interface's shape: {"error":message}. */
 void reply_control_error(struct reply *r, unsigned status, const char *message);
 

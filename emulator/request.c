@@ -51,3 +51,20 @@ const char *request_arg(const struct request *r, const char *name, size_t *len)
     *len = value != NULL ? size : 0;
     return value != NULL ? value : "";
 }
+
+static enum MHD_Result request_arg_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           size_t key_size, const char *value, size_t value_size)
+{
+    GArray *out = cls;
+    struct request_arg a = {key, key_size, value != NULL ? value : "",
+                            value != NULL ? value_size : 0};
+    g_array_append_val(out, a);
+    return MHD_YES;
+}
+
+GArray *request_args(const struct request *r)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(struct request_arg));
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, request_arg_collect, out);
+    return out;
+}

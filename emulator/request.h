@@ -33,6 +33,18 @@ void request_append_body(struct request *r, const char *data, size_t len);
 /* The value of header `name` (case-insensitive), or NULL. Borrowed from MHD. */
 const char *request_header(const struct request *r, const char *name);
 
+/* One decoded query argument as MHD parsed it; strings borrowed from MHD, may hold NUL. */
+struct request_arg {
+    const char *name;
+    size_t name_len;
+    const char *value; /* "" for an argument without '=' */
+    size_t value_len;
+};
+
+/* Every query argument in the order received. Caller frees the array (g_array_unref); the
+ * strings stay MHD's. */
+GArray *request_args(const struct request *r);
+
 /* The first value of query argument `name`, decoded, with its length in *len (it may hold NUL
  * bytes); "" for an argument without a value; NULL when absent. Borrowed from MHD. */
 const char *request_arg(const struct request *r, const char *name, size_t *len);

@@ -17,7 +17,23 @@ struct server {
     struct MHD_Daemon *daemon;
     unsigned port;
     bool verbose;
+    char *tls_cert; /* owned, or NULL; kept while the daemon runs */
+    char *tls_key;  /* owned, or NULL; wiped when freed */
 };
+
+bool server_tls_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+static void server_free(struct server *s)
+{
+    g_free(s->tls_cert);
+    if (s->tls_key != NULL)
+        memset(s->tls_key, 0, strlen(s->tls_key));
+    g_free(s->tls_key);
+    g_free(s);
+}
 
 static bool server_is_control(const char *path)
 {
@@ -120,29 +136,45 @@ static unsigned server_bound_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-struct server *server_start(struct emulator *e, const char *addr, unsigned port, bool verbose,
-                            GError **error)
+struct server *server_start(struct emulator *e, const struct server_config *cfg, GError **error)
 {
+    bool tls = cfg->tls_cert_pem != NULL;
+    if (tls && !server_tls_supported()) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "this libmicrohttpd was built without TLS: HTTPS is not available");
+        return NULL;
+    }
     bool ipv6 = false;
-    int fd = server_listen(addr, port, &ipv6, error);
+    int fd = server_listen(cfg->addr, cfg->port, &ipv6, error);
     if (fd < 0)
         return NULL;
     struct server *s = g_new0(struct server, 1);
     s->emulator = e;
-    s->verbose = verbose;
+    s->verbose = cfg->verbose;
     s->port = server_bound_port(fd);
+    s->tls_cert = g_strdup(cfg->tls_cert_pem);
+    s->tls_key = g_strdup(cfg->tls_key_pem);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | (ipv6 ? MHD_USE_IPv6 : 0) |
-                     (verbose ? MHD_USE_ERROR_LOG : 0);
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, server_access, s, MHD_OPTION_LISTEN_SOCKET,
-                                 fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS_MAX,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                 MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_END);
+                     (tls ? MHD_USE_TLS : 0) | (cfg->verbose ? MHD_USE_ERROR_LOG : 0);
+    struct MHD_OptionItem tls_options[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, server_access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS_MAX,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED,
+                         server_completed, s, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (s->daemon == NULL) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "libmicrohttpd failed to start (run with -v for its log)");
+                    tls ? "libmicrohttpd failed to start TLS: check that --tls-cert and --tls-key "
+                          "are a matching PEM certificate and unencrypted key (run with -v for "
+                          "its log)"
+                        : "libmicrohttpd failed to start (run with -v for its log)");
         close(fd);
-        g_free(s);
+        server_free(s);
         return NULL;
     }
     return s;
@@ -158,5 +190,5 @@ void server_stop(struct server *s)
     if (s == NULL)
         return;
     MHD_stop_daemon(s->daemon);
-    g_free(s);
+    server_free(s);
 }

@@ -72,3 +72,99 @@ sanitizer_reports() {
     done
     return $found
 }
+# make_test_ca DIR: a throwaway certificate authority and a server certificate it signed, made
+# with openssl in DIR: ca.pem (trust this one, e.g. curl --cacert), server.pem and server.key
+# (unencrypted PEM) for 127.0.0.1, ::1 and localhost, valid for two days. Keys are P-256
+# (fast to make). Returns non-zero, with the reason on stderr, when openssl fails.
+make_test_ca() {
+    local d=$1
+    mkdir -p "$d" || return 1
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" "basicConstraints=CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=viasfs test CA" -keyout "$d/ca.key" -out "$d/ca.pem" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        2>"$d/openssl.log" &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+            -keyout "$d/server.key" -out "$d/server.csr" 2>>"$d/openssl.log" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+            -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>>"$d/openssl.log" ||
+        { cat "$d/openssl.log" >&2; return 1; }
+}
+
+# ---- viasfs under a wrapper (`make check-valgrind`). The mount and watch libraries run every
+# viasfs as $VIASFS_WRAPPER (default empty: none) followed by the binary, with
+# VIASFS_WRAPPER_LOG in its environment set to a path prefix in $TEST_TMP: wrapper-NAME for
+# the mount NAME, wrapper-direct for a test's own runs of $VIASFS_BIN. A valgrind wrapper
+# writes there with --log-file=%q{VIASFS_WRAPPER_LOG}.%p (one log per process: %p). Their
+# waits for a mount to appear or a daemon to end are multiplied by VIASFS_TIME_SCALE (an
+# integer, default 1); what the tests assert is not.
+VIASFS_WRAPPER=${VIASFS_WRAPPER:-}
+VIASFS_TIME_SCALE=${VIASFS_TIME_SCALE:-1}
+# scaled N: N times VIASFS_TIME_SCALE.
+scaled() { echo $(($1 * VIASFS_TIME_SCALE)); }
+
+# wrapper_install: with a wrapper, $VIASFS_BIN becomes a script in $TEST_TMP that runs the
+# real binary ($VIASFS_REAL_BIN, absolute) under it, so a test's own runs are wrapped too.
+wrapper_install() {
+    VIASFS_REAL_BIN=$VIASFS_BIN
+    [ -n "$VIASFS_WRAPPER" ] || return 0
+    VIASFS_REAL_BIN=$(realpath "$VIASFS_BIN")
+    VIASFS_BIN=$TEST_TMP/viasfs-wrapped
+    cat >"$VIASFS_BIN" <<WRAPPER
+#!/bin/sh
+VIASFS_WRAPPER_LOG=\${VIASFS_WRAPPER_LOG:-$TEST_TMP/wrapper-direct}
+export VIASFS_WRAPPER_LOG
+exec $VIASFS_WRAPPER "$VIASFS_REAL_BIN" "\$@"
+WRAPPER
+    chmod +x "$VIASFS_BIN"
+}
+
+# is_viasfs PID: PID is a viasfs process (run directly, or under the wrapper with the real
+# binary as one of its arguments).
+is_viasfs() {
+    [ "/proc/$1/exe" -ef "$VIASFS_REAL_BIN" ] && return 0
+    [ -n "$VIASFS_WRAPPER" ] && tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | grep -qxF -- "$VIASFS_REAL_BIN"
+}
+
+# wrapper_reports NAME: true when a log $TEST_TMP/wrapper-NAME.<pid> of an ended process
+# reports an error (valgrind's "ERROR SUMMARY" not 0: an invalid access, an uninitialised
+# value, a definite leak) or has no summary (the process was killed); the report is printed
+# as diagnostics. Each log is checked once: it then moves to $TEST_TMP/wrapper-checked/.
+wrapper_reports() {
+    local f found=1
+    mkdir -p "$TEST_TMP/wrapper-checked"
+    for f in "$TEST_TMP"/wrapper-$1.*; do # unquoted: NAME may be a pattern
+        [ -f "$f" ] || continue
+        [ -d "/proc/${f##*.}" ] && is_viasfs "${f##*.}" && continue # still running
+        if ! grep -q 'ERROR SUMMARY: ' "$f"; then
+            diag "wrapper log $f has no summary (the process was killed?):"
+            tail -5 "$f" | sed 's/^/#   /'
+            found=0
+        elif grep -q 'ERROR SUMMARY: [1-9]' "$f"; then
+            diag "valgrind report in $f:"
+            sed -n '/Parent PID:/,$p' "$f" | grep -v '^==[0-9]*== *$' | head -80 | sed 's/^/#   /'
+            found=0
+        fi
+        mv "$f" "$TEST_TMP/wrapper-checked/"
+    done
+    return $found
+}
+
+# With a wrapper, finish first gives one more TAP line for the wrapped processes no mnt_stop
+# or w_stop checked (a test's own runs of $VIASFS_BIN, mounts left to the exit trap).
+if [ -n "$VIASFS_WRAPPER" ]; then
+    eval "lib_$(declare -f finish)"
+    finish() {
+        local f n=0
+        for f in "$TEST_TMP"/wrapper-*.*; do [ -f "$f" ] && n=$((n + 1)); done
+        if [ "$n" -gt 0 ]; then
+            if wrapper_reports '*'; then
+                fail "the other wrapped viasfs runs ($n logs): no valgrind report"
+            else
+                ok "the other wrapped viasfs runs ($n logs): no valgrind report"
+            fi
+        fi
+        lib_finish
+    }
+fi

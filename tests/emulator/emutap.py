@@ -1,13 +1,14 @@
 """emutap: helpers for the emulator's shell tests, used from their inline Python.
 
 The shell test starts the emulator (tests/lib.sh emu_start) and runs Python with EMU_URL,
-EMU_TOKEN and EMU_PROJECT set; this module talks HTTP to the emulator over one keep-alive
+EMU_TOKEN and EMU_PROJECT set (and EMU_CACERT, the CA to trust when EMU_URL is https); this module talks HTTP to the emulator over one keep-alive
 connection and prints results as lines the shell turns into TAP ("ok<TAB>desc",
 "not ok<TAB>desc", "# diagnostics"). It only uses the standard library.
 """
 import http.client
 import json
 import os
+import ssl
 import sys
 import urllib.parse
 
@@ -48,7 +49,11 @@ def _connection():
     global _conn
     if _conn is None:
         u = urllib.parse.urlsplit(URL)
-        _conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        if u.scheme == "https":
+            ctx = ssl.create_default_context(cafile=os.environ.get("EMU_CACERT") or None)
+            _conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=30, context=ctx)
+        else:
+            _conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     return _conn
 
 
@@ -94,6 +99,29 @@ def api(rest="/tasks", method="GET", token=None, project=None, query="", headers
     if tok is not False:
         h["X-Auth-Token"] = tok
     return request(method, "/v2/%s%s%s" % (project or PROJECT, rest, query), headers=h)
+
+
+def iam_body(user, password, domain, project="cn-north-4"):
+    """The documented password login body."""
+    return {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "password": password, "domain": {"name": domain}}}},
+        "scope": {"project": {"name": project}}}}
+
+
+def iam_login(user, password, domain, project="cn-north-4", query="?nocatalog=true"):
+    """POST /v3/auth/tokens; the Resp, whose X-Subject-Token header holds the token."""
+    return request("POST", "/v3/auth/tokens" + query, body=iam_body(user, password, domain, project))
+
+
+def is_iam_error(r, status, title):
+    """r is IAM's error body {"error":{"code","title","message"}} with this status."""
+    try:
+        e = r.json["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return (r.status == status and list(r.json) == ["error"]
+            and list(e) == ["code", "title", "message"] and e["code"] == status
+            and e["title"] == title and isinstance(e["message"], str) and e["message"])
 
 
 def ctl(method, path, body=None):

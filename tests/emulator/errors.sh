@@ -35,9 +35,11 @@ check("another project on the detail path: 403", is_gateway_error(r, 403, "APIG.
 # 404: unknown paths, with or without a token.
 for path in ["/", "/v2", "/v1/%s/tasks" % PROJECT, "/v2/%s" % PROJECT, "/v2/%s/task" % PROJECT,
              "/v2/%s/tasks/" % PROJECT, "/v2//tasks", "/v2/%s/tasks/%s/extra" % (PROJECT, task),
-             "/v2/%s/tasks/%s/action/pause" % (PROJECT, task), "/v3/auth/tokens"]:
+             "/v2/%s/tasks/%s/action/pause" % (PROJECT, task), "/v3/auth/token", "/v3/auth"]:
     r = request("GET", path, headers={"X-Auth-Token": TOKEN})
     check("unknown path %s: 404 APIG.0101" % path, is_gateway_error(r, 404, "APIG.0101"), r)
+r = request("POST", "/v3/auth/tokens", body={"auth": {}})
+check("POST /v3/auth/tokens is routed (the emulated IAM: 400 for this body, not 404)", r.status == 400 and "error" in r.json, r)
 r = request("GET", "/nothing/here")
 check("unknown path without a token: still 404 (routing comes first)", is_gateway_error(r, 404, "APIG.0101"), r)
 check("404 message", r.json["error_msg"] == "The API does not exist or has not been published in the environment", r)

@@ -133,8 +133,8 @@ py_tap <<'EOF'
 from emutap import *
 ctl("DELETE", "/faults")
 s = ctl("DELETE", "/stats").json
-eq("DELETE stats zeroes everything", (0, {"list": {}, "detail": {}, "other": {}}, 0),
-   (s["total"], s["requests"], sum(s["faults"].values())))
+eq("DELETE stats zeroes everything", (0, {"list": {}, "detail": {}, "other": {}, "iam": {}}, 0, 0),
+   (s["total"], s["requests"], sum(s["faults"].values()), sum(s["auth"].values())))
 task = walk()[0]["id"]
 api(); api(); api(query="?page=0"); api(token=False); api("/tasks/" + task); api("/tasks/nope")
 request("GET", "/nope")
@@ -143,10 +143,10 @@ ctl("PUT", "/faults", {"error_429": {"count": 1}})
 api()
 s = ctl("GET", "/stats").json
 eq("requests counted by endpoint and status", {"list": {"200": 3, "400": 1, "401": 1, "429": 1},
-                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}}, s["requests"])
+                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}, "iam": {}}, s["requests"])
 eq("total counts API requests only", 9, s["total"])
 eq("fired faults counted", 1, s["faults"]["error_429"])
-eq("stats keys", ["total", "requests", "faults"], list(s))
+eq("stats keys", ["total", "requests", "auth", "faults"], list(s))
 eq("fault counter keys", ["error_500", "error_429", "stall", "drop", "truncate", "malformed"], list(s["faults"]))
 EOF
 

@@ -38,13 +38,34 @@ bad_option "--bind not an address" --bind localhost:80
 bad_option "--project-id with a slash" --project-id a/b
 bad_option "--hostile with a value" --hostile=yes
 bad_option "a stray argument" extra
+bad_option "--region with capitals" --region CN-North-4
+bad_option "--region empty" --region ""
+bad_option "--token-ttl 0" --token-ttl 0
+bad_option "--token-ttl not a number" --token-ttl 1d
+bad_option "--aksk-lockout negative" --aksk-lockout -1
+bad_option "--clock-skew not a number" --clock-skew soon
+bad_option "--clock-skew beyond ten years" --clock-skew=-400000000
+bad_option "--tls-cert without --tls-key" --tls-cert "$TEST_TMP/x.pem"
+bad_option "a missing users file" --iam-users-file "$TEST_TMP/no-such-users"
+bad_option "a missing key file" --aksk-file "$TEST_TMP/no-such-keys"
+printf '%s\n' 'acme:alice:fine' 'acme:bob' >"$TEST_TMP/bad-users"
+bad_option "a users file with a line without a password" --iam-users-file "$TEST_TMP/bad-users"
+check "... names the line" grep -q "bad-users: line 2" "$TEST_TMP/err"
+printf '%s\n' 'acme:alice:one' 'acme:alice:two' >"$TEST_TMP/dup-users"
+bad_option "a users file with a user twice" --iam-users-file "$TEST_TMP/dup-users"
+printf '%s\n' 'AK1 SK1' 'AK2 SK2 TOKEN extra-secret-field' >"$TEST_TMP/bad-keys"
+bad_option "a key file with four fields" --aksk-file "$TEST_TMP/bad-keys"
+check "... names the line but quotes nothing of it" sh -c "grep -q 'bad-keys: line 2' '$TEST_TMP/err' && ! grep -q 'SK2\|extra-secret' '$TEST_TMP/err'"
 bad_option "a missing token file" --token-file "$TEST_TMP/no-such-file"
 bad_option "a missing data file" --data "$TEST_TMP/no-such-file.json"
 check "a bad option's message names it" grep -q "no-such-file" "$TEST_TMP/err"
 
 "$EMU_BIN" --help >"$TEST_TMP/help" 2>&1
 check_eq "--help: exit 0" 0 "$?"
-check "--help describes every option" grep -q -- "--list-fields" "$TEST_TMP/help"
+for o in --list-fields --region --iam-users-file --token-ttl --aksk-file --aksk-lockout --clock-skew \
+    --tls-cert --tls-key; do
+    check "--help describes $o" grep -q -- "$o" "$TEST_TMP/help"
+done
 check "--version prints a version" sh -c "\"$EMU_BIN\" --version | grep -Eq '^vias-emulator [0-9]+\\.'"
 
 # Data files that must be refused.
