@@ -56,10 +56,33 @@ int log_set_target(const char *target)
     return 0;
 }
 
-static const char *level_name(enum log_level level)
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+bool log_level_from_name(const char *name, enum log_level *out)
 {
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-    return names[level];
+    for (size_t i = 0; i < G_N_ELEMENTS(level_names); i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return true;
+        }
+    }
+    if (strcmp(name, "warning") == 0) {
+        *out = LOG_LEVEL_WARN;
+        return true;
+    }
+    return false;
+}
+
+const char *log_level_name(enum log_level level)
+{
+    return (unsigned)level < G_N_ELEMENTS(level_names) ? level_names[level] : "unknown";
+}
+
+/* The word a message line carries: "warning" reads better than the option's "warn". */
+static const char *line_label(enum log_level level)
+{
+    static const char *const labels[] = {"error", "warning", "info", "debug"};
+    return labels[level];
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -81,7 +104,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
         g_autoptr(GDateTime) now = g_date_time_new_now_utc();
         g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
         fprintf(sink_file ? sink_file : stderr, "%s.%03dZ viasfs %s: %s\n", stamp,
-                g_date_time_get_microsecond(now) / 1000, level_name(level), text);
+                g_date_time_get_microsecond(now) / 1000, line_label(level), text);
     }
     g_mutex_unlock(&sink_lock);
 }

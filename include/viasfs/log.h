@@ -8,7 +8,17 @@
 
 #include <stdbool.h>
 
+/* Each level includes those before it; the default is LOG_LEVEL_WARN. */
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/*
+ * The level named @name: "error", "warn" (or "warning"), "info" or "debug", exactly, in
+ * lower case. Returns false, leaving *@out alone, for any other string.
+ */
+bool log_level_from_name(const char *name, enum log_level *out);
+
+/* "error", "warn", "info" or "debug": the name --log-level takes. Static storage. */
+const char *log_level_name(enum log_level level);
 
 /* Messages above @level are dropped. Thread-safe; callable at any time. */
 void log_set_level(enum log_level level);

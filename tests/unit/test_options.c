@@ -1,21 +1,25 @@
 /*
  * Unit tests: command line and environment parsing. Every option in its three forms, env
  * fallback and precedence (options > SOURCE > environment > defaults), SOURCE URLs, -o lists
- * shared with FUSE and fstab, the refusal of a token on the command line, every range
- * message, and the --help text. Every expected value and message is exact. Not tested here:
- * what the mount does with the options.
+ * shared with FUSE and fstab, the refusal of secrets on the command line, the three kinds of
+ * credential and how options_check_ready judges them, log levels, every range message, and
+ * the --help text. Every expected value and message is exact. The config file layer is tested
+ * in test_config.c. Not tested here: what the mount does with the options.
  */
 #include "viasfs/options.h"
 
 #include <errno.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #define ARGS(...) ((const char *const[]){"viasfs", __VA_ARGS__, NULL})
 
 static const char *const argv0_only[] = {"viasfs", NULL};
 
-static const char *const env_names[] = {"VIAS_ENDPOINT", "VIAS_PROJECT_ID", "VIAS_TOKEN_FILE",
-                                        "VIAS_TOKEN"};
+static const char *const env_names[] = {
+    "VIAS_ENDPOINT",     "VIAS_PROJECT_ID",      "VIAS_TOKEN_FILE", "VIAS_TOKEN",
+    "VIAS_IAM_ENDPOINT", "VIAS_IAM_USER",        "VIAS_IAM_DOMAIN", "VIAS_IAM_PASSWORD_FILE",
+    "VIAS_REGION",       "VIAS_CREDENTIALS_FILE"};
 
 #define TOKEN_REFUSAL                                                                              \
     "a token on the command line is visible to every user (ps, /proc); put it in a file "          \
@@ -97,7 +101,18 @@ static void test_defaults(void)
     g_assert_cmpint(o.timeout, ==, 10);
     g_assert_cmpint(o.max_requests, ==, 8);
     g_assert_false(o.show_secrets || o.insecure || o.foreground || o.debug || o.show_help ||
-                   o.show_version);
+                   o.show_version || o.no_inotify);
+    g_assert_null(o.iam_endpoint);
+    g_assert_null(o.iam_user);
+    g_assert_null(o.iam_domain);
+    g_assert_null(o.iam_password_file);
+    g_assert_null(o.region);
+    g_assert_null(o.credentials_file);
+    g_assert_null(o.config_file);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_NONE);
+    for (int k = 0; k < OPTIONS_AUTH_KINDS; k++)
+        g_assert_null(o.auth_given[k]);
+    g_assert_cmpint(o.log_level, ==, LOG_LEVEL_WARN);
     check_fuse_argv(&o, argv0_only);
     options_release(&o);
 }
@@ -266,8 +281,11 @@ static void test_o_mixing(void)
     check_fuse_argv(&o, ARGS("-s", "-f", "-o", "allow_other"));
     options_release(&o);
 
-    /* Only noise: no -o at all. */
+    /* Only noise: no -o at all. mount(8) and systemd keep x-* and comment= for themselves. */
     parse_ok(&o, ARGS("-o", "rw,_netdev", "/mnt"));
+    check_fuse_argv(&o, argv0_only);
+    options_release(&o);
+    parse_ok(&o, ARGS("-o", "x-systemd.automount,x-systemd.idle-timeout=60,comment=vias", "/mnt"));
     check_fuse_argv(&o, argv0_only);
     options_release(&o);
 
@@ -671,75 +689,512 @@ static void test_paths(void)
     options_release(&o);
 }
 
+/* Asserts that options_check_ready refuses @o with exactly @want. */
+static void not_ready(const struct options *o, const char *want)
+{
+    g_autofree char *why = NULL;
+
+    g_assert_cmpint(options_check_ready(o, &why), ==, -EINVAL);
+    g_assert_cmpstr(why, ==, want);
+}
+
+static void ready(const struct options *o)
+{
+    g_autofree char *why = NULL;
+
+    if (options_check_ready(o, &why) != 0)
+        g_error("options_check_ready refused: %s", why);
+    g_assert_null(why);
+}
+
+#define NO_CREDENTIAL                                                                              \
+    "no credential: give a token (--token-file=PATH, or VIAS_TOKEN), an IAM password login "       \
+    "(--iam-user, --iam-domain, --iam-password-file, --region) or AK/SK keys "                     \
+    "(--credentials-file=PATH)"
+
 static void test_check_ready(void)
 {
     struct options o;
-    g_autofree char *why = NULL;
 
     env_clear();
     parse_ok(&o, ARGS("/mnt"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, -EINVAL);
-    g_assert_cmpstr(why, ==,
-                    "no endpoint: pass --endpoint=URL, set VIAS_ENDPOINT, or give "
-                    "SOURCE as http(s)://HOST[:PORT]/v2/PROJECT_ID");
-    g_clear_pointer(&why, g_free);
+    not_ready(&o, "no endpoint: pass --endpoint=URL or --region=NAME, set VIAS_ENDPOINT or "
+                  "VIAS_REGION, or give SOURCE as http(s)://HOST[:PORT]/v2/PROJECT_ID");
+    g_assert_true(options_check_ready(&o, NULL) == -EINVAL); /* @why may be NULL */
     options_release(&o);
 
     parse_ok(&o, ARGS("--endpoint=http://h", "/mnt"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, -EINVAL);
-    g_assert_cmpstr(why, ==,
-                    "no project id: pass --project-id=ID, set VIAS_PROJECT_ID, or "
-                    "give SOURCE as http(s)://HOST[:PORT]/v2/PROJECT_ID");
-    g_clear_pointer(&why, g_free);
+    not_ready(&o, "no project id: pass --project-id=ID, set VIAS_PROJECT_ID, or give SOURCE as "
+                  "http(s)://HOST[:PORT]/v2/PROJECT_ID");
     options_release(&o);
 
     parse_ok(&o, ARGS("http://h/v2/p", "/mnt"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, -EINVAL);
-    g_assert_cmpstr(why, ==,
-                    "no credential: put the token in a file readable only by you and "
-                    "pass --token-file=PATH, or set VIAS_TOKEN");
-    g_clear_pointer(&why, g_free);
+    not_ready(&o, NO_CREDENTIAL);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_NONE);
     options_release(&o);
 
     parse_ok(&o, ARGS("http://h/v2/p", "/mnt", "--token-file=/t"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, 0);
-    g_assert_null(why);
+    ready(&o);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_TOKEN);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_TOKEN], ==, "--token-file");
     options_release(&o);
 
     g_setenv("VIAS_TOKEN", "secret", TRUE);
     parse_ok(&o, ARGS("http://h/v2/p", "/mnt"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, 0);
+    ready(&o);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_TOKEN);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_TOKEN], ==, "VIAS_TOKEN");
     options_release(&o);
     env_clear();
 
     parse_ok(&o, ARGS("--version"));
-    g_assert_cmpint(options_check_ready(&o, &why), ==, -EINVAL);
-    g_assert_cmpstr(why, ==, "missing MOUNTPOINT (usage: viasfs [OPTIONS] [SOURCE] MOUNTPOINT)");
+    not_ready(&o, "missing MOUNTPOINT (usage: viasfs [OPTIONS] [SOURCE] MOUNTPOINT)");
     options_release(&o);
+}
+
+/* The credential options in every form, and what each kind needs. */
+static void check_iam_set(const struct options *o)
+{
+    g_assert_cmpstr(o->iam_user, ==, "alice");
+    g_assert_cmpstr(o->iam_domain, ==, "acme corp");
+    g_assert_cmpstr(o->iam_password_file, ==, "/etc/viasfs/password");
+    g_assert_cmpstr(o->region, ==, "cn-north-4");
+    g_assert_cmpstr(o->iam_endpoint, ==, "https://iam.example.com:4443");
+    g_assert_null(o->credentials_file);
+    g_assert_cmpint(o->auth_method, ==, OPTIONS_AUTH_IAM);
+    /* The region gives the endpoint; the token will give the project. */
+    g_assert_cmpstr(o->endpoint, ==, "https://vias.cn-north-4.myhuaweicloud.com");
+    g_assert_null(o->project_id);
+    ready(o);
+}
+
+static void test_credential_forms(void)
+{
+    struct options o;
+
+    env_clear();
+    parse_ok(&o, ARGS("--iam-user=alice", "--iam-domain=acme corp",
+                      "--iam-password-file=/etc/viasfs/password", "--region=cn-north-4",
+                      "--iam-endpoint=https://iam.example.com:4443", "/mnt"));
+    check_iam_set(&o);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_IAM], ==, "--iam-user");
+    options_release(&o);
+
+    parse_ok(&o, ARGS("--iam-user", "alice", "--iam-domain", "acme corp", "--iam-password-file",
+                      "/etc/viasfs/password", "--region", "cn-north-4", "--iam-endpoint",
+                      "https://iam.example.com:4443", "/mnt"));
+    check_iam_set(&o);
+    options_release(&o);
+
+    parse_ok(&o, ARGS("-o",
+                      "iam_password_file=/etc/viasfs/password,iam_user=alice,"
+                      "iam_domain=acme corp,region=cn-north-4,"
+                      "iam_endpoint=https://iam.example.com:4443",
+                      "/mnt"));
+    check_iam_set(&o);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_IAM], ==, "-o iam_password_file");
+    options_release(&o);
+
+    parse_ok(&o, ARGS("/mnt", "-o",
+                      "iam-user=alice,iam-domain=acme corp,iam-password-file=/etc/viasfs/password,"
+                      "region=cn-north-4,iam-endpoint=https://iam.example.com:4443"));
+    check_iam_set(&o);
+    options_release(&o);
+
+    /* AK/SK, in every form. */
+    {
+        const char *const *cases[] = {
+            ARGS("--credentials-file=/etc/viasfs/keys", "--project-id=p", "--region=ap-southeast-1",
+                 "/mnt"),
+            ARGS("--credentials-file", "/etc/viasfs/keys", "--project-id", "p", "--region",
+                 "ap-southeast-1", "/mnt"),
+            ARGS("-o", "credentials_file=/etc/viasfs/keys,project_id=p,region=ap-southeast-1",
+                 "/mnt"),
+            ARGS("-o", "credentials-file=/etc/viasfs/keys,project-id=p,region=ap-southeast-1",
+                 "/mnt"),
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+            parse_ok(&o, cases[i]);
+            g_assert_cmpstr(o.credentials_file, ==, "/etc/viasfs/keys");
+            g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_AKSK);
+            g_assert_cmpstr(o.endpoint, ==, "https://vias.ap-southeast-1.myhuaweicloud.com");
+            g_assert_null(o.iam_endpoint); /* only IAM gets a default IAM endpoint */
+            ready(&o);
+            options_release(&o);
+        }
+    }
+
+    /* The IAM endpoint defaults from the region; an endpoint given wins over the region's. */
+    parse_ok(&o, ARGS("--iam-user=u", "--iam-domain=d", "--iam-password-file=/p",
+                      "--region=cn-east-3", "--endpoint=http://127.0.0.1:8080", "/mnt"));
+    g_assert_cmpstr(o.iam_endpoint, ==, "https://iam.cn-east-3.myhuaweicloud.com");
+    g_assert_cmpstr(o.endpoint, ==, "http://127.0.0.1:8080");
+    ready(&o);
+    options_release(&o);
+    parse_ok(&o, ARGS("http://src:1/v2/srcproj", "--region=cn-east-3", "/mnt"));
+    g_assert_cmpstr(o.endpoint, ==, "http://src:1");
+    options_release(&o);
+
+    /* IAM with a project id given is fine too. */
+    parse_ok(&o, ARGS("--iam-user=u", "--iam-domain=d", "--iam-password-file=/p",
+                      "--region=cn-east-3", "--project-id=p1", "/mnt"));
+    g_assert_cmpstr(o.project_id, ==, "p1");
+    ready(&o);
+    options_release(&o);
+
+    /* Relative credential paths are made absolute. */
+    {
+        g_autofree char *pw = cwd_path("pw"), *keys = cwd_path("keys");
+
+        parse_ok(&o, ARGS("--iam-password-file=pw", "/mnt"));
+        g_assert_cmpstr(o.iam_password_file, ==, pw);
+        options_release(&o);
+        parse_ok(&o, ARGS("-o", "credentials_file=./keys", "/mnt"));
+        g_assert_cmpstr(o.credentials_file, ==, keys);
+        options_release(&o);
+    }
+}
+
+static void test_credential_env(void)
+{
+    struct options o;
+    g_autofree char *rel = cwd_path("pw");
+
+    env_clear();
+    g_setenv("VIAS_IAM_USER", "alice", TRUE);
+    g_setenv("VIAS_IAM_DOMAIN", "acme corp", TRUE);
+    g_setenv("VIAS_IAM_PASSWORD_FILE", "/etc/viasfs/password", TRUE);
+    g_setenv("VIAS_REGION", "cn-north-4", TRUE);
+    g_setenv("VIAS_IAM_ENDPOINT", "https://iam.example.com:4443", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    check_iam_set(&o);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_IAM], ==, "VIAS_IAM_USER");
+    options_release(&o);
+
+    /* The command line wins, option by option; the same kind combines across layers. */
+    parse_ok(&o, ARGS("--iam-user=bob", "--region=cn-east-3", "/mnt"));
+    g_assert_cmpstr(o.iam_user, ==, "bob");
+    g_assert_cmpstr(o.iam_domain, ==, "acme corp");
+    g_assert_cmpstr(o.region, ==, "cn-east-3");
+    g_assert_cmpstr(o.iam_endpoint, ==, "https://iam.example.com:4443");
+    g_assert_cmpstr(o.endpoint, ==, "https://vias.cn-east-3.myhuaweicloud.com");
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_IAM], ==, "--iam-user");
+    options_release(&o);
+
+    g_setenv("VIAS_IAM_PASSWORD_FILE", "pw", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    g_assert_cmpstr(o.iam_password_file, ==, rel);
+    options_release(&o);
+
+    env_clear();
+    g_setenv("VIAS_CREDENTIALS_FILE", "/etc/viasfs/keys", TRUE);
+    g_setenv("VIAS_PROJECT_ID", "p", TRUE);
+    g_setenv("VIAS_ENDPOINT", "https://vias.example.com", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    g_assert_cmpstr(o.credentials_file, ==, "/etc/viasfs/keys");
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_AKSK);
+    g_assert_cmpstr(o.auth_given[OPTIONS_AUTH_AKSK], ==, "VIAS_CREDENTIALS_FILE");
+    ready(&o);
+    options_release(&o);
+
+    /* Bad values from the environment name the variable. */
+    env_clear();
+    g_setenv("VIAS_REGION", "CN North", TRUE);
+    parse_fails(ARGS("/mnt"), "VIAS_REGION: \"CN North\" is not a region name like cn-north-4 "
+                              "(lower-case letters, digits and '-')");
+    env_clear();
+    g_setenv("VIAS_IAM_ENDPOINT", "iam.example.com", TRUE);
+    parse_fails(ARGS("/mnt"),
+                "VIAS_IAM_ENDPOINT: \"iam.example.com\" is not a URL like https://HOST[:PORT]");
+    env_clear();
+    g_setenv("VIAS_IAM_USER", "a\tb", TRUE);
+    parse_fails(ARGS("/mnt"), "VIAS_IAM_USER: \"a\\tb\" is not a name (up to 255 bytes of UTF-8, "
+                              "no control characters)");
+    env_clear();
+}
+
+/*
+ * The kind of credential is chosen as a whole by the highest layer that names one; two kinds
+ * in one layer are refused, naming both.
+ */
+static void test_credential_kinds(void)
+{
+    struct options o;
+
+    env_clear();
+    /* Two kinds on the command line. */
+    parse_ok(&o, ARGS("http://h/v2/p", "--token-file=/t", "--credentials-file=/k", "/mnt"));
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_NONE);
+    not_ready(&o, "two kinds of credential given: a token (--token-file) and AK/SK keys "
+                  "(--credentials-file); give only one");
+    options_release(&o);
+    parse_ok(&o, ARGS("http://h/v2/p", "-o", "credentials_file=/k", "--iam-user=u", "/mnt"));
+    not_ready(&o, "two kinds of credential given: an IAM password login (--iam-user) and AK/SK "
+                  "keys (-o credentials_file); give only one");
+    options_release(&o);
+
+    /* Two kinds in the environment. */
+    g_setenv("VIAS_TOKEN", "secret", TRUE);
+    g_setenv("VIAS_IAM_PASSWORD_FILE", "/pw", TRUE);
+    parse_ok(&o, ARGS("http://h/v2/p", "/mnt"));
+    not_ready(&o, "two kinds of credential given: a token (VIAS_TOKEN) and an IAM password login "
+                  "(VIAS_IAM_PASSWORD_FILE); give only one");
+    options_release(&o);
+    env_clear();
+    g_setenv("VIAS_TOKEN_FILE", "/t", TRUE);
+    g_setenv("VIAS_CREDENTIALS_FILE", "/k", TRUE);
+    parse_ok(&o, ARGS("http://h/v2/p", "/mnt"));
+    not_ready(&o, "two kinds of credential given: a token (VIAS_TOKEN_FILE) and AK/SK keys "
+                  "(VIAS_CREDENTIALS_FILE); give only one");
+
+    /* A kind on the command line hides the environment's other kinds. */
+    options_release(&o);
+    parse_ok(&o, ARGS("http://h/v2/p", "--iam-user=u", "/mnt"));
+    g_assert_null(o.token_file);
+    g_assert_null(o.credentials_file);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_IAM);
+    not_ready(&o, "an IAM password login (--iam-user) also needs --iam-domain=ACCOUNT, "
+                  "--iam-password-file=PATH and --region=NAME");
+    options_release(&o);
+    env_clear();
+    g_setenv("VIAS_TOKEN", "secret", TRUE);
+    parse_ok(&o, ARGS("http://h/v2/p", "--credentials-file=/k", "/mnt"));
+    g_assert_null(o.token);
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_AKSK);
+    ready(&o);
+    options_release(&o);
+    /* ... but a region or an IAM endpoint alone names no kind. */
+    parse_ok(&o, ARGS("http://h/v2/p", "--region=cn-north-4", "--iam-endpoint=http://iam", "/mnt"));
+    g_assert_cmpstr(o.token, ==, "secret");
+    g_assert_cmpint(o.auth_method, ==, OPTIONS_AUTH_TOKEN);
+    g_assert_cmpstr(o.iam_endpoint, ==, "http://iam"); /* kept, unused */
+    ready(&o);
+    options_release(&o);
+    env_clear();
+
+    /* IAM's missing parts, each named. */
+    parse_ok(&o, ARGS("--iam-password-file=/p", "--iam-user=u", "--region=r1", "/mnt"));
+    not_ready(&o, "an IAM password login (--iam-password-file) also needs --iam-domain=ACCOUNT");
+    options_release(&o);
+    parse_ok(&o, ARGS("-o", "iam_domain=d", "--endpoint=http://h", "/mnt"));
+    not_ready(&o, "an IAM password login (-o iam_domain) also needs --iam-user=NAME, "
+                  "--iam-password-file=PATH and --region=NAME");
+    options_release(&o);
+    /* Without a project id, a token or AK/SK is refused, IAM is not. */
+    parse_ok(&o, ARGS("--credentials-file=/k", "--region=r1", "/mnt"));
+    not_ready(&o, "no project id: pass --project-id=ID, set VIAS_PROJECT_ID, or give SOURCE as "
+                  "http(s)://HOST[:PORT]/v2/PROJECT_ID");
+    options_release(&o);
+    parse_ok(&o, ARGS("--token-file=/t", "--region=r1", "/mnt"));
+    not_ready(&o, "no project id: pass --project-id=ID, set VIAS_PROJECT_ID, or give SOURCE as "
+                  "http(s)://HOST[:PORT]/v2/PROJECT_ID");
+    options_release(&o);
+    parse_ok(&o, ARGS("--iam-password-file=/p", "--iam-user=u", "--iam-domain=d", "--region=r1",
+                      "/mnt"));
+    ready(&o);
+    g_assert_cmpstr(o.endpoint, ==, "https://vias.r1.myhuaweicloud.com");
+    g_assert_cmpstr(o.iam_endpoint, ==, "https://iam.r1.myhuaweicloud.com");
+    options_release(&o);
+}
+
+static void test_credential_values(void)
+{
+    g_autofree char *n255 = g_strnfill(255, 'n'), *n256 = g_strnfill(256, 'n');
+    g_autofree char *a255 = g_strconcat("--iam-user=", n255, NULL);
+    g_autofree char *a256 = g_strconcat("--iam-user=", n256, NULL);
+    g_autofree char *want256 = g_strdup_printf(
+        "--iam-user: \"%s\" is not a name (up to 255 bytes of UTF-8, no control characters)", n256);
+    g_autofree char *r63 = g_strnfill(63, 'r'), *r64 = g_strnfill(64, 'r');
+    g_autofree char *ar63 = g_strconcat("--region=", r63, NULL);
+    g_autofree char *ar64 = g_strconcat("--region=", r64, NULL);
+    struct options o;
+
+    env_clear();
+    parse_ok(&o, ARGS(a255, "--iam-domain=Zoë & Co. 株式会社", ar63, "/mnt"));
+    g_assert_cmpstr(o.iam_user, ==, n255);
+    g_assert_cmpstr(o.iam_domain, ==, "Zoë & Co. 株式会社");
+    g_assert_cmpstr(o.region, ==, r63);
+    options_release(&o);
+    parse_fails(ARGS(a256, "/mnt"), want256);
+    {
+        g_autofree char *want = g_strdup_printf("--region: \"%s\" is not a region name like "
+                                                "cn-north-4 (lower-case letters, digits and '-')",
+                                                r64);
+        parse_fails(ARGS(ar64, "/mnt"), want);
+    }
+    static const char *const bad_regions[] = {"-cn",        "cn-",      "cn_north",
+                                              "CN-north-4", "cn.north", "cn/4"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_regions); i++) {
+        g_autofree char *arg = g_strconcat("--region=", bad_regions[i], NULL);
+        g_autofree char *want = g_strdup_printf("--region: \"%s\" is not a region name like "
+                                                "cn-north-4 (lower-case letters, digits and '-')",
+                                                bad_regions[i]);
+        parse_fails(ARGS(arg, "/mnt"), want);
+    }
+    parse_fails(ARGS("-o", "iam_domain=a\001b", "/mnt"),
+                "-o iam_domain: \"a\\001b\" is not a name (up to 255 bytes of UTF-8, no control "
+                "characters)");
+    parse_fails(ARGS("--iam-user=\xff", "/mnt"),
+                "--iam-user: \"\\377\" is not a name (up to 255 bytes of UTF-8, no control "
+                "characters)");
+    parse_fails(ARGS("--iam-endpoint=ftp://iam", "/mnt"),
+                "--iam-endpoint: \"ftp://iam\" is not a URL like https://HOST[:PORT]");
+    parse_fails(ARGS("--iam-user=", "/mnt"), "--iam-user: the value is empty");
+    parse_fails(ARGS("-o", "credentials_file=", "/mnt"), "-o credentials_file: the value is empty");
+    parse_fails(ARGS("/mnt", "--iam-password-file"), "--iam-password-file needs a value");
+    parse_fails(ARGS("-o", "region", "/mnt"), "-o region needs a value");
+    parse_fails(ARGS("--iam_user=u", "/mnt"),
+                "unknown option --iam_user (did you mean --iam-user?)");
+}
+
+#define PASSWORD_REFUSAL                                                                           \
+    "a password on the command line is visible to every user (ps, /proc); put it in a file "       \
+    "readable only by you and pass --iam-password-file=PATH"
+#define SK_REFUSAL                                                                                 \
+    "a secret key on the command line is visible to every user (ps, /proc); put the access key "   \
+    "and secret key in a file readable only by you and pass --credentials-file=PATH"
+#define ST_REFUSAL                                                                                 \
+    "a security token on the command line is visible to every user (ps, /proc); put it in the "    \
+    "credentials file with the access key and secret key and pass --credentials-file=PATH"
+#define AK_REFUSAL "the access key goes in a file with the secret key: pass --credentials-file=PATH"
+
+static void test_secrets_refused(void)
+{
+    static const struct {
+        const char *arg, *label, *refusal;
+    } cases[] = {
+        {"--password=pw", "--password", PASSWORD_REFUSAL},
+        {"--iam-password=pw", "--iam-password", PASSWORD_REFUSAL},
+        {"--iam_password=pw", "--iam_password", PASSWORD_REFUSAL},
+        {"--secret-key=sk", "--secret-key", SK_REFUSAL},
+        {"--sk=sk", "--sk", SK_REFUSAL},
+        {"--secret-access-key=sk", "--secret-access-key", SK_REFUSAL},
+        {"--secret_access_key=sk", "--secret_access_key", SK_REFUSAL},
+        {"--security-token=st", "--security-token", ST_REFUSAL},
+        {"--access-key=ak", "--access-key", AK_REFUSAL},
+        {"--ak=ak", "--ak", AK_REFUSAL},
+    };
+    static const struct {
+        const char *list, *label, *refusal;
+    } o_cases[] = {
+        {"password=pw", "-o password", PASSWORD_REFUSAL},
+        {"allow_other,iam_password=pw", "-o iam_password", PASSWORD_REFUSAL},
+        {"iam-password=pw", "-o iam-password", PASSWORD_REFUSAL},
+        {"secret_key=sk", "-o secret_key", SK_REFUSAL},
+        {"sk=sk", "-o sk", SK_REFUSAL},
+        {"secret_access_key=sk", "-o secret_access_key", SK_REFUSAL},
+        {"security_token=st", "-o security_token", ST_REFUSAL},
+        {"security-token", "-o security-token", ST_REFUSAL},
+        {"ak=x", "-o ak", AK_REFUSAL},
+    };
+
+    env_clear();
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *want = g_strdup_printf("%s: %s", cases[i].label, cases[i].refusal);
+        parse_fails(ARGS(cases[i].arg, "/mnt"), want);
+    }
+    /* "--password pw": refused before the value is taken. */
+    parse_fails(ARGS("--password", "pw", "/mnt"), "--password: " PASSWORD_REFUSAL);
+    for (size_t i = 0; i < G_N_ELEMENTS(o_cases); i++) {
+        g_autofree char *want = g_strdup_printf("%s: %s", o_cases[i].label, o_cases[i].refusal);
+        parse_fails(ARGS("-o", o_cases[i].list, "/mnt"), want);
+    }
+}
+
+static void test_log_level(void)
+{
+    static const struct {
+        const char *name;
+        enum log_level level;
+    } levels[] = {{"error", LOG_LEVEL_ERROR},
+                  {"warn", LOG_LEVEL_WARN},
+                  {"warning", LOG_LEVEL_WARN},
+                  {"info", LOG_LEVEL_INFO},
+                  {"debug", LOG_LEVEL_DEBUG}};
+    struct options o;
+
+    env_clear();
+    for (size_t i = 0; i < G_N_ELEMENTS(levels); i++) {
+        g_autofree char *arg = g_strconcat("--log-level=", levels[i].name, NULL);
+        g_autofree char *o_arg = g_strconcat("log_level=", levels[i].name, NULL);
+
+        parse_ok(&o, ARGS(arg, "/mnt"));
+        g_assert_cmpint(o.log_level, ==, levels[i].level);
+        g_assert_false(o.debug);
+        options_release(&o);
+        parse_ok(&o, ARGS("-o", o_arg, "/mnt"));
+        g_assert_cmpint(o.log_level, ==, levels[i].level);
+        options_release(&o);
+    }
+    g_assert_cmpstr(log_level_name(LOG_LEVEL_WARN), ==, "warn");
+    g_assert_cmpstr(log_level_name(LOG_LEVEL_DEBUG), ==, "debug");
+    /* -d and -o debug imply debug, whatever --log-level says. */
+    parse_ok(&o, ARGS("--log-level=error", "-d", "/mnt"));
+    g_assert_cmpint(o.log_level, ==, LOG_LEVEL_DEBUG);
+    options_release(&o);
+    parse_ok(&o, ARGS("-o", "debug", "/mnt"));
+    g_assert_cmpint(o.log_level, ==, LOG_LEVEL_DEBUG);
+    options_release(&o);
+    parse_ok(&o, ARGS("-f", "/mnt"));
+    g_assert_cmpint(o.log_level, ==, LOG_LEVEL_WARN);
+    options_release(&o);
+    parse_fails(ARGS("--log-level=DEBUG", "/mnt"),
+                "--log-level: \"DEBUG\" is not a log level (error, warn, info or debug)");
+    parse_fails(ARGS("-o", "log-level=verbose", "/mnt"),
+                "-o log-level: \"verbose\" is not a log level (error, warn, info or debug)");
+    parse_fails(ARGS("--log-level=", "/mnt"), "--log-level: the value is empty");
+    parse_fails(ARGS("/mnt", "--log-level"), "--log-level needs a value");
 }
 
 static void test_usage(void)
 {
     const char *u = options_usage();
+    /* Whole lines, in this order (the table's order). */
     static const char *const rows[] = {
-        "  option             meaning                            default environment\n",
-        "  --endpoint=URL     API endpoint, https://HOST[:PORT]  -       VIAS_ENDPOINT\n",
-        "  --project-id=ID    project whose tasks are shown      -       VIAS_PROJECT_ID\n",
-        "  --token-file=PATH  file holding the token (chmod 600) -       VIAS_TOKEN_FILE\n",
-        "                     or the token itself, if no file    -       VIAS_TOKEN\n",
-        "  --ttl=SECONDS      cache lifetime, 0..86400           30      -\n",
-        "  --refresh=SECONDS  refresh period, 0 = off, 0..86400  5       -\n",
-        "  --page-size=N      tasks per list request, 5..1000    1000    -\n",
-        "  --timeout=SECONDS  time limit per API call, 1..3600   10      -\n",
-        "  --max-requests=N   API requests at once, 1..256       8       -\n",
-        "  --log=TARGET       stderr, syslog or a file path      stderr  -\n",
-        "  --cacert=PATH      CA certificates (PEM) to trust     system  -\n",
-        "  --show-secrets     show task passwords and headers    off     -\n",
-        "  --insecure         skip TLS certificate checks        off     -\n",
-        "  -h, --help         print this help and exit           -       -\n",
-        "  -V, --version      print the version and exit         -       -\n",
-        "  -f                 stay in the foreground             off     -\n",
-        "  -d                 FUSE and HTTP traces; implies -f   off     -\n",
+        "\nWhere the tasks are:\n",
+        "  --endpoint=URL            API endpoint, https://HOST[:PORT] (default\n"
+        "                            https://vias.REGION.myhuaweicloud.com with --region;\n"
+        "                            env VIAS_ENDPOINT)\n",
+        "  --project-id=ID           project whose tasks are shown (default from the\n"
+        "                            token with IAM; env VIAS_PROJECT_ID)\n",
+        "  --region=NAME             region, such as cn-north-4 (env VIAS_REGION)\n",
+        "\nCredentials: one kind; secrets are read from files, never from the command line:\n",
+        "  --token-file=PATH         file holding a ready X-Auth-Token, re-read when it\n"
+        "                            changes (env VIAS_TOKEN_FILE); or the token itself\n"
+        "                            in env VIAS_TOKEN\n",
+        "  --iam-user=NAME           IAM password login: the user name (env\n"
+        "                            VIAS_IAM_USER); also needs --iam-domain,\n"
+        "                            --iam-password-file and --region\n",
+        "  --iam-domain=ACCOUNT      the account the IAM user belongs to (env\n"
+        "                            VIAS_IAM_DOMAIN)\n",
+        "  --iam-password-file=PATH  file holding the IAM user's password (env\n"
+        "                            VIAS_IAM_PASSWORD_FILE)\n",
+        "  --iam-endpoint=URL        IAM endpoint (default\n"
+        "                            https://iam.REGION.myhuaweicloud.com; env\n"
+        "                            VIAS_IAM_ENDPOINT)\n",
+        "  --credentials-file=PATH   AK/SK signing: file holding the access key and\n"
+        "                            secret key (env VIAS_CREDENTIALS_FILE)\n",
+        "\nFreshness and requests:\n",
+        "  --ttl=SECONDS             cache lifetime, 0..86400 (default 30)\n",
+        "  --refresh=SECONDS         refresh period, 0 = off, 0..86400 (default 5)\n",
+        "  --page-size=N             tasks per list request, 5..1000 (default 1000)\n",
+        "  --timeout=SECONDS         deadline of one file operation, 1..3600 (default 10)\n",
+        "  --max-requests=N          API requests at once, 1..256 (default 8)\n",
+        "  --cacert=PATH             CA certificates (PEM) to trust (default system)\n",
+        "  --insecure                skip TLS certificate checks\n",
+        "\nWhat is shown:\n",
+        "  --show-secrets            show task passwords and header values, not \"***\"\n",
+        "  --no-inotify              no inotify events for remote changes\n",
+        "\nConfiguration and logs:\n",
+        "  --config=PATH             config file (default ~/.config/viasfs/config);\n"
+        "                            $XDG_CONFIG_HOME replaces ~/.config if set\n",
+        "  --log=TARGET              stderr, syslog or a file path (default stderr)\n",
+        "  --log-level=LEVEL         error, warn, info or debug (default warn)\n",
+        "\nOther:\n",
+        "  -h, --help                print this help and exit\n",
+        "  -V, --version             print the version and exit\n",
+        "  -f                        stay in the foreground\n",
+        "  -d                        FUSE and HTTP traces; implies -f, --log-level=debug\n",
     };
     g_auto(GStrv) lines = g_strsplit(u, "\n", -1);
     const char *prev = NULL;
@@ -750,12 +1205,13 @@ static void test_usage(void)
         const char *at = strstr(u, rows[i]);
 
         if (!at)
-            g_error("usage lacks the row: %s", rows[i]);
+            g_error("usage lacks the row: %s\n--- the usage:\n%s", rows[i], u);
         g_assert_true(!prev || at > prev); /* in this order */
         prev = at;
     }
     for (guint i = 0; lines[i]; i++)
-        g_assert_cmpuint(strlen(lines[i]), <=, 80);
+        if (strlen(lines[i]) > 80)
+            g_error("usage line over 80 columns: %s", lines[i]);
     g_assert_nonnull(strstr(u, "-o name=VALUE"));
     g_assert_nonnull(strstr(u, "_netdev"));
 }
@@ -778,6 +1234,13 @@ static void test_release(void)
 
 int main(int argc, char **argv)
 {
+    g_autofree char *home = g_dir_make_tmp("test_options.XXXXXX", NULL);
+    int rc;
+
+    /* No config file of the machine's may take part: both default places are empty. */
+    g_assert_nonnull(home);
+    g_setenv("HOME", home, TRUE);
+    g_setenv("XDG_CONFIG_HOME", home, TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/options/defaults", test_defaults);
     g_test_add_func("/options/long-equals", test_long_equals);
@@ -798,7 +1261,15 @@ int main(int argc, char **argv)
     g_test_add_func("/options/positional", test_positional);
     g_test_add_func("/options/paths", test_paths);
     g_test_add_func("/options/check-ready", test_check_ready);
+    g_test_add_func("/options/credential-forms", test_credential_forms);
+    g_test_add_func("/options/credential-env", test_credential_env);
+    g_test_add_func("/options/credential-kinds", test_credential_kinds);
+    g_test_add_func("/options/credential-values", test_credential_values);
+    g_test_add_func("/options/secrets-refused", test_secrets_refused);
+    g_test_add_func("/options/log-level", test_log_level);
     g_test_add_func("/options/usage", test_usage);
     g_test_add_func("/options/release", test_release);
-    return g_test_run();
+    rc = g_test_run();
+    g_rmdir(home);
+    return rc;
 }
