@@ -107,4 +107,117 @@ format:
 clean:
 	rm -rf build build-sanitize
 
+# ---- Fuzzing (fuzz/README.md). `make fuzz-build` builds the libFuzzer targets in build/fuzz/
+# with clang, ASan and UBSan, compiling the parser sources into them (libviasfs.a is gcc-built
+# and not instrumented). `make fuzz` runs each target FUZZ_SECONDS (per target, default 600)
+# from its corpus in fuzz/corpus/<target>/ and the hand-made fuzz/edge/, and fails on a crash,
+# leak, UB or broken check; new inputs go to build/fuzz/corpus-<target>/, which `make
+# fuzz-merge` minimises into fuzz/corpus/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := fuzz_page fuzz_detail
+FUZZ_BIN     := $(FUZZ_TARGETS:%=build/fuzz/%)
+FUZZ_SRC     := fuzz/check.c $(addprefix src/,task.c task_page.c redact.c name.c event.c \
+                api_error.c http.c backoff.c log.c)
+FUZZ_PKGS    := glib-2.0 libcjson libcurl
+FUZZ_FLAGS   := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc -D_GNU_SOURCE \
+                -DVIASFS_VERSION='"$(VERSION)"' \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_RUN     := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -dict=fuzz/json.dict \
+                -print_final_stats=1
+.PHONY: fuzz fuzz-build fuzz-merge
+fuzz-build: $(FUZZ_BIN)
+build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(wildcard include/viasfs/*.h src/*.h) | $(DEPS_STAMP)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) is missing: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+	@mkdir -p $(@D)
+	@echo '  FUZZ    $@'
+	@$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_SRC) \
+	  $(shell pkg-config --libs $(FUZZ_PKGS))
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$$t build/fuzz/artifacts; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$t $(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus-$$t fuzz/corpus/$$t fuzz/edge \
+	    2>build/fuzz/$$t.log || { tail -60 build/fuzz/$$t.log; echo "fuzz: $$t FAILED (build/fuzz/$$t.log)"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done|^#[0-9]+.*DONE' build/fuzz/$$t.log | tail -2; \
+	done
+fuzz-merge: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  build/fuzz/$$t $(FUZZ_RUN) -merge=1 fuzz/corpus/$$t build/fuzz/corpus-$$t 2>&1 | tail -1; \
+	done
+
+# ---- Install (man viasfs, FILES). `make install` copies viasfs, vias-emulator, the man page
+# and examples/ under $(DESTDIR)$(PREFIX); `make uninstall` removes exactly those files.
+# `mount -t fuse.viasfs` and fstab need nothing more: mount(8) runs mount.fuse from the fuse3
+# package, which runs `viasfs` from /bin/sh's default PATH (mount clears PATH), so BINDIR
+# must be /usr/local/bin (the default), /usr/bin, /usr/sbin or /bin for them to find it.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/viasfs
+INSTALL  ?= install
+EXAMPLE_FILES := $(wildcard examples/*)
+.PHONY: install uninstall
+install: $(BIN) $(EMU) man/viasfs.1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 755 $(BIN) $(EMU) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 man/viasfs.1 $(DESTDIR)$(MANDIR)/man1/viasfs.1
+	$(INSTALL) -m 644 $(filter-out %.sh,$(EXAMPLE_FILES)) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 755 $(filter %.sh,$(EXAMPLE_FILES)) $(DESTDIR)$(DOCDIR)/examples/
+	sed -i 's|/usr/local/bin/viasfs|$(BINDIR)/viasfs|g' '$(DESTDIR)$(DOCDIR)/examples/viasfs@.service'
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/viasfs $(DESTDIR)$(BINDIR)/vias-emulator \
+	  $(DESTDIR)$(MANDIR)/man1/viasfs.1 \
+	  $(addprefix '$(DESTDIR)$(DOCDIR)/examples/,$(addsuffix ',$(notdir $(EXAMPLE_FILES))))
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# ---- Valgrind. `make check-valgrind` builds viasfs at -O0 (valgrind's advice for memcheck)
+# in build/valgrind/ and runs tests/run.sh there with every viasfs under valgrind memcheck
+# (tests/lib.sh: VIASFS_WRAPPER); build/valgrind/ has no unit or client tests, so it runs the
+# emulator, mount and watch scripts. A test fails when a viasfs process's log reports an
+# invalid access, an uninitialised value or a definite leak. Logs: build/valgrind/test-logs/.
+VG_BUILD := build/valgrind
+# fuse-compatible: viasfs makes calls through its own mount (the inotify touches), which
+# deadlock if valgrind holds its one lock across them.
+VALGRIND ?= valgrind --log-file=%q{VIASFS_WRAPPER_LOG}.%p --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30 \
+            --sim-hints=fuse-compatible
+VG_SCALE ?= 4
+.PHONY: check-valgrind
+check-valgrind: $(EMU) $(EXAMPLES)
+	@$(MAKE) --no-print-directory BUILD=$(VG_BUILD) SANITIZE= CFLAGS='-O0 -g' $(VG_BUILD)/viasfs
+	@BUILD=$(VG_BUILD) EMU_BIN=$(EMU) POLL_STATE=$(BUILD)/examples/poll-state \
+	  VIASFS_WRAPPER='$(VALGRIND)' VIASFS_TIME_SCALE=$(VG_SCALE) TEST_TIMEOUT=900 tests/run.sh
+
+# ---- Benchmark (issue 7). `make bench` times ls, cat, grep and find on a viasfs mount, cold
+# and warm, with the API requests and peak RSS, next to the API lower bound
+# ($(BUILD)/bench/lowerbound), a tmpfs copy, httpdirfs and rclone, and writes its section of
+# bench/RESULTS.md: a few minutes. `make bench BENCH=full` adds 100,000 tasks and more
+# repeats. bench/run.sh and bench/perf.py say more. Its own dependency step installs the two
+# reference filesystems as root, or prints the install line and stops.
+BENCH_PKGS  := httpdirfs rclone
+BENCH_STAMP := $(BUILD)/.bench-deps-ok
+.PHONY: bench bench-deps
+bench-deps: $(BENCH_STAMP)
+$(BENCH_STAMP): Makefile | $(DEPS_STAMP)
+	@missing=""; \
+	for t in $(BENCH_PKGS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench-deps: missing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "bench-deps: installing: apt-get install -y $(BENCH_PKGS)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BENCH_PKGS)) || exit 1; \
+	  else \
+	    echo "bench-deps: run as root: apt-get update && apt-get install -y $(BENCH_PKGS)"; exit 1; \
+	  fi; \
+	fi
+	@mkdir -p $(@D) && touch $@
+$(BUILD)/bench/lowerbound: bench/lowerbound.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo '  CCLD    $@'
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(LIBS)
+bench: $(BENCH_STAMP) $(BIN) $(EMU) $(BUILD)/bench/lowerbound
+	@BUILD=$(BUILD) BENCH=$(BENCH) bench/run.sh
+
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*/*.d)

@@ -153,7 +153,8 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
     g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(header_free);
     g_autofree char *url = g_strconcat(api->endpoint, path, query ? "?" : "", query, NULL);
     g_autofree char *wire_path = g_strconcat(api->prefix, path, NULL);
-    struct http_request req = {.method = "GET", .url = url, .deadline = deadline};
+    const char *label = query ? "list" : "detail"; /* the only calls: list pages, details */
+    struct http_request req = {.method = "GET", .url = url, .deadline = deadline, .label = label};
     struct auth_request ar = {.method = "GET",
                               .host = api->host,
                               .path = wire_path,

@@ -5,6 +5,7 @@
  * them under the lock and reports them after unlocking.
  */
 #include "viasfs/cache.h"
+#include "viasfs/interrupt.h"
 #include "viasfs/log.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ struct cache {
     gint64 timeout_us;       /* immutable */
     gint64 negative_us;      /* immutable: how long an unknown id is remembered */
     GThreadPool *walkers;    /* runs struct walk jobs */
+    GThreadPool *fetchers;   /* runs struct fetch_job: every detail request */
 
     GMutex lock;          /* protects everything below */
     GHashTable *by_id;    /* id (owned by the record) -> struct record * */
@@ -45,6 +47,8 @@ struct cache {
     GHashTable *missing;  /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
     GHashTable *flights;  /* char *id (owned) -> struct flight * */
     GHashTable *listings; /* char *key (owned) -> struct listing * (reference) */
+    GHashTable *previous; /* key -> the last good listing, served while the API fails and
+                             the walk that replaces it runs */
     struct cache_stats stats;
 };
 
@@ -183,6 +187,10 @@ static bool fresh_locked(struct cache *c, const struct record *r, bool need_comp
     return now < u;
 }
 
+/* While the API fails, how long an operation waits for a fetch that might find it back before
+ * it is answered with the stale data it has. */
+#define FAILING_GRACE_US (G_USEC_PER_SEC)
+
 static void note_failure_locked(struct cache *c)
 {
     if (!c->stats.stale_since_us)
@@ -202,42 +210,31 @@ static void flight_release_locked(struct cache *c, struct flight *f)
     }
 }
 
+/* A detail fetch handed to a fetcher thread. */
+struct fetch_job {
+    char *id;
+    struct flight *flight; /* the flight it completes */
+    gint64 deadline;
+};
+
 /*
- * Fetches @id's detail once however many threads ask, and stores the result. Returns the
- * fetch's result (0, -ENOENT, or another -errno); -ETIMEDOUT when @deadline passes while
- * waiting for another thread's fetch.
+ * Fetcher thread: performs one detail request and stores the result, then completes the
+ * flight, which its waiters may have left already (they were interrupted or gave up).
  */
-static int fetch_detail(struct cache *c, const char *id, gint64 deadline)
+static void fetch_run(gpointer data, gpointer pool_data)
 {
+    struct fetch_job *job = data;
+    struct cache *c = pool_data;
     g_autoptr(GArray) changes = pending_new();
+    const char *id = job->id;
+    struct flight *f = job->flight;
     struct task *t = NULL;
     struct api_error err;
-    struct flight *f;
     gint64 now;
     int rc;
 
-    g_mutex_lock(&c->lock);
-    f = g_hash_table_lookup(c->flights, id);
-    if (f) {
-        f->waiters++;
-        while (!f->done)
-            if (!g_cond_wait_until(&f->cond, &c->lock, deadline))
-                break;
-        rc = f->done ? f->rc : -ETIMEDOUT;
-        f->waiters--;
-        flight_release_locked(c, f);
-        g_mutex_unlock(&c->lock);
-        return rc;
-    }
-    f = g_new0(struct flight, 1);
-    g_cond_init(&f->cond);
-    g_hash_table_insert(c->flights, g_strdup(id), f);
-    c->stats.detail_fetches++;
-    g_mutex_unlock(&c->lock);
-
     api_error_init(&err);
-    rc = api_get_task(c->cfg.api, id, MIN(deadline, g_get_monotonic_time() + c->timeout_us), &t,
-                      &err);
+    rc = api_get_task(c->cfg.api, id, job->deadline, &t, &err);
     api_error_release(&err);
 
     g_mutex_lock(&c->lock);
@@ -272,6 +269,52 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline)
 
     task_unref(t);
     report(c, changes);
+    g_free(job->id);
+    g_free(job);
+}
+
+/*
+ * Fetches @id's detail once however many threads ask, and stores the result. The request
+ * runs on a fetcher thread, never on the caller's: the caller only waits, and can leave at
+ * its deadline (or earlier, at @wait_until) or when its operation is interrupted while the
+ * fetch goes on and fills the table for the next reader. Returns the fetch's result (0,
+ * -ENOENT, or another -errno), -ETIMEDOUT when the wait ended first, or -EINTR.
+ */
+/* The flight fetching @id: the one in progress, or a new one handed to a fetcher thread. */
+static struct flight *flight_start_locked(struct cache *c, const char *id, gint64 deadline)
+{
+    struct flight *f = g_hash_table_lookup(c->flights, id);
+    struct fetch_job *job;
+
+    if (f)
+        return f;
+    f = g_new0(struct flight, 1);
+    g_cond_init(&f->cond);
+    g_hash_table_insert(c->flights, g_strdup(id), f);
+    c->stats.detail_fetches++;
+    job = g_new0(struct fetch_job, 1);
+    job->id = g_strdup(id);
+    job->flight = f;
+    job->deadline = MIN(deadline, g_get_monotonic_time() + c->timeout_us);
+    g_thread_pool_push(c->fetchers, job, NULL);
+    return f;
+}
+
+static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64 wait_until)
+{
+    struct flight *f;
+    int rc = 0;
+
+    g_mutex_lock(&c->lock);
+    f = flight_start_locked(c, id, deadline);
+    f->waiters++;
+    while (!f->done && rc == 0)
+        rc = interrupt_cond_wait(&f->cond, &c->lock, MIN(deadline, wait_until));
+    if (f->done)
+        rc = f->rc;
+    f->waiters--;
+    flight_release_locked(c, f);
+    g_mutex_unlock(&c->lock);
     return rc;
 }
 
@@ -282,6 +325,7 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline)
 static int get_task(struct cache *c, const char *id, bool need_complete, gint64 deadline,
                     struct task **out, guint32 *slot, gint64 *fresh_until)
 {
+    gint64 wait_until = G_MAXINT64;
     bool fetched = false;
     int rc = 0;
 
@@ -294,6 +338,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         r = g_hash_table_lookup(c->by_id, id);
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
         if (r && fresh_locked(c, r, need_complete, now, &until)) {
+            c->stats.detail_hits += !fetched;
             *out = task_ref(r->task);
             *slot = r->slot;
             *fresh_until = until;
@@ -301,8 +346,24 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
             return 0;
         }
         if ((r && !r->task && now < r->missing_until_us) || (missing && now < *missing)) {
+            c->stats.detail_hits += !fetched;
             g_mutex_unlock(&c->lock);
             return -ENOENT;
+        }
+        if (!fetched && r && r->task && (!need_complete || r->task->complete) &&
+            c->stats.stale_since_us) {
+            /* The API is failing: what we have is served, marked stale, after at most a short
+             * wait for a fetch that finds out whether the API is back (no wait at all while
+             * another fetch is doing that). The fetch goes on in the background. */
+            if (g_hash_table_size(c->flights) > 0) {
+                *out = task_ref(r->task);
+                *slot = r->slot;
+                *fresh_until = now;
+                c->stats.stale_served++;
+                g_mutex_unlock(&c->lock);
+                return 0;
+            }
+            wait_until = now + FAILING_GRACE_US;
         }
         if (fetched && r && r->task && rc != -ENOENT && (!need_complete || r->task->complete)) {
             /* The fetch failed (or raced): serve what we have, marked stale. */
@@ -314,10 +375,11 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
             g_mutex_unlock(&c->lock);
             return 0;
         }
+        c->stats.detail_misses += !fetched;
         g_mutex_unlock(&c->lock);
         if (fetched)
             return rc ? rc : -EIO;
-        rc = fetch_detail(c, id, deadline);
+        rc = fetch_detail(c, id, deadline, wait_until);
         fetched = true;
     }
 }
@@ -382,6 +444,7 @@ struct walk {
     struct cache *cache;
     struct listing *listing; /* reference */
     struct listing *prev;    /* reference to the listing this one replaces, or NULL */
+    char *key;               /* the listing's key in c->listings */
     gint64 started_us;
     GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) the walk returned */
 };
@@ -439,7 +502,7 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 
     for (guint i = 0; i < deferred->len; i++) {
         struct task *t = g_ptr_array_index(deferred, i);
-        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us);
+        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64);
         if (rc == 0 || rc == -ENOENT)
             continue;
         g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
@@ -476,7 +539,8 @@ static void sweep_unseen(struct walk *w)
         c->stats.last_walk_us = g_get_monotonic_time();
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < unseen->len; i++)
-        fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us);
+        fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us,
+                     G_MAXINT64);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)
@@ -506,7 +570,10 @@ static void walk_run(gpointer data, gpointer pool_data)
     if (!api_filter_acceptable(&filter))
         filter = (struct api_filter){0};
     api_error_init(&err);
-    rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us, walk_page, w, &err);
+    /* Each page gets a little less than an operation's deadline, so that a reader waiting for
+     * the first page gets the last good listing (adopted below) rather than a timeout. */
+    rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us - c->timeout_us / 10,
+                        walk_page, w, &err);
     api_error_release(&err);
     if (rc == 0)
         sweep_unseen(w);
@@ -526,10 +593,15 @@ static void walk_run(gpointer data, gpointer pool_data)
         }
     }
     listing_finish(w->listing, rc);
+    g_mutex_lock(&c->lock);
+    if (w->prev && g_hash_table_lookup(c->previous, w->key) == w->prev)
+        g_hash_table_remove(c->previous, w->key);
+    g_mutex_unlock(&c->lock);
     listing_unref(w->listing);
     if (w->prev)
         listing_unref(w->prev);
     g_hash_table_unref(w->seen);
+    g_free(w->key);
     g_free(w);
 }
 
@@ -541,15 +613,24 @@ static char *listing_key(enum listing_view view, const char *value)
 struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value)
 {
     g_autofree char *key = listing_key(view, value);
-    struct listing *l, *fresh;
+    struct listing *l, *fresh, *prev;
     struct walk *w;
     gint64 done_us;
-    int error;
+    int error = 0;
+    bool done;
 
     g_mutex_lock(&c->lock);
     l = g_hash_table_lookup(c->listings, key);
-    if (l && (!listing_done(l, &error, &done_us) ||
-              (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us))) {
+    done = l && listing_done(l, &error, &done_us);
+    if (l && (!done || (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us))) {
+        prev = done ? NULL : g_hash_table_lookup(c->previous, key);
+        if (prev && c->stats.stale_since_us) {
+            /* The API is failing and the walk that would replace this listing is waiting:
+             * serve the last good one, marked stale, at once. */
+            c->stats.stale_served++;
+            l = prev;
+        } else
+            c->stats.listing_hits++;
         listing_ref(l);
         g_mutex_unlock(&c->lock);
         return l;
@@ -559,10 +640,28 @@ struct listing *cache_listing(struct cache *c, enum listing_view view, const cha
     w->cache = c;
     w->listing = listing_ref(fresh);
     w->prev = l ? listing_ref(l) : NULL;
+    w->key = g_strdup(key);
     w->started_us = g_get_monotonic_time();
     w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_replace(c->listings, g_steal_pointer(&key), listing_ref(fresh));
+    g_hash_table_replace(c->listings, g_strdup(key), listing_ref(fresh));
     c->stats.walks++;
+    if (l && error == 0 && c->stats.stale_since_us) {
+        /* Failing API: this walk finds out whether it is back; its caller waits a moment for
+         * it, other callers get the old listing at once. */
+        g_hash_table_replace(c->previous, g_steal_pointer(&key), listing_ref(l));
+        listing_ref(l);
+        g_mutex_unlock(&c->lock);
+        g_thread_pool_push(c->walkers, w, NULL);
+        if (listing_wait_done(fresh, g_get_monotonic_time() + FAILING_GRACE_US) == 0) {
+            listing_unref(l);
+            return fresh;
+        }
+        g_mutex_lock(&c->lock);
+        c->stats.stale_served++;
+        g_mutex_unlock(&c->lock);
+        listing_unref(fresh);
+        return l;
+    }
     g_mutex_unlock(&c->lock);
     g_thread_pool_push(c->walkers, w, NULL);
     return fresh;
@@ -603,6 +702,7 @@ struct listing *cache_walk_now(struct cache *c)
         return l;
     }
     g_hash_table_remove(c->listings, key); /* so cache_listing starts a new walk */
+    c->stats.refresh_walks++;
     g_mutex_unlock(&c->lock);
     return cache_listing(c, LISTING_ALL, NULL);
 }
@@ -620,7 +720,7 @@ guint cache_refresh_details(struct cache *c, gint64 deadline)
     }
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
-        fetch_detail(c, g_ptr_array_index(ids, i), deadline);
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64);
     return ids->len;
 }
 
@@ -665,6 +765,67 @@ void cache_expire_all(struct cache *c)
     g_mutex_unlock(&c->lock);
 }
 
+void cache_expire_task(struct cache *c, const char *id)
+{
+    struct record *r;
+
+    g_mutex_lock(&c->lock);
+    r = g_hash_table_lookup(c->by_id, id);
+    if (r) {
+        r->fetched_us = 0;
+        r->complete_us = 0;
+        r->missing_until_us = 0;
+    }
+    g_hash_table_remove(c->missing, id);
+    g_mutex_unlock(&c->lock);
+}
+
+/* Approximate bytes a task holds: the struct, its strings and its rendered files. */
+static guint64 task_bytes(const struct task *t)
+{
+    const char *const strings[] = {t->id,
+                                   t->name,
+                                   t->state,
+                                   t->status,
+                                   t->video_source_name,
+                                   t->title,
+                                   t->type,
+                                   t->service_id,
+                                   t->algorithm_publish_id,
+                                   t->creator,
+                                   t->description,
+                                   t->company,
+                                   t->error_code,
+                                   t->error_message,
+                                   t->task_json,
+                                   t->input_json,
+                                   t->output_json,
+                                   t->schedule_json,
+                                   t->config_json,
+                                   t->error_json};
+    guint64 n = sizeof(*t);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+        n += strings[i] ? strlen(strings[i]) + 1 : 0;
+    return n;
+}
+
+void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
+{
+    *tasks = 0;
+    *bytes = 0;
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < c->records->len; i++) {
+        struct record *r = g_ptr_array_index(c->records, i);
+        *bytes += sizeof(*r) + strlen(r->id) + 1;
+        if (r->task) {
+            (*tasks)++;
+            *bytes += task_bytes(r->task);
+        }
+    }
+    g_mutex_unlock(&c->lock);
+}
+
 void cache_get_stats(struct cache *c, struct cache_stats *out)
 {
     g_mutex_lock(&c->lock);
@@ -688,7 +849,11 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->flights = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->listings =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
+    c->previous =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
+    c->fetchers = g_thread_pool_new(fetch_run, c, cfg->max_fetches > 0 ? cfg->max_fetches : 16,
+                                    FALSE, NULL);
     return c;
 }
 
@@ -697,7 +862,9 @@ void cache_free(struct cache *c)
     if (!c)
         return;
     g_thread_pool_free(c->walkers, FALSE, TRUE);
+    g_thread_pool_free(c->fetchers, FALSE, TRUE);
     g_hash_table_unref(c->listings);
+    g_hash_table_unref(c->previous);
     g_hash_table_unref(c->flights);
     g_hash_table_unref(c->missing);
     g_hash_table_unref(c->by_id);

@@ -10,6 +10,8 @@
  */
 #define FUSE_USE_VERSION 312
 #include "viasfs/fs.h"
+#include "viasfs/hangup.h"
+#include "viasfs/interrupt.h"
 #include "viasfs/log.h"
 
 #include <errno.h>
@@ -62,21 +64,29 @@ enum note_kind {
     NOTE_TOUCH,
     NOTE_UNLINK,
     NOTE_SYMLINK,
+    NOTE_FLUSH,
     NOTE_STOP
 };
 
 struct note {
     enum note_kind kind;
-    guint64 ino;    /* INODE, WAKE: the inode; DELETE, UNLINK: the child */
-    guint64 parent; /* ENTRY, DELETE, UNLINK, SYMLINK */
-    char *name;     /* ENTRY, DELETE, UNLINK, SYMLINK: entry name; EVENT: the line */
-    char *path;     /* TOUCH, UNLINK, SYMLINK: relative to the mountpoint */
-    char *target;   /* SYMLINK */
+    guint64 ino;       /* INODE, WAKE: the inode; DELETE, UNLINK: the child */
+    guint64 parent;    /* ENTRY, DELETE, UNLINK, SYMLINK */
+    char *name;        /* ENTRY, DELETE, UNLINK, SYMLINK: entry name; EVENT: the line */
+    char *path;        /* TOUCH, UNLINK, SYMLINK: relative to the mountpoint */
+    char *target;      /* SYMLINK */
+    GAsyncQueue *done; /* FLUSH: a reference, told when the note is reached */
 };
 
 static struct fs *fs_of(fuse_req_t req)
 {
     return fuse_req_userdata(req);
+}
+
+/* Counts @n requests of kind @op in the metrics. */
+static void count_op(fuse_req_t req, enum metrics_fuse_op op, guint64 n)
+{
+    metrics_count_fuse_op(tree_metrics(fs_of(req)->tree), op, n);
 }
 
 static gint64 deadline_of(struct fs *fs)
@@ -163,8 +173,41 @@ static void op_init(void *data, struct fuse_conn_info *conn)
     conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
+/*
+ * A file operation that may wait (for a listing or a detail fetch). Its interruption by the
+ * kernel (the caller got a signal: Ctrl-C) reaches every wait made for it (interrupt.h), so
+ * it answers EINTR at once instead of at its deadline.
+ */
+struct op {
+    fuse_req_t req;
+    gint interrupted; /* atomic; set by libfuse's interrupt callback */
+};
+
+static void op_on_interrupt(fuse_req_t req, void *data)
+{
+    struct op *op = data;
+
+    g_atomic_int_set(&op->interrupted, 1);
+}
+
+static void op_begin(struct op *op, fuse_req_t req)
+{
+    op->req = req;
+    op->interrupted = 0;
+    fuse_req_interrupt_func(req, op_on_interrupt, op);
+    interrupt_watch(&op->interrupted);
+}
+
+/* Call before replying: once it returns, no interrupt callback runs on @op any more. */
+static void op_end(struct op *op)
+{
+    interrupt_unwatch();
+    fuse_req_interrupt_func(op->req, NULL, NULL);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+    count_op(req, METRICS_OP_LOOKUP, 1);
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct fuse_entry_param e;
@@ -182,8 +225,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_entry(req, &e);
         return;
     }
+    struct op op;
+    op_begin(&op, req);
     rc = tree_lookup(fs->tree, parent, name, deadline_of(fs), &a);
-
+    op_end(&op);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -194,22 +239,29 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+    count_op(req, METRICS_OP_FORGET, 1);
     /* Inode numbers are computed, not allocated: nothing to release. */
     fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+    count_op(req, METRICS_OP_FORGET, count);
     fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_GETATTR, 1);
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct stat st;
-    int rc = tree_getattr(fs->tree, ino, deadline_of(fs), &a);
+    struct op op;
+    int rc;
 
+    op_begin(&op, req);
+    rc = tree_getattr(fs->tree, ino, deadline_of(fs), &a);
+    op_end(&op);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -220,9 +272,15 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+    count_op(req, METRICS_OP_READLINK, 1);
     struct fs *fs = fs_of(req);
     g_autofree char *target = NULL;
-    int rc = tree_readlink(fs->tree, ino, deadline_of(fs), &target);
+    struct op op;
+    int rc;
+
+    op_begin(&op, req);
+    rc = tree_readlink(fs->tree, ino, deadline_of(fs), &target);
+    op_end(&op);
 
     if (rc < 0)
         fuse_reply_err(req, -rc);
@@ -268,16 +326,22 @@ static void file_unregister(struct fs *fs, struct open_file *f)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_OPEN, 1);
     struct fs *fs = fs_of(req);
     struct open_file *f;
     GBytes *content = NULL;
     int rc;
 
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-        fuse_reply_err(req, EROFS);
+    int access = fi->flags & O_ACCMODE;
+    rc = tree_check_open(fs->tree, ino, access != O_RDONLY || (fi->flags & O_TRUNC));
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
         return;
     }
+    struct op op;
+    op_begin(&op, req);
     rc = tree_read_file(fs->tree, ino, deadline_of(fs), &content);
+    op_end(&op);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -372,6 +436,7 @@ static void stream_read(struct fs *fs, fuse_req_t req, struct open_file *f, size
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_READ, 1);
     struct fs *fs = fs_of(req);
     struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
     GBytes *content = NULL, *fresh = NULL;
@@ -386,7 +451,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     f->changed = false;
     g_mutex_unlock(&fs->lock);
     /* A changed file read again from the start: the sysfs way to see the new value. */
-    if (refetch && tree_read_file(fs->tree, ino, deadline_of(fs), &fresh) == 0) {
+    struct op op;
+    op_begin(&op, req);
+    bool got = refetch && tree_read_file(fs->tree, ino, deadline_of(fs), &fresh) == 0;
+    op_end(&op);
+    if (got) {
         g_mutex_lock(&fs->lock);
         g_bytes_unref(f->content);
         f->content = fresh;
@@ -406,6 +475,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                     struct fuse_pollhandle *ph)
 {
+    count_op(req, METRICS_OP_POLL, 1);
     struct fs *fs = fs_of(req);
     struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
     unsigned revents;
@@ -428,6 +498,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_RELEASE, 1);
     struct fs *fs = fs_of(req);
     struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
 
@@ -442,6 +513,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_OPENDIR, 1);
     struct fs *fs = fs_of(req);
     struct tree_dir *d = NULL;
     int rc = tree_opendir(fs->tree, ino, &d);
@@ -466,8 +538,10 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
     struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
     g_autofree char *buf = g_malloc(size);
     size_t used = 0;
+    struct op op;
     int rc = 0;
 
+    op_begin(&op, req);
     for (guint64 index = (guint64)off;; index++) {
         struct tree_dirent de = {0};
         size_t need;
@@ -492,6 +566,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
             break; /* full: this entry comes first in the next call */
         used += need;
     }
+    op_end(&op);
     if (used == 0 && rc < 0 && rc != -ENOENT && rc != -EAGAIN)
         fuse_reply_err(req, -rc);
     else
@@ -501,49 +576,87 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_READDIR, 1);
     readdir_common(req, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                            struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_READDIRPLUS, 1);
     readdir_common(req, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_RELEASEDIR, 1);
     tree_dir_free((struct tree_dir *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+    count_op(req, METRICS_OP_STATFS, 1);
     struct statvfs sv = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = 255};
     fuse_reply_statfs(req, &sv);
 }
 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-    fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+    count_op(req, METRICS_OP_ACCESS, 1);
+    fuse_reply_err(req, -tree_check_open(fs_of(req)->tree, ino, mask & W_OK));
+}
+
+/* An attribute value or name list, with the size probe: @size 0 asks for the length, and a
+ * buffer too small for the value is ERANGE. */
+static void reply_xattr(fuse_req_t req, int rc, GBytes *value, size_t size)
+{
+    gsize len = 0;
+    const void *data = rc < 0 ? NULL : g_bytes_get_data(value, &len);
+
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else if (size == 0)
+        fuse_reply_xattr(req, len);
+    else if (size < len)
+        fuse_reply_err(req, ERANGE);
+    else
+        fuse_reply_buf(req, data, len);
 }
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-    fuse_reply_err(req, ENODATA);
+    count_op(req, METRICS_OP_GETXATTR, 1);
+    struct fs *fs = fs_of(req);
+    g_autoptr(GBytes) value = NULL;
+    struct op op;
+    int rc;
+
+    op_begin(&op, req);
+    rc = tree_getxattr(fs->tree, ino, name, deadline_of(fs), &value);
+    op_end(&op);
+    reply_xattr(req, rc, value, size);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    if (size == 0)
-        fuse_reply_xattr(req, 0);
-    else
-        fuse_reply_buf(req, NULL, 0);
+    count_op(req, METRICS_OP_LISTXATTR, 1);
+    struct fs *fs = fs_of(req);
+    g_autoptr(GBytes) names = NULL;
+    struct op op;
+    int rc;
+
+    op_begin(&op, req);
+    rc = tree_listxattr(fs->tree, ino, deadline_of(fs), &names);
+    op_end(&op);
+    reply_xattr(req, rc, names, size);
 }
 
 /* Everything that would change the tree: it is read-only. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_SETATTR, 1);
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct stat st;
@@ -554,18 +667,32 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         fuse_reply_attr(req, &st, 0);
         return;
     }
+    /* The control file: truncating it to 0 (shells do, for "echo all >") or touching it is
+     * accepted and changes nothing. */
+    const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                         FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+    if (tree_is_control(fs->tree, ino) && !(to_set & ~harmless) &&
+        (!(to_set & FUSE_SET_ATTR_SIZE) || attr->st_size == 0) &&
+        tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
+        to_stat(fs, &a, &st);
+        fuse_reply_attr(req, &st, 0);
+        return;
+    }
     fuse_reply_err(req, EROFS);
 }
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
 {
+    count_op(req, METRICS_OP_MKNOD, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 {
+    count_op(req, METRICS_OP_MKDIR, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
+    count_op(req, METRICS_OP_UNLINK, 1);
     struct fs *fs = fs_of(req);
     guint64 child;
 
@@ -577,10 +704,12 @@ static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 }
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
+    count_op(req, METRICS_OP_RMDIR, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
 {
+    count_op(req, METRICS_OP_SYMLINK, 1);
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct fuse_entry_param e;
@@ -597,29 +726,41 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
                       unsigned int flags)
 {
+    count_op(req, METRICS_OP_RENAME, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
 {
+    count_op(req, METRICS_OP_LINK, 1);
     fuse_reply_err(req, EROFS);
 }
+/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands. */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    fuse_reply_err(req, EROFS);
+    count_op(req, METRICS_OP_WRITE, 1);
+    int rc = tree_write_control(fs_of(req)->tree, ino, buf, size);
+
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_write(req, size);
 }
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
                       struct fuse_file_info *fi)
 {
+    count_op(req, METRICS_OP_CREATE, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
+    count_op(req, METRICS_OP_SETXATTR, 1);
     fuse_reply_err(req, EROFS);
 }
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+    count_op(req, METRICS_OP_REMOVEXATTR, 1);
     fuse_reply_err(req, EROFS);
 }
 
@@ -732,8 +873,30 @@ static void want_symlink(guint64 parent, const char *name, const char *path, con
     g_async_queue_push(((struct fs *)data)->notes, n);
 }
 
+/*
+ * Waits until the notes queued before this call have been sent, for at most a second (the
+ * notifier may itself be waiting for the kernel). Does not wait on the notifier thread.
+ */
+static void want_flush(void *data)
+{
+    struct fs *fs = data;
+    GAsyncQueue *done;
+    struct note *n;
+
+    if ((gint)gettid() == g_atomic_int_get(&fs->own_tid))
+        return;
+    done = g_async_queue_new();
+    n = note_new(NOTE_FLUSH);
+    n->done = g_async_queue_ref(done);
+    g_async_queue_push(fs->notes, n);
+    g_async_queue_timeout_pop(done, G_USEC_PER_SEC);
+    g_async_queue_unref(done);
+}
+
 static void note_free(struct note *n)
 {
+    if (n->done)
+        g_async_queue_unref(n->done);
     g_free(n->name);
     g_free(n->path);
     g_free(n->target);
@@ -880,6 +1043,9 @@ static gpointer notifier_main(gpointer data)
         case NOTE_SYMLINK:
             own_operation(fs, n);
             break;
+        case NOTE_FLUSH:
+            g_async_queue_push(n->done, GINT_TO_POINTER(1));
+            break;
         case NOTE_STOP:
             break;
         }
@@ -893,6 +1059,16 @@ static gpointer notifier_main(gpointer data)
 }
 
 /* ---- session ---- */
+
+/* SIGHUP, on the hangup thread: drop every cached thing, as writing "all" to .viasfs/refresh
+ * does. */
+static void on_hangup(void *data)
+{
+    struct fs *fs = data;
+
+    log_info("SIGHUP: dropping all cached data");
+    tree_refresh_all(fs->tree);
+}
 
 /*
  * At the end of the session: answer parked reads, drop the cached pages of open files and
@@ -939,9 +1115,11 @@ int fs_run(const struct fs_config *cfg, char **why)
     g_autofree char *mountpoint = realpath(cfg->mountpoint, NULL);
     struct fuse_args args;
     struct fuse_loop_config *loop;
-    struct tree_notifier notifier = {want_inval_inode, want_inval_entry, want_delete,
-                                     want_wake,        want_event,       want_touch,
-                                     want_unlink,      want_symlink,     &fs};
+    struct tree_notifier notifier = {
+        want_inval_inode, want_inval_entry, want_delete,  want_wake,  want_event,
+        want_touch,       want_unlink,      want_symlink, want_flush, &fs};
+    struct hangup *hangup = NULL;
+    g_autofree char *hangup_why = NULL;
     int rc = 0, loop_rc;
 
     fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;
@@ -993,6 +1171,10 @@ int fs_run(const struct fs_config *cfg, char **why)
     event_log_set_listener(tree_events(cfg->tree), on_event_appended, &fs);
     tree_set_notifier(cfg->tree, &notifier);
     fs.notifier = g_thread_new("notifier", notifier_main, &fs);
+    /* SIGHUP drops the caches instead of unmounting (libfuse's handler does that). */
+    hangup = hangup_start(on_hangup, &fs, &hangup_why);
+    if (!hangup)
+        log_warn("%s: SIGHUP will unmount", hangup_why);
     if (cfg->on_mounted)
         cfg->on_mounted(cfg->on_mounted_data);
 
@@ -1008,6 +1190,7 @@ int fs_run(const struct fs_config *cfg, char **why)
     /* A positive value is the signal that ended the session: a normal stop. */
     if (loop_rc < 0)
         log_warn("the FUSE session ended with an error: %s", g_strerror(-loop_rc));
+    hangup_stop(hangup); /* SIGHUP is libfuse's again until its handlers are removed */
 
     /* Ending: blocked readers are let go; operations through the mount stop. */
     g_atomic_int_set(&fs.stopping, 1);

@@ -23,9 +23,10 @@ struct http {
     GMutex pool_lock; /* protects idle */
     GPtrArray *idle;  /* CURL *, easy handles not in use */
 
-    GMutex slot_lock; /* protects slots_free; slot_cond signals a freed slot */
+    GMutex slot_lock; /* protects slots_free and cancelled; slot_cond signals either */
     GCond slot_cond;
     int slots_free;
+    bool cancelled; /* http_cancel_all was called; protected by slot_lock */
 
     atomic_ullong attempts; /* atomic, no lock */
     atomic_ullong retries;  /* atomic, no lock */
@@ -59,6 +60,8 @@ const char *http_failure_name(enum http_failure f)
         return "ok";
     case HTTP_FAIL_TIMEOUT:
         return "timed out";
+    case HTTP_FAIL_CANCELLED:
+        return "cancelled (shutting down)";
     case HTTP_FAIL_REFUSED:
         return "connection refused";
     case HTTP_FAIL_RESOLVE:
@@ -171,13 +174,17 @@ void http_get_stats(struct http *http, struct http_stats *out)
     out->retries = atomic_load(&http->retries);
 }
 
-/* Waits for a request slot until @deadline. Returns false on timeout. */
+/* Waits for a request slot until @deadline. Returns false on timeout or cancellation. */
 static bool slot_acquire(struct http *http, gint64 deadline)
 {
     bool got = true;
 
     g_mutex_lock(&http->slot_lock);
-    while (http->slots_free == 0) {
+    while (http->slots_free == 0 || http->cancelled) {
+        if (http->cancelled) {
+            got = false;
+            break;
+        }
         if (!g_cond_wait_until(&http->slot_cond, &http->slot_lock, deadline)) {
             got = http->slots_free > 0;
             break;
@@ -195,6 +202,31 @@ static void slot_release(struct http *http)
     http->slots_free++;
     g_cond_signal(&http->slot_cond);
     g_mutex_unlock(&http->slot_lock);
+}
+
+void http_cancel_all(struct http *http)
+{
+    g_mutex_lock(&http->slot_lock);
+    http->cancelled = true;
+    g_cond_broadcast(&http->slot_cond);
+    g_mutex_unlock(&http->slot_lock);
+}
+
+static bool cancelled(struct http *http)
+{
+    bool c;
+
+    g_mutex_lock(&http->slot_lock);
+    c = http->cancelled;
+    g_mutex_unlock(&http->slot_lock);
+    return c;
+}
+
+/* libcurl's progress callback (at least once a second): a non-zero answer aborts. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    return cancelled(ud) ? 1 : 0;
 }
 
 static CURL *easy_get(struct http *http)
@@ -271,6 +303,8 @@ static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
         return HTTP_OK;
     case CURLE_OPERATION_TIMEDOUT:
         return HTTP_FAIL_TIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK:
+        return HTTP_FAIL_CANCELLED;
     case CURLE_COULDNT_CONNECT:
         return HTTP_FAIL_REFUSED;
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -350,6 +384,9 @@ static enum http_failure attempt_once(struct http *http, const struct http_reque
     if (http->cacert)
         curl_easy_setopt(easy, CURLOPT_CAINFO, http->cacert);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, http);
 
     rc = curl_easy_perform(easy);
     f = failure_from_curl(rc, &a);
@@ -383,13 +420,20 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
     resp->attempts = 0;
     for (;;) {
         if (!slot_acquire(http, req->deadline)) {
-            resp->failure = HTTP_FAIL_TIMEOUT;
+            resp->failure = cancelled(http) ? HTTP_FAIL_CANCELLED : HTTP_FAIL_TIMEOUT;
             break;
         }
+        gint64 attempt_start = g_get_monotonic_time();
         resp->failure = attempt_once(http, req, resp);
         slot_release(http);
         resp->attempts++;
         atomic_fetch_add(&http->attempts, 1);
+        if (http->cfg.on_attempt) {
+            struct http_attempt a = {req->label, resp->failure == HTTP_OK ? resp->status : 0,
+                                     resp->failure, resp->attempts,
+                                     g_get_monotonic_time() - attempt_start};
+            http->cfg.on_attempt(&a, http->cfg.on_attempt_data);
+        }
         if (!retryable(resp->failure, resp->status) || resp->attempts >= http->cfg.max_attempts)
             break;
         gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);
@@ -398,7 +442,12 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
         log_debug("http: retrying %s %s in %lld ms (%s, status %ld)", req->method, req->url,
                   (long long)(delay / 1000), http_failure_name(resp->failure), resp->status);
         atomic_fetch_add(&http->retries, 1);
-        g_usleep((gulong)delay);
+        for (gint64 end = g_get_monotonic_time() + delay; !cancelled(http);) {
+            gint64 left = end - g_get_monotonic_time();
+            if (left <= 0)
+                break;
+            g_usleep((gulong)MIN(left, 50000));
+        }
     }
     resp->elapsed_us = g_get_monotonic_time() - start;
     return resp->failure;

@@ -108,7 +108,8 @@ int iam_request_token(struct http *http, const struct iam_credentials *c, gint64
                                .headers = headers,
                                .body = body->str,
                                .body_len = body->len,
-                               .deadline = deadline};
+                               .deadline = deadline,
+                               .label = "iam"};
     struct http_response resp;
     enum http_failure f;
     int rc;

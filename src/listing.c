@@ -3,6 +3,7 @@
  * condition variable per listing; readers wait on the condition, the walker broadcasts.
  */
 #include "viasfs/listing.h"
+#include "viasfs/interrupt.h"
 
 #include <errno.h>
 
@@ -105,8 +106,9 @@ int listing_wait(struct listing *l, guint index, gint64 deadline)
             rc = l->error ? l->error : -ENOENT;
             break;
         }
-        if (!g_cond_wait_until(&l->grew, &l->lock, deadline)) {
-            rc = index < l->slots->len ? 0 : -ETIMEDOUT;
+        rc = interrupt_cond_wait(&l->grew, &l->lock, deadline);
+        if (rc < 0) {
+            rc = index < l->slots->len ? 0 : rc;
             break;
         }
     }
@@ -119,10 +121,10 @@ int listing_wait_done(struct listing *l, gint64 deadline)
     int rc;
 
     g_mutex_lock(&l->lock);
-    while (!l->done)
-        if (!g_cond_wait_until(&l->grew, &l->lock, deadline))
-            break;
-    rc = l->done ? l->error : -ETIMEDOUT;
+    rc = 0;
+    while (!l->done && rc == 0)
+        rc = interrupt_cond_wait(&l->grew, &l->lock, deadline);
+    rc = l->done ? l->error : rc;
     g_mutex_unlock(&l->lock);
     return rc;
 }

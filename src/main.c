@@ -10,6 +10,7 @@
 #include "viasfs/event_log.h"
 #include "viasfs/fs.h"
 #include "viasfs/log.h"
+#include "viasfs/metrics.h"
 #include "viasfs/options.h"
 #include "viasfs/refresh.h"
 #include "viasfs/tree.h"
@@ -80,6 +81,45 @@ static int probe(struct api *api, int timeout_s)
     return rc;
 }
 
+/* The credential the options name (options_check_ready made sure there is exactly one). */
+static struct auth *make_auth(const struct options *o, struct http *http, char **why)
+{
+    switch (o->auth_method) {
+    case OPTIONS_AUTH_IAM: {
+        struct auth_iam_config c = {.endpoint = o->iam_endpoint,
+                                    .user = o->iam_user,
+                                    .domain = o->iam_domain,
+                                    .region = o->region,
+                                    .password_file = o->iam_password_file,
+                                    .http = http};
+        return auth_new_iam(&c, why);
+    }
+    case OPTIONS_AUTH_AKSK:
+        return auth_new_aksk_file(o->credentials_file, why);
+    default:
+        return o->token_file ? auth_new_token_file(o->token_file, why)
+                             : auth_new_token(o->token, why);
+    }
+}
+
+/* IAM without --project-id: a token is needed now, for the project it names. */
+static int prepare_iam(struct auth *auth, int timeout_s)
+{
+    struct api_error err;
+    g_autofree char *text = NULL;
+    int rc;
+
+    api_error_init(&err);
+    rc = auth_prepare(auth, g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC, &err);
+    if (rc < 0) {
+        text = api_error_describe(&err);
+        rc = rc == -EACCES ? refuse(1, "IAM refused the login: %s", text)
+                           : refuse(1, "cannot get an IAM token: %s", text);
+    }
+    api_error_release(&err);
+    return rc;
+}
+
 struct refresh_start_args {
     struct refresh **out;
     struct cache *cache;
@@ -102,12 +142,14 @@ int main(int argc, char **argv)
     struct http_config hc;
     struct http *http = NULL;
     struct auth *auth = NULL;
+    g_autofree char *project_from_token = NULL;
     struct api *api = NULL;
     struct error_log *errors = NULL;
     struct event_log *events = NULL;
     struct refresh *refresh = NULL;
     struct cache *cache = NULL;
     struct tree *tree = NULL;
+    struct metrics *metrics = NULL;
     int status = 1, rc;
 
     signal(SIGPIPE, SIG_IGN);
@@ -131,18 +173,16 @@ int main(int argc, char **argv)
     if ((status = check_mountpoint(o.mountpoint)) != 0)
         goto out;
     status = 1;
-    log_set_level(o.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+    log_set_level(o.log_level); /* --log-level, config log-level; -d makes it debug */
     if (o.log_target && (rc = log_set_target(o.log_target)) < 0) {
         refuse(1, "--log=%s: %s", o.log_target, g_strerror(-rc));
         goto out;
     }
 
-    auth = o.token_file ? auth_new_token_file(o.token_file, &why) : auth_new_token(o.token, &why);
-    if (!auth) {
-        refuse(1, "%s", why);
-        goto out;
-    }
     http_config_defaults(&hc);
+    metrics = metrics_new();
+    hc.on_attempt = metrics_count_attempt;
+    hc.on_attempt_data = metrics;
     hc.max_requests = o.max_requests;
     hc.cacert = o.cacert;
     hc.insecure = o.insecure;
@@ -154,9 +194,19 @@ int main(int argc, char **argv)
         refuse(1, "%s", why);
         goto out;
     }
+    auth = make_auth(&o, http, &why);
+    if (!auth) {
+        refuse(1, "%s", why);
+        goto out;
+    }
+    if (!o.project_id) { /* IAM: the token names the project */
+        if (prepare_iam(auth, o.timeout) != 0)
+            goto out;
+        project_from_token = auth_project_id(auth);
+    }
     errors = error_log_new(100);
     struct api_config ac = {.endpoint = o.endpoint,
-                            .project_id = o.project_id,
+                            .project_id = o.project_id ? o.project_id : project_from_token,
                             .http = http,
                             .auth = auth,
                             .show_secrets = o.show_secrets,
@@ -173,6 +223,8 @@ int main(int argc, char **argv)
     events = event_log_new(65536);
     struct tree_config tc = {.errors = errors,
                              .events = events,
+                             .metrics = metrics,
+                             .auth = auth,
                              .inotify = !o.no_inotify,
                              .refresh_s = o.refresh,
                              .endpoint = api_endpoint(api),
@@ -203,6 +255,7 @@ int main(int argc, char **argv)
     struct refresh_start_args ra = {&refresh, cache, o.refresh, o.timeout};
     fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
+    http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
     if (rc < 0)
         refuse(1, "%s", why);
@@ -214,6 +267,7 @@ out:
     api_free(api);
     error_log_free(errors);
     http_free(http);
+    metrics_free(metrics);
     auth_free(auth);
     options_release(&o);
     return status;

@@ -58,12 +58,13 @@ static bool secret_name(const char *key)
     return false;
 }
 
-/* Members named like secrets anywhere below @node. */
+/* Members named like secrets anywhere below @node. cJSON parses no deeper than
+ * CJSON_NESTING_LIMIT, so the bound only guards the stack and never leaves a secret. */
 static void mask_named_secrets(cJSON *node, int depth)
 {
     cJSON *c, *next;
 
-    if (depth > 64 || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+    if (depth > CJSON_NESTING_LIMIT || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
         return;
     for (c = node->child; c; c = next) {
         next = c->next;
@@ -74,20 +75,38 @@ static void mask_named_secrets(cJSON *node, int depth)
     }
 }
 
+/*
+ * The next member of @obj after @prev (NULL: the first) named @key. A key may be given twice:
+ * every one is visited, as readers differ on which one counts (cJSON the first, Python the last).
+ */
+static cJSON *next_named(const cJSON *obj, cJSON *prev, const char *key)
+{
+    cJSON *c = prev ? prev->next : (cJSON_IsObject(obj) ? obj->child : NULL);
+
+    while (c && !(c->string && strcmp(c->string, key) == 0))
+        c = c->next;
+    return c;
+}
+
+/* The header values of every "headers" member of @obj. */
+static void mask_headers_of(cJSON *obj)
+{
+    cJSON *headers = NULL;
+
+    while ((headers = next_named(obj, headers, "headers")))
+        mask_header_values(headers);
+}
+
 void redact_task_secrets(cJSON *task)
 {
-    cJSON *input = cJSON_GetObjectItemCaseSensitive(task, "input");
-    cJSON *output = cJSON_GetObjectItemCaseSensitive(task, "output");
-    cJSON *d;
+    cJSON *input = NULL, *output = NULL, *data, *d, *webhook;
 
-    if (cJSON_IsObject(input)) {
-        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(input, "data"))
-            mask_header_values(cJSON_GetObjectItemCaseSensitive(d, "headers"));
-    }
-    if (cJSON_IsObject(output)) {
-        cJSON *webhook = cJSON_GetObjectItemCaseSensitive(output, "webhook");
-        if (cJSON_IsObject(webhook))
-            mask_header_values(cJSON_GetObjectItemCaseSensitive(webhook, "headers"));
-    }
+    while ((input = next_named(task, input, "input")))
+        for (data = NULL; (data = next_named(input, data, "data"));)
+            for (d = data->child; d; d = d->next)
+                mask_headers_of(d);
+    while ((output = next_named(task, output, "output")))
+        for (webhook = NULL; (webhook = next_named(output, webhook, "webhook"));)
+            mask_headers_of(webhook);
     mask_named_secrets(task, 0);
 }

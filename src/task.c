@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-enum { MAX_ID_LEN = 128, MAX_DEPTH = 64 };
+/* cJSON parses no deeper than CJSON_NESTING_LIMIT: walks bounded by it see every node. */
+enum { MAX_ID_LEN = 128, MAX_DEPTH = CJSON_NESTING_LIMIT };
 
 struct task *task_ref(struct task *t)
 {
@@ -70,7 +71,7 @@ gint64 task_parse_time(const char *s)
     }
     g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
     g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, utc);
-    if (!dt)
+    if (!dt || g_date_time_to_unix(dt) < 0) /* before 1970: not a time a task can have */
         return -1;
     return g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
 }

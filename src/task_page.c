@@ -6,7 +6,6 @@
 #include "task_cjson.h"
 
 #include <errno.h>
-#include <math.h>
 
 void task_page_free(struct task_page *p)
 {
@@ -25,8 +24,9 @@ static bool opt_int(const cJSON *obj, const char *key, gint64 *out)
     *out = -1;
     if (!v || cJSON_IsNull(v))
         return true;
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12 ||
-        floor(v->valuedouble) != v->valuedouble)
+    /* NaN fails too. No floor(): at -O0 it needs libm, which the build does not link. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e12) ||
+        (double)(gint64)v->valuedouble != v->valuedouble)
         return false;
     *out = (gint64)v->valuedouble;
     return true;

@@ -30,6 +30,8 @@ enum {
     INO_STATUS,
     INO_ERRORS,
     INO_EVENTS,
+    INO_METRICS,
+    INO_REFRESH,
     INO_NAMED_BASE = 64,
 };
 #define INO_TASK_BASE (G_GUINT64_CONSTANT(1) << 32)
@@ -108,6 +110,8 @@ struct tree {
     GHashTable *named_by_key; /* "k:raw" (owned) -> struct named * */
     GPtrArray *named;         /* struct named * (owned), by ino - INO_NAMED_BASE */
     struct index *index;      /* reference, or NULL */
+
+    gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
 };
 
 /* ---- small helpers ---- */
@@ -423,7 +427,7 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
                      struct tree_attr *a)
 {
     g_autoptr(Task) task = NULL;
-    gint64 until;
+    gint64 until = 0; /* not set when the fetch fails; seconds_left reads it anyway */
     bool need = off > OFF_DIR && off < OFF_FILES_END && task_files[off].detail;
     int rc = cache_get_slot(t->cfg.cache, slot, need, deadline, &task, &until);
     double timeout = seconds_left(until);
@@ -471,11 +475,14 @@ static guint32 index_nlink(struct tree *t, guint64 ino)
 }
 
 static char *render_status(struct tree *t);
+static char *render_metrics(struct tree *t);
 
 /* Content of a .viasfs file, rendered now. */
 static GBytes *meta_content(struct tree *t, guint64 ino)
 {
-    char *text = ino == INO_STATUS ? render_status(t) : error_log_render(t->cfg.errors);
+    char *text = ino == INO_STATUS    ? render_status(t)
+                 : ino == INO_METRICS ? render_metrics(t)
+                                      : error_log_render(t->cfg.errors);
     return g_bytes_new_take(text, strlen(text));
 }
 
@@ -510,6 +517,11 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
     case INO_META:
         attr_dir(a, ino, 2, t->mount_ms, ttl);
         return 0;
+    case INO_METRICS:
+        /* Counted operations (this stat too) change its length all the time: like a /proc
+         * file it says 0, and a read (direct I/O) returns all of it. */
+        attr_file(a, ino, 0, t->mount_ms, 0);
+        return 0;
     case INO_STATUS:
     case INO_ERRORS: {
         /* Content is rendered at each open; the mtime stays the mount's so that copying
@@ -520,6 +532,9 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
     }
     case INO_EVENTS:
         attr_file(a, ino, 0, t->mount_ms, 0);
+        return 0;
+    case INO_REFRESH:
+        attr_init(a, ino, S_IFREG | 0600, 1, 0, t->mount_ms, 0);
         return 0;
     }
     return -ENOENT;
@@ -636,6 +651,8 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         {INO_META, "status", INO_STATUS},
         {INO_META, "errors", INO_ERRORS},
         {INO_META, "events", INO_EVENTS},
+        {INO_META, "metrics", INO_METRICS},
+        {INO_META, "refresh", INO_REFRESH},
     };
     guint32 slot;
     enum task_off off;
@@ -694,12 +711,12 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
     gint64 until;
     int rc;
 
-    if (ino == INO_STATUS || ino == INO_ERRORS) {
+    if (ino == INO_STATUS || ino == INO_ERRORS || ino == INO_METRICS) {
         *out = meta_content(t, ino);
         return 0;
     }
-    if (ino == INO_EVENTS) {
-        *out = g_bytes_new(NULL, 0); /* the fuse layer reads the stream itself */
+    if (ino == INO_EVENTS || ino == INO_REFRESH) {
+        *out = g_bytes_new(NULL, 0); /* a stream the fuse layer reads itself; a control */
         return 0;
     }
     if (!ino_is_task(ino, &slot, &off))
@@ -717,7 +734,8 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
 
 bool tree_is_volatile(struct tree *t, guint64 ino)
 {
-    return ino == INO_STATUS || ino == INO_ERRORS || ino == INO_EVENTS;
+    return ino == INO_STATUS || ino == INO_ERRORS || ino == INO_EVENTS || ino == INO_METRICS ||
+           ino == INO_REFRESH;
 }
 
 bool tree_is_event_stream(struct tree *t, guint64 ino)
@@ -838,6 +856,8 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
         add_entry(d->entries, "status", INO_STATUS);
         add_entry(d->entries, "errors", INO_ERRORS);
         add_entry(d->entries, "events", INO_EVENTS);
+        add_entry(d->entries, "metrics", INO_METRICS);
+        add_entry(d->entries, "refresh", INO_REFRESH);
         d->filled = true;
     } else if (ino == INO_BY_STATE) {
         g_mutex_lock(&t->lock);
@@ -968,6 +988,20 @@ void tree_dir_free(struct tree_dir *d)
 
 /* ---- status ---- */
 
+/* @unix_s as "2026-11-28T17:00:00Z". Caller frees. */
+static char *utc_time(gint64 unix_s)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(unix_s);
+
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+}
+
+/* The wall-clock time of monotonic time @mono_us. */
+static gint64 unix_of_monotonic(gint64 mono_us)
+{
+    return (g_get_real_time() - (g_get_monotonic_time() - mono_us)) / G_USEC_PER_SEC;
+}
+
 static void append_age(GString *s, const char *key, gint64 since_us)
 {
     if (!since_us)
@@ -977,10 +1011,30 @@ static void append_age(GString *s, const char *key, gint64 since_us)
                                (double)(g_get_monotonic_time() - since_us) / G_USEC_PER_SEC);
 }
 
+/* "token_expires: <time> (in 23.5 h)"; the token itself is never shown. */
+static void append_token_expiry(GString *s, struct tree *t)
+{
+    gint64 at = t->cfg.auth ? auth_expires_at(t->cfg.auth) : 0;
+    gint64 left = at - g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *when = NULL;
+
+    if (at <= 0) {
+        g_string_append(s, "token_expires: unknown\n");
+        return;
+    }
+    when = utc_time(at);
+    if (left >= 0)
+        g_string_append_printf(s, "token_expires: %s (in %.1f h)\n", when, (double)left / 3600);
+    else
+        g_string_append_printf(s, "token_expires: %s (expired %.1f h ago)\n", when,
+                               (double)-left / 3600);
+}
+
 static char *render_status(struct tree *t)
 {
     GString *s = g_string_new(NULL);
     g_autofree char *last = error_log_last(t->cfg.errors);
+    g_autofree char *mounted = utc_time(t->mount_ms / 1000);
     struct cache_stats st;
 
     cache_get_stats(t->cfg.cache, &st);
@@ -988,6 +1042,8 @@ static char *render_status(struct tree *t)
     g_string_append_printf(s, "endpoint: %s\n", t->endpoint);
     g_string_append_printf(s, "project: %s\n", t->project_id);
     g_string_append_printf(s, "auth: %s\n", t->auth_kind);
+    append_token_expiry(s, t);
+    g_string_append_printf(s, "mounted: %s\n", mounted);
     g_string_append_printf(s, "ttl: %d s\n", t->cfg.ttl_s);
     if (t->cfg.refresh_s > 0)
         g_string_append_printf(s, "refresh: every %d s\n", t->cfg.refresh_s);
@@ -999,18 +1055,54 @@ static char *render_status(struct tree *t)
     g_string_append_printf(s, "timeout: %d s\n", t->cfg.timeout_s);
     g_string_append_printf(s, "tasks_known: %u\n", st.tasks);
     append_age(s, "list_age", st.last_walk_us);
-    if (st.stale_since_us)
-        g_string_append_printf(s, "stale: yes, since %.1f s (the last fetch failed)\n",
-                               (double)(g_get_monotonic_time() - st.stale_since_us) /
-                                   G_USEC_PER_SEC);
-    else
+    if (st.stale_since_us) {
+        g_autofree char *since = utc_time(unix_of_monotonic(st.stale_since_us));
+        g_string_append_printf(
+            s, "stale: yes, since %s, %.1f s ago (the last fetch failed)\n", since,
+            (double)(g_get_monotonic_time() - st.stale_since_us) / G_USEC_PER_SEC);
+    } else {
         g_string_append(s, "stale: no\n");
+    }
     g_string_append_printf(s, "stale_served: %" G_GUINT64_FORMAT "\n", st.stale_served);
     g_string_append_printf(s, "list_walks: %" G_GUINT64_FORMAT "\n", st.walks);
     g_string_append_printf(s, "detail_fetches: %" G_GUINT64_FORMAT "\n", st.detail_fetches);
+    g_string_append_printf(s, "api_requests: %" G_GUINT64_FORMAT "\n",
+                           metrics_attempts(t->cfg.metrics));
+    g_string_append_printf(s, "refreshes: %d\n", g_atomic_int_get(&t->refreshes));
     g_string_append_printf(s, "errors: %" G_GUINT64_FORMAT "\n", error_log_total(t->cfg.errors));
     g_string_append_printf(s, "last_error: %s\n", last ? last : "none");
     return g_string_free(s, FALSE);
+}
+
+/* ---- metrics ---- */
+
+static char *render_metrics(struct tree *t)
+{
+    struct metrics_sample m = {0};
+    struct cache_stats st;
+
+    cache_get_stats(t->cfg.cache, &st);
+    cache_get_size(t->cfg.cache, &m.tasks_cached, &m.bytes_cached);
+    m.detail_hits = st.detail_hits;
+    m.detail_misses = st.detail_misses;
+    m.listing_hits = st.listing_hits;
+    m.listing_misses = st.walks > st.refresh_walks ? st.walks - st.refresh_walks : 0;
+    m.refresh_walks = st.refresh_walks;
+    m.detail_fetches = st.detail_fetches;
+    m.stale_served = st.stale_served;
+    m.events = event_log_total(t->cfg.events);
+    m.errors = error_log_total(t->cfg.errors);
+    m.refreshes = (guint64)g_atomic_int_get(&t->refreshes);
+    m.stale = st.stale_since_us != 0;
+    m.list_age_s =
+        st.last_walk_us ? (double)(g_get_monotonic_time() - st.last_walk_us) / G_USEC_PER_SEC : -1;
+    m.auth_expires_at_s = t->cfg.auth ? auth_expires_at(t->cfg.auth) : 0;
+    return metrics_render(t->cfg.metrics, &m);
+}
+
+struct metrics *tree_metrics(struct tree *t)
+{
+    return t->cfg.metrics;
 }
 
 /* ---- changes ---- */
@@ -1173,6 +1265,370 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         g_autofree char *target = link_target(c->id, OFF_LINK_STATE);
         nf->own_symlink(to->ino, c->id, path, target, nf->data);
     }
+}
+
+/* ---- .viasfs/refresh ---- */
+
+bool tree_is_control(struct tree *t, guint64 ino)
+{
+    return ino == INO_REFRESH;
+}
+
+int tree_check_open(struct tree *t, guint64 ino, bool write)
+{
+    return write && !tree_is_control(t, ino) ? -EROFS : 0;
+}
+
+/* The named directory of (@kind, @raw) if registered, without registering it. */
+static struct named *named_peek(struct tree *t, enum named_kind kind, const char *raw)
+{
+    g_autofree char *key = g_strdup_printf("%d:%s", (int)kind, raw);
+    struct named *n;
+
+    g_mutex_lock(&t->lock);
+    n = g_hash_table_lookup(t->named_by_key, key);
+    g_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* The named directory of @kind whose file name is @enc, or NULL. */
+static struct named *named_by_enc(struct tree *t, enum named_kind kind, const char *enc)
+{
+    struct named *n = NULL;
+
+    g_mutex_lock(&t->lock);
+    for (guint i = 0; i < t->named->len && !n; i++) {
+        struct named *c = g_ptr_array_index(t->named, i);
+        if (c->kind == kind && strcmp(c->enc, enc) == 0)
+            n = c;
+    }
+    g_mutex_unlock(&t->lock);
+    return n;
+}
+
+/*
+ * Tells the kernel to forget the name @name in @parent (with everything it cached below it)
+ * and the attributes and pages of @inos. Queued through the notifier; nothing when unmounted.
+ */
+static void kernel_forget(struct tree *t, guint64 parent, const char *name, const guint64 *inos,
+                          guint n)
+{
+    g_rw_lock_reader_lock(&t->notifier_lock);
+    if (t->notifier.inval_inode) {
+        for (guint i = 0; i < n; i++)
+            t->notifier.inval_inode(inos[i], t->notifier.data);
+        if (name)
+            t->notifier.inval_entry(parent, name, t->notifier.data);
+    }
+    g_rw_lock_reader_unlock(&t->notifier_lock);
+}
+
+/* Drops task @id: the cache fetches it again, the kernel forgets its inodes and names. */
+static void drop_task(struct tree *t, const char *id)
+{
+    g_autoptr(Task) task = NULL;
+    guint64 inos[OFF_LINK_ALG + 1];
+    guint32 slot;
+
+    cache_expire_task(t->cfg.cache, id);
+    if (!cache_find_slot(t->cfg.cache, id, &slot)) {
+        kernel_forget(t, INO_TASKS, id, NULL, 0);
+        return;
+    }
+    for (int off = OFF_DIR; off <= OFF_LINK_ALG; off++)
+        inos[off] = task_ino(slot, off);
+    kernel_forget(t, INO_TASKS, id, inos, G_N_ELEMENTS(inos));
+    task = cache_peek_slot(t->cfg.cache, slot);
+    if (task) {
+        const struct {
+            enum named_kind kind;
+            const char *raw;
+        } views[] = {{NAMED_STATE, task->state},
+                     {NAMED_CAMERA, task->video_source_name},
+                     {NAMED_ALG, task->title}};
+        for (size_t i = 0; i < G_N_ELEMENTS(views); i++) {
+            struct named *n = views[i].raw ? named_peek(t, views[i].kind, views[i].raw) : NULL;
+            if (n)
+                kernel_forget(t, n->ino, id, NULL, 0);
+        }
+    }
+    struct index *x = index_peek(t);
+    for (guint i = 0; x && i < x->names->len; i++) {
+        struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
+        if (e->slot == slot)
+            kernel_forget(t, INO_BY_NAME, e->enc, NULL, 0);
+    }
+    index_unref(x);
+}
+
+/* Drops one view's listing; the kernel forgets the directory and what it cached below it. */
+static void drop_view(struct tree *t, const struct named *n)
+{
+    static const enum listing_view views[] = {LISTING_STATE, LISTING_CAMERA, LISTING_TITLE};
+    static const guint64 parents[] = {INO_BY_STATE, INO_BY_CAMERA, INO_BY_ALG};
+
+    cache_forget_listing(t->cfg.cache, views[n->kind], n->raw);
+    kernel_forget(t, parents[n->kind], n->enc, &n->ino, 1);
+}
+
+/* Drops every view of @kind (all of them for kind < 0). */
+static void drop_views(struct tree *t, int kind)
+{
+    g_autoptr(GPtrArray) list = g_ptr_array_new();
+
+    g_mutex_lock(&t->lock);
+    for (guint i = 0; i < t->named->len; i++) {
+        struct named *n = g_ptr_array_index(t->named, i);
+        if (kind < 0 || (int)n->kind == kind)
+            g_ptr_array_add(list, n); /* never freed while the tree lives */
+    }
+    g_mutex_unlock(&t->lock);
+    for (guint i = 0; i < list->len; i++)
+        drop_view(t, g_ptr_array_index(list, i));
+}
+
+/* Drops the list of all tasks (tasks/, and the index behind by-name, by-camera, by-algorithm);
+ * the kernel forgets the top directory @top. */
+static void drop_list_all(struct tree *t, const char *top, guint64 top_ino)
+{
+    cache_forget_listing(t->cfg.cache, LISTING_ALL, NULL);
+    kernel_forget(t, TREE_ROOT_INO, top, &top_ino, 1);
+}
+
+void tree_refresh_all(struct tree *t)
+{
+    static const struct {
+        const char *name;
+        guint64 ino;
+    } tops[] = {{"tasks", INO_TASKS},
+                {"by-state", INO_BY_STATE},
+                {"by-camera", INO_BY_CAMERA},
+                {"by-name", INO_BY_NAME},
+                {"by-algorithm", INO_BY_ALG}};
+
+    g_atomic_int_inc(&t->refreshes);
+    cache_expire_all(t->cfg.cache);
+    for (size_t i = 0; i < G_N_ELEMENTS(tops); i++)
+        kernel_forget(t, TREE_ROOT_INO, tops[i].name, &tops[i].ino, 1);
+    log_info("refresh: all cached data dropped");
+}
+
+static bool is_task_file(const char *name)
+{
+    for (int f = OFF_STATE; f < OFF_FILES_END; f++)
+        if (strcmp(task_files[f].name, name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * One line written to .viasfs/refresh: checks it (-EINVAL when it names nothing that can be
+ * dropped) and, when @act, does it. See tree_write_control for the language.
+ */
+static int control_line(struct tree *t, const char *line, bool act)
+{
+    static const struct {
+        const char *name;
+        enum named_kind kind;
+        guint64 ino;
+    } views[] = {{"by-state", NAMED_STATE, INO_BY_STATE},
+                 {"by-camera", NAMED_CAMERA, INO_BY_CAMERA},
+                 {"by-algorithm", NAMED_ALG, INO_BY_ALG}};
+    g_auto(GStrv) parts = g_strsplit(line, "/", -1);
+    const char *c[4];
+    guint n = 0;
+
+    if (strcmp(line, "all") == 0) {
+        if (act)
+            tree_refresh_all(t);
+        return 0;
+    }
+    for (char **p = parts; *p; p++) {
+        if (!**p || strcmp(*p, ".") == 0)
+            continue; /* "tasks//x/", "./tasks" */
+        if (n == G_N_ELEMENTS(c) || strcmp(*p, "..") == 0)
+            return -EINVAL;
+        c[n++] = *p;
+    }
+    if (n == 0 || n > 3)
+        return -EINVAL;
+    if (act)
+        g_atomic_int_inc(&t->refreshes);
+
+    if (strcmp(c[0], "tasks") == 0) {
+        if (n == 1) {
+            if (act)
+                drop_list_all(t, "tasks", INO_TASKS);
+            return 0;
+        }
+        if (!task_id_is_valid(c[1]) || (n == 3 && !is_task_file(c[2])))
+            return -EINVAL;
+        if (act)
+            drop_task(t, c[1]);
+        return 0;
+    }
+    if (strcmp(c[0], "by-name") == 0) {
+        struct index *x;
+        guint32 slot;
+        if (n == 1) {
+            if (act)
+                drop_list_all(t, "by-name", INO_BY_NAME);
+            return 0;
+        }
+        if (n > 2)
+            return -EINVAL;
+        x = index_peek(t);
+        slot = x ? GPOINTER_TO_UINT(g_hash_table_lookup(x->name_enc, c[1])) : 0;
+        index_unref(x);
+        g_autofree char *id = slot ? cache_slot_id(t->cfg.cache, slot - 1) : NULL;
+        if (!id)
+            return -EINVAL;
+        if (act)
+            drop_task(t, id);
+        return 0;
+    }
+    for (size_t v = 0; v < G_N_ELEMENTS(views); v++) {
+        struct named *dir;
+        if (strcmp(c[0], views[v].name) != 0)
+            continue;
+        if (n == 1) {
+            if (act && views[v].kind != NAMED_STATE)
+                drop_list_all(t, views[v].name, views[v].ino); /* the index behind it */
+            if (act)
+                drop_views(t, views[v].kind);
+            return 0;
+        }
+        dir = named_by_enc(t, views[v].kind, c[1]);
+        if (!dir || (n == 3 && !task_id_is_valid(c[2])))
+            return -EINVAL;
+        if (act && n == 2)
+            drop_view(t, dir);
+        if (act && n == 3)
+            drop_task(t, c[2]);
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size)
+{
+    g_autofree char *text = g_strndup(buf, size);
+    g_auto(GStrv) lines = NULL;
+    guint done = 0;
+
+    if (!tree_is_control(t, ino))
+        return -EROFS;
+    if (size == 0 || strlen(text) != size || !g_utf8_validate(text, -1, NULL))
+        return -EINVAL; /* empty, NUL bytes, not text */
+    lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_strchomp(*l); /* "\r\n", trailing blanks */
+        if (!**l)
+            continue;
+        if (control_line(t, *l, false) < 0)
+            return -EINVAL;
+        done++;
+    }
+    if (!done)
+        return -EINVAL;
+    for (char **l = lines; *l; l++)
+        if (**l)
+            control_line(t, *l, true);
+    /* The write returns once the kernel has forgotten: the next access asks us. */
+    g_rw_lock_reader_lock(&t->notifier_lock);
+    if (t->notifier.flush)
+        t->notifier.flush(t->notifier.data);
+    g_rw_lock_reader_unlock(&t->notifier_lock);
+    return 0;
+}
+
+/* ---- extended attributes ---- */
+
+enum { XA_ID, XA_NAME, XA_STATE, XA_CAMERA, XA_ALGORITHM, XA_CREATED, XA_UPDATED, XA_COUNT };
+static const char *const xattr_names[XA_COUNT] = {
+    [XA_ID] = "user.vias.id",
+    [XA_NAME] = "user.vias.name",
+    [XA_STATE] = "user.vias.state",
+    [XA_CAMERA] = "user.vias.camera",
+    [XA_ALGORITHM] = "user.vias.algorithm",
+    [XA_CREATED] = "user.vias.created_at",
+    [XA_UPDATED] = "user.vias.updated_at",
+};
+
+/* Attribute @which of @task, or NULL when the task has no value for it. Caller frees. */
+static char *xattr_value(const struct task *task, int which)
+{
+    switch (which) {
+    case XA_ID:
+        return g_strdup(task->id);
+    case XA_NAME:
+        return g_strdup(task->name);
+    case XA_STATE:
+        return g_strdup(task->state);
+    case XA_CAMERA:
+        return g_strdup(task->video_source_name);
+    case XA_ALGORITHM:
+        return g_strdup(task->title);
+    case XA_CREATED:
+        return task->created_ms >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, task->created_ms)
+                                     : NULL;
+    case XA_UPDATED:
+        return task->updated_ms >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, task->updated_ms)
+                                     : NULL;
+    }
+    return NULL;
+}
+
+/* The task behind a task directory's attributes (its detail); -ENODATA for other inodes. */
+static int xattr_task(struct tree *t, guint64 ino, gint64 deadline, struct task **out)
+{
+    guint32 slot;
+    enum task_off off;
+    gint64 until;
+
+    if (!ino_is_task(ino, &slot, &off) || off != OFF_DIR)
+        return -ENODATA;
+    return cache_get_slot(t->cfg.cache, slot, true, deadline, out, &until);
+}
+
+int tree_listxattr(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
+{
+    g_autoptr(Task) task = NULL;
+    GString *names = g_string_new(NULL);
+    int rc = xattr_task(t, ino, deadline, &task);
+
+    if (rc < 0 && rc != -ENODATA) {
+        g_string_free(names, TRUE);
+        return rc;
+    }
+    for (int i = 0; task && i < XA_COUNT; i++) {
+        g_autofree char *v = xattr_value(task, i);
+        if (v)
+            g_string_append_len(names, xattr_names[i], (gssize)strlen(xattr_names[i]) + 1);
+    }
+    *out = g_string_free_to_bytes(names);
+    return 0;
+}
+
+int tree_getxattr(struct tree *t, guint64 ino, const char *name, gint64 deadline, GBytes **out)
+{
+    g_autoptr(Task) task = NULL;
+    char *v;
+    int which = -1, rc;
+
+    for (int i = 0; i < XA_COUNT && which < 0; i++)
+        if (strcmp(name, xattr_names[i]) == 0)
+            which = i;
+    if (which < 0)
+        return -ENODATA; /* without fetching anything */
+    rc = xattr_task(t, ino, deadline, &task);
+    if (rc < 0)
+        return rc;
+    v = xattr_value(task, which);
+    if (!v)
+        return -ENODATA;
+    *out = g_bytes_new_take(v, strlen(v));
+    return 0;
 }
 
 /* ---- life cycle ---- */

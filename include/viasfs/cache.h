@@ -29,6 +29,7 @@ struct cache_config {
     int timeout_s;   /* deadline of one page or detail request */
     int page_size;   /* list page size, 5..1000 */
     int max_walks;   /* walks running at once; >= 1 */
+    int max_fetches; /* detail requests running at once on fetcher threads; 0 = 16 */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };
@@ -89,12 +90,23 @@ void cache_forget_listing(struct cache *c, enum listing_view view, const char *v
 
 /* Drops every freshness: the next access to anything fetches again. */
 void cache_expire_all(struct cache *c);
+/* Drops the freshness of task @id (and any memory of it being absent): its next access
+ * fetches again. Listings are left alone. */
+void cache_expire_task(struct cache *c, const char *id);
+
+/* Tasks with data, and the approximate bytes that data and the table hold. Walks the table
+ * under the lock: for .viasfs/metrics, not for hot paths. */
+void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes);
 
 struct cache_stats {
     guint tasks;            /* slots in use */
     guint64 detail_fetches; /* detail requests made */
     guint64 walks;          /* list walks started */
     guint64 stale_served;   /* answers served from stale data after a failed fetch */
+    guint64 detail_hits;    /* task lookups answered from the table (fresh, or known absent) */
+    guint64 detail_misses;  /* task lookups that fetched, or waited for a fetch */
+    guint64 listing_hits;   /* cache_listing calls answered with a fresh or running listing */
+    guint64 refresh_walks;  /* walks started by cache_walk_now (the others: on demand) */
     gint64 last_walk_us;    /* monotonic time the last complete LISTING_ALL walk ended; 0 */
     gint64 stale_since_us;  /* monotonic time of the first failure since the last success;
                                0 when the last fetch succeeded */

@@ -14,6 +14,7 @@
 #include <glib.h>
 
 struct http;
+struct http_attempt;
 
 struct http_config {
     int max_requests;       /* requests in flight at once across all threads; >= 1 */
@@ -26,6 +27,10 @@ struct http_config {
     const char *cacert;   /* extra CA bundle file, or NULL */
     bool insecure;        /* skip TLS verification (the caller warns) */
     const char *user_agent;
+    /* Called after every attempt (struct http_attempt below), from the requesting thread,
+     * with no http lock held; or NULL. For the owner's counters. */
+    void (*on_attempt)(const struct http_attempt *a, void *data);
+    void *on_attempt_data;
 };
 
 /* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, 5 attempts, retry
@@ -43,6 +48,7 @@ enum http_failure {
     HTTP_FAIL_TLS,       /* TLS handshake or certificate verification failed */
     HTTP_FAIL_BAD_URL,   /* the URL cannot be requested (syntax, scheme) */
     HTTP_FAIL_INTERNAL,  /* out of resources inside libcurl */
+    HTTP_FAIL_CANCELLED, /* http_cancel_all was called */
 };
 
 /* A short English description of @f, for messages. Static storage. */
@@ -55,7 +61,17 @@ struct http_request {
                                    secrets, so they are never logged */
     const char *body;           /* request body or NULL */
     size_t body_len;
-    gint64 deadline; /* g_get_monotonic_time() value after which to give up */
+    gint64 deadline;   /* g_get_monotonic_time() value after which to give up */
+    const char *label; /* what the request is ("list", "detail", "iam"), for on_attempt; or NULL */
+};
+
+/* One attempt of a request, as on_attempt is told about it. */
+struct http_attempt {
+    const char *label;         /* the request's label, or NULL */
+    long status;               /* the HTTP status, 0 when no answer arrived */
+    enum http_failure failure; /* HTTP_OK when an answer arrived */
+    int number;                /* 1 for the first attempt, 2 for the first retry, ... */
+    gint64 elapsed_us;         /* how long the attempt took */
 };
 
 struct http_response {
@@ -91,5 +107,12 @@ struct http_stats {
     guint64 retries;
 };
 void http_get_stats(struct http *http, struct http_stats *out);
+
+/*
+ * Shutting down: requests in flight are aborted within about a second (libcurl's progress
+ * callback), waiting and later ones fail at once with HTTP_FAIL_CANCELLED. Thread-safe;
+ * irreversible.
+ */
+void http_cancel_all(struct http *http);
 
 #endif

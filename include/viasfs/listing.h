@@ -32,10 +32,11 @@ void listing_adopt(struct listing *l, struct listing *from);
 /*
  * Reader side: waits until entry @index exists or the walk ended, at most until @deadline.
  * Returns 0 (entry exists), -ENOENT (the walk is done and has fewer entries), the walk's
- * -errno (failed before reaching @index), or -ETIMEDOUT.
+ * -errno (failed before reaching @index), -ETIMEDOUT, or -EINTR when the calling thread's
+ * operation was interrupted (interrupt.h).
  */
 int listing_wait(struct listing *l, guint index, gint64 deadline);
-/* Waits until the walk is done; returns its result, or -ETIMEDOUT. */
+/* Waits until the walk is done; returns its result, -ETIMEDOUT or -EINTR. */
 int listing_wait_done(struct listing *l, gint64 deadline);
 
 /* Entry @index; only valid after listing_wait returned 0 for it. */

@@ -13,9 +13,11 @@
 #include <sys/types.h>
 #include <glib.h>
 
+#include "viasfs/auth.h"
 #include "viasfs/cache.h"
 #include "viasfs/error_log.h"
 #include "viasfs/event_log.h"
+#include "viasfs/metrics.h"
 
 #define TREE_ROOT_INO 1
 
@@ -53,6 +55,8 @@ struct tree_notifier {
     /* ...and create a link the tree now has (lookups of it must not find it yet). */
     void (*own_symlink)(guint64 parent, const char *name, const char *path, const char *target,
                         void *data);
+    /* Returns once the calls made before it have been carried out (or after a bound). */
+    void (*flush)(void *data);
     void *data;
 };
 
@@ -60,6 +64,8 @@ struct tree_config {
     struct cache *cache;      /* borrowed; may be set later with tree_set_cache */
     struct error_log *errors; /* borrowed */
     struct event_log *events; /* borrowed */
+    struct metrics *metrics;  /* borrowed; NULL: .viasfs/metrics shows only sampled values */
+    struct auth *auth;        /* borrowed, for the token expiry in status; or NULL */
     bool inotify;             /* ask for operations through the mountpoint on changes */
     int refresh_s;            /* for .viasfs/status */
     const char *endpoint;     /* for .viasfs/status */
@@ -104,6 +110,43 @@ void tree_file_opened(struct tree *t, guint64 ino);
 void tree_file_closed(struct tree *t, guint64 ino);
 /* A symlink's target. -EINVAL when @ino is not a link. Caller frees. */
 int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out);
+
+/* The metrics the fuse layer counts its operations in (may be NULL). Borrowed. */
+struct metrics *tree_metrics(struct tree *t);
+
+/*
+ * Whether @ino may be opened for writing or truncating (@write): 0, or -EROFS for anything but
+ * a control file. Reading is allowed everywhere (a control file reads as empty, so that tar
+ * and rsync copy the mount without an error). Fetches nothing.
+ */
+int tree_check_open(struct tree *t, guint64 ino, bool write);
+/* true for .viasfs/refresh, the control file (mode 0600, reads as empty). */
+bool tree_is_control(struct tree *t, guint64 ino);
+
+/*
+ * A write of @size bytes to the control file @ino: one command per line (a final newline is
+ * optional). "all" drops every cached task and listing; a path relative to the mount drops
+ * what it names: tasks/<id> (or a file in it, or a link to it in a view) that task,
+ * by-state/<S>, by-camera/<C>, by-algorithm/<T> that view's listing, tasks, by-name,
+ * by-camera and by-algorithm the list of all tasks, by-state every state's listing. The
+ * kernel is told to forget what it cached of the same. Every line is checked before any is
+ * done: -EINVAL when one names nothing of that kind, -EROFS when @ino is not a control file.
+ * Fetches nothing: the next access does.
+ */
+int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size);
+/* The same as writing "all" (SIGHUP's action). Safe from any thread but a signal handler. */
+void tree_refresh_all(struct tree *t);
+
+/*
+ * Extended attributes: a task directory has user.vias.id, .name, .state, .camera,
+ * .algorithm (the title), .created_at and .updated_at (epoch milliseconds, as the API gives
+ * them), each only when the task has a value; they come from the task's detail (fetched once
+ * when not cached, like status). Other inodes have none.
+ * tree_listxattr: the names, each NUL-terminated, in that order. tree_getxattr: the value
+ * (no terminating NUL), or -ENODATA. Both: or -errno from the fetch.
+ */
+int tree_listxattr(struct tree *t, guint64 ino, gint64 deadline, GBytes **out);
+int tree_getxattr(struct tree *t, guint64 ino, const char *name, gint64 deadline, GBytes **out);
 
 /* An open directory: entries are produced on demand, streaming where the view allows. */
 struct tree_dir;
