@@ -56,7 +56,7 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/client/test_*; do
     case "$t" in *.d|*.o) continue ;; esac
     run_one "${t#$BUILD/tests/}" "$t" --tap
 done
-for t in tests/emulator/*.sh tests/mount/*.sh tests/watch/*.sh tests/ops/*.sh; do
+for t in tests/emulator/*.sh tests/mount/*.sh tests/credentials/*.sh tests/watch/*.sh tests/ops/*.sh; do
     [ -f "$t" ] || continue
     run_one "${t#tests/}" bash "$t"
 done

@@ -12,11 +12,14 @@
 #
 # The daemon runs in the background (viasfs's own `-f` is refused by libfuse, see
 # cli_startup.sh), so sanitizer reports are sent to files with ASAN_OPTIONS/UBSAN_OPTIONS
-# log_path and checked by mnt_stop after the daemon has exited.
+# log_path and checked by mnt_stop after the daemon has exited. With VIASFS_WRAPPER (see
+# tests/lib.sh; `make check-valgrind`) every viasfs runs under it, and mnt_stop checks the
+# wrapper's logs of the mount too.
 
 . tests/lib.sh
 MOUNT_DIR=tests/mount
 VIASFS_BIN=${VIASFS_BIN:-$BUILD/viasfs}
+wrapper_install # tests/lib.sh: with VIASFS_WRAPPER, VIASFS_BIN runs viasfs under it
 MOUNTS=()
 PROXY_PID=
 unset VIAS_ENDPOINT VIAS_PROJECT_ID VIAS_TOKEN_FILE VIAS_TOKEN
@@ -30,7 +33,7 @@ require_fuse() {
         exit 77
     fi
     command -v fusermount3 >/dev/null || { echo "Bail out! fusermount3 is not installed"; exit 1; }
-    [ -x "$VIASFS_BIN" ] || { echo "Bail out! $VIASFS_BIN is not built (run make)"; exit 1; }
+    [ -x "$VIASFS_REAL_BIN" ] || { echo "Bail out! $VIASFS_REAL_BIN is not built (run make)"; exit 1; }
     [ -x "$EMU_BIN" ] || { echo "Bail out! $EMU_BIN is not built (run make)"; exit 1; }
 }
 
@@ -41,31 +44,39 @@ is_mounted() { awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/mounts; }
 mnt_pid() {
     local p
     for p in /proc/[0-9]*; do
-        [ "$p/exe" -ef "$VIASFS_BIN" ] || continue
+        is_viasfs "${p#/proc/}" || continue
         tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$1" && echo "${p#/proc/}"
     done
 }
 
 # mnt_start NAME [viasfs options...]: mounts at $TEST_TMP/NAME with the emulator's endpoint,
 # project and the token file $MNT_TOKEN_FILE (a chmod 600 copy of the emulator's token by
-# default). Sets MNT and MNT_PID. Returns non-zero (with diagnostics) if it did not mount.
+# default); when the array MNT_AUTH_ARGS is set, with those options (endpoint and credential)
+# instead, and --log-level=debug, so that the logs the secrets scan reads are the fullest.
+# Sets MNT and MNT_PID. Returns non-zero (with diagnostics) if it did not mount.
 mnt_start() {
     local name=$1 i rc
     shift
     MNT=$TEST_TMP/$name
     mkdir -p "$MNT"
-    if [ -z "${MNT_TOKEN_FILE:-}" ]; then
-        MNT_TOKEN_FILE=$TEST_TMP/viasfs-token
-        cp "$EMU_TOKEN_FILE" "$MNT_TOKEN_FILE"
+    local auth=()
+    if [ -n "${MNT_AUTH_ARGS+set}" ]; then
+        auth=("${MNT_AUTH_ARGS[@]}" --log-level=debug)
+    else
+        if [ -z "${MNT_TOKEN_FILE:-}" ]; then
+            MNT_TOKEN_FILE=$TEST_TMP/viasfs-token
+            cp "$EMU_TOKEN_FILE" "$MNT_TOKEN_FILE"
+        fi
+        chmod 600 "$MNT_TOKEN_FILE"
+        auth=(--endpoint="$EMU_URL" --project-id="$EMU_PROJECT" --token-file="$MNT_TOKEN_FILE")
     fi
-    chmod 600 "$MNT_TOKEN_FILE"
+    VIASFS_WRAPPER_LOG=$TEST_TMP/wrapper-$name \
     ASAN_OPTIONS="log_path=$TEST_TMP/sanitizer-$name:${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="log_path=$TEST_TMP/sanitizer-$name:print_stacktrace=1:${UBSAN_OPTIONS:-}" \
-        "$VIASFS_BIN" --endpoint="$EMU_URL" --project-id="$EMU_PROJECT" \
-        --token-file="$MNT_TOKEN_FILE" --log="$TEST_TMP/viasfs-$name.log" "$@" "$MNT" \
+        "$VIASFS_BIN" "${auth[@]}" --log="$TEST_TMP/viasfs-$name.log" "$@" "$MNT" \
         >"$TEST_TMP/viasfs-$name.out" 2>&1
     rc=$?
-    for i in $(seq 1 100); do
+    for i in $(seq 1 "$(scaled 100)"); do
         is_mounted "$MNT" && break
         sleep 0.05
     done
@@ -79,8 +90,9 @@ mnt_start() {
     return 0
 }
 
-# mnt_stop DIR: unmounts with fusermount3 -u (retrying while busy), waits up to 15 s for the
-# daemon to exit, then prints one TAP line: unmounted, exited, no sanitizer report.
+# mnt_stop DIR: unmounts with fusermount3 -u (retrying while busy), waits up to 15 s (times
+# VIASFS_TIME_SCALE) for the daemon to exit, then prints one TAP line: unmounted, exited, no
+# sanitizer report (and, under a wrapper, no report in its logs).
 mnt_stop() {
     local dir=$1 name pid i ok_=1 why=
     name=$(basename "$dir")
@@ -98,17 +110,21 @@ mnt_stop() {
     for m in "${MOUNTS[@]}"; do [ "$m" = "$dir" ] || keep+=("$m"); done
     MOUNTS=("${keep[@]}")
     if [ -n "$pid" ]; then
-        for i in $(seq 1 150); do
+        for i in $(seq 1 "$(scaled 150)"); do
             [ -d "/proc/$pid" ] || break
             sleep 0.1
         done
         if [ -d "/proc/$pid" ]; then
-            ok_=0 why="$why; daemon $pid still running 15 s after unmount"
+            ok_=0 why="$why; daemon $pid still running $(scaled 15) s after unmount"
             kill "$pid" 2>/dev/null
+            for i in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
         fi
     fi
     if sanitizer_reports "$name"; then
         ok_=0 why="$why; sanitizer report"
+    fi
+    if [ -n "$VIASFS_WRAPPER" ] && wrapper_reports "$name"; then
+        ok_=0 why="$why; report in the wrapper's log"
     fi
     if [ "$ok_" = 1 ]; then
         ok "$name: unmounted, daemon exited, no sanitizer report"
@@ -133,7 +149,7 @@ mount_cleanup() {
         fusermount3 -u "$d" 2>/dev/null || { sleep 0.3; fusermount3 -u "$d" 2>/dev/null; } ||
             fusermount3 -uz "$d" 2>/dev/null
         if [ -n "$pid" ]; then
-            for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+            for _ in $(seq 1 "$(scaled 50)"); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
             [ -d "/proc/$pid" ] && kill "$pid" 2>/dev/null
         fi
     done
