@@ -7,6 +7,7 @@
 #include "viasfs/cache.h"
 #include "viasfs/interrupt.h"
 #include "viasfs/log.h"
+#include "viasfs/scan.h"
 
 #include <errno.h>
 #include <string.h>
@@ -47,6 +48,8 @@ struct cache {
     GHashTable *missing;  /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
     GHashTable *flights;  /* char *id (owned) -> struct flight * */
     GHashTable *listings; /* char *key (owned) -> struct listing * (reference) */
+    struct scan *scan;    /* reads walking the tasks in order, to fetch ahead of */
+    struct listing *scan_listing; /* the listing whose order scan knows (reference) */
     GHashTable *previous; /* key -> the last good listing, served while the API fails and
                              the walk that replaces it runs */
     struct cache_stats stats;
@@ -319,6 +322,45 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64
 }
 
 /*
+ * A read needed @r's detail: when reads walk the tasks (scan.h), start fetches for the next
+ * ones, so that the walk finds them fetched or in flight. Called with c->lock held.
+ */
+static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
+{
+    struct listing *all = g_hash_table_lookup(c->listings, "0:");
+    g_autoptr(GArray) ahead = NULL;
+    int error;
+
+    if (!all || !listing_done(all, &error, NULL) || error)
+        return;
+    if (c->scan_listing != all) {
+        guint n = listing_length(all);
+        g_autofree guint32 *slots = g_new(guint32, MAX(n, 1));
+        g_autofree const char **ids = g_new(const char *, MAX(n, 1));
+
+        for (guint i = 0; i < n; i++) {
+            slots[i] = listing_slot(all, i);
+            ids[i] = ((struct record *)g_ptr_array_index(c->records, slots[i]))->id;
+        }
+        scan_set_basis(c->scan, all, slots, ids, n);
+        if (c->scan_listing)
+            listing_unref(c->scan_listing);
+        c->scan_listing = listing_ref(all); /* held: its address stays its own */
+    }
+    ahead = g_array_new(FALSE, FALSE, sizeof(guint32));
+    scan_read(c->scan, r->slot, ahead);
+    for (guint i = 0; i < ahead->len; i++) {
+        struct record *next = g_ptr_array_index(c->records, g_array_index(ahead, guint32, i));
+
+        if (!next->task || fresh_locked(c, next, true, now, NULL) ||
+            g_hash_table_contains(c->flights, next->id))
+            continue;
+        flight_start_locked(c, next->id, now + c->timeout_us);
+        c->stats.prefetches++;
+    }
+}
+
+/*
  * The shared path of cache_get_task and cache_get_slot: answer from the table when fresh,
  * else fetch once and answer from the table (or stale data if the fetch failed).
  */
@@ -337,6 +379,8 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_lock(&c->lock);
         r = g_hash_table_lookup(c->by_id, id);
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
+        if (r && need_complete && !fetched)
+            read_ahead_locked(c, r, now);
         if (r && fresh_locked(c, r, need_complete, now, &until)) {
             c->stats.detail_hits += !fetched;
             *out = task_ref(r->task);
@@ -851,6 +895,7 @@ struct cache *cache_new(const struct cache_config *cfg)
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
     c->previous =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
+    c->scan = scan_new(cfg->max_fetches > 0 ? cfg->max_fetches : 16);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
     c->fetchers = g_thread_pool_new(fetch_run, c, cfg->max_fetches > 0 ? cfg->max_fetches : 16,
                                     FALSE, NULL);
@@ -865,6 +910,9 @@ void cache_free(struct cache *c)
     g_thread_pool_free(c->fetchers, FALSE, TRUE);
     g_hash_table_unref(c->listings);
     g_hash_table_unref(c->previous);
+    scan_free(c->scan);
+    if (c->scan_listing)
+        listing_unref(c->scan_listing);
     g_hash_table_unref(c->flights);
     g_hash_table_unref(c->missing);
     g_hash_table_unref(c->by_id);

@@ -101,6 +101,7 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes);
 struct cache_stats {
     guint tasks;            /* slots in use */
     guint64 detail_fetches; /* detail requests made */
+    guint64 prefetches;     /* of which started ahead of a walk of reads (scan.h) */
     guint64 walks;          /* list walks started */
     guint64 stale_served;   /* answers served from stale data after a failed fetch */
     guint64 detail_hits;    /* task lookups answered from the table (fresh, or known absent) */

@@ -1,0 +1,34 @@
+/*
+ * scan: recognises reads that walk the tasks one after another, in the listing's order (as
+ * `find` and `ls` give them) or sorted by id (as a shell glob such as tasks/STAR/output.json
+ * gives them), and says which tasks to fetch ahead so that the next reads find their data
+ * already there. Pure bookkeeping: no locking (its owner's lock protects it), no fetching.
+ */
+#ifndef VIASFS_SCAN_H
+#define VIASFS_SCAN_H
+
+#include <glib.h>
+
+struct scan;
+
+/* Fetches up to @depth tasks ahead of a recognised scan. */
+struct scan *scan_new(guint depth);
+void scan_free(struct scan *s);
+
+/*
+ * The order tasks are walked in: @slots[0..n) in listing order, with @ids[i] the id of
+ * slots[i] (borrowed for the call). @basis identifies the listing: the same basis again is
+ * a no-op, so callers may call this before every scan_read.
+ */
+void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots, const char *const *ids,
+                    guint n);
+gconstpointer scan_basis(const struct scan *s);
+
+/*
+ * A read of @slot's detail (whether it was there or not). When it continues a walk in either
+ * order (it comes a little after the previous such read), appends to @ahead the slots that
+ * follow it in that order, up to the depth, skipping those already handed out for this walk.
+ */
+void scan_read(struct scan *s, guint32 slot, GArray *ahead);
+
+#endif

@@ -1,0 +1,106 @@
+/* Unit tests: recognising walks of reads and what to fetch ahead of them. */
+#include "viasfs/scan.h"
+
+/* Ten tasks listed as slots 0..9 with ids whose sorted order is the reverse. */
+static struct scan *ten(guint depth)
+{
+    static const char *ids[] = {"j", "i", "h", "g", "f", "e", "d", "c", "b", "a"};
+    guint32 slots[10];
+    struct scan *s = scan_new(depth);
+
+    for (guint32 i = 0; i < 10; i++)
+        slots[i] = i;
+    scan_set_basis(s, s, slots, ids, 10);
+    return s;
+}
+
+static GArray *read_slot(struct scan *s, guint32 slot)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+    scan_read(s, slot, a);
+    return a;
+}
+
+static void test_listing_order(void)
+{
+    struct scan *s = ten(3);
+    g_autoptr(GArray) a0 = read_slot(s, 0), a1 = read_slot(s, 1), a2 = read_slot(s, 2);
+
+    g_assert_cmpuint(a0->len, ==, 0); /* one read is not a walk */
+    g_assert_cmpuint(a1->len, ==, 3);
+    g_assert_cmpuint(g_array_index(a1, guint32, 0), ==, 2);
+    g_assert_cmpuint(g_array_index(a1, guint32, 2), ==, 4);
+    g_assert_cmpuint(a2->len, ==, 1); /* only what was not handed out yet */
+    g_assert_cmpuint(g_array_index(a2, guint32, 0), ==, 5);
+    scan_free(s);
+}
+
+static void test_sorted_order(void)
+{
+    struct scan *s = ten(2);
+    g_autoptr(GArray) a0 = read_slot(s, 9), a1 = read_slot(s, 8);
+
+    /* Slots 9, 8 are ids "a", "b": a walk in id order; next come "c" (7) and "d" (6). */
+    g_assert_cmpuint(a0->len, ==, 0);
+    g_assert_cmpuint(a1->len, ==, 2);
+    g_assert_cmpuint(g_array_index(a1, guint32, 0), ==, 7);
+    g_assert_cmpuint(g_array_index(a1, guint32, 1), ==, 6);
+    scan_free(s);
+}
+
+static void test_backward(void)
+{
+    struct scan *s = ten(3);
+    g_autoptr(GArray) a0 = read_slot(s, 9), a1 = read_slot(s, 8), a2 = read_slot(s, 7);
+
+    g_assert_cmpuint(a0->len, ==, 0);
+    g_assert_cmpuint(a1->len, ==, 3); /* 7, 6, 5 */
+    g_assert_cmpuint(g_array_index(a1, guint32, 0), ==, 7);
+    g_assert_cmpuint(g_array_index(a1, guint32, 2), ==, 5);
+    g_assert_cmpuint(a2->len, ==, 1); /* 4 */
+    g_assert_cmpuint(g_array_index(a2, guint32, 0), ==, 4);
+    scan_free(s);
+}
+
+static void test_no_walk(void)
+{
+    struct scan *s = ten(2);
+    guint32 reads[] = {4, 4, 4, 0, 9, 5, 1};
+    guint total = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS(reads); i++) {
+        g_autoptr(GArray) a = read_slot(s, reads[i]);
+        total += a->len;
+    }
+    g_assert_cmpuint(total, ==, 0);
+    /* An unknown slot is ignored. */
+    g_autoptr(GArray) u = read_slot(s, 77);
+    g_assert_cmpuint(u->len, ==, 0);
+    scan_free(s);
+}
+
+static void test_end_and_new_basis(void)
+{
+    struct scan *s = ten(5);
+    g_autoptr(GArray) a = read_slot(s, 7), b = read_slot(s, 8);
+    guint32 slots[2] = {8, 9};
+    const char *ids[2] = {"x", "y"};
+
+    g_assert_cmpuint(b->len, ==, 1); /* only slot 9 is left after 8 */
+    scan_set_basis(s, ids, slots, ids, 2);
+    g_autoptr(GArray) c = read_slot(s, 8);
+    g_assert_cmpuint(c->len, ==, 0); /* a new basis forgets the walk */
+    scan_free(s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/scan/listing-order", test_listing_order);
+    g_test_add_func("/scan/sorted-order", test_sorted_order);
+    g_test_add_func("/scan/backward", test_backward);
+    g_test_add_func("/scan/no-walk", test_no_walk);
+    g_test_add_func("/scan/end-and-new-basis", test_end_and_new_basis);
+    return g_test_run();
+}
