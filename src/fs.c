@@ -161,7 +161,7 @@ static void fill_entry(struct fs *fs, const struct tree_attr *a, struct fuse_ent
     e->ino = a->ino;
     e->generation = 1;
     e->attr_timeout = a->timeout_s;
-    e->entry_timeout = a->timeout_s;
+    e->entry_timeout = MAX(a->timeout_s, a->entry_timeout_s);
     to_stat(fs, a, &e->attr);
 }
 
@@ -171,6 +171,10 @@ static void op_init(void *data, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_READDIRPLUS;
     /* Always send attributes with listings, so `ls -l` costs no request per entry. */
     conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+    /* The kernel keeps link targets like file pages: readlink costs no request per link.
+     * Every change invalidates the link's inode (tree_on_change), which drops the target. */
+    if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+        conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 /*
@@ -356,7 +360,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     fi->fh = (uint64_t)(uintptr_t)f;
     fi->direct_io = tree_is_volatile(fs->tree, ino);
-    fi->keep_cache = 0;
+    /* Pages read before stay valid across opens: every change of a file's content goes
+     * through tree_on_change, which invalidates its inode (and with it those pages). */
+    fi->keep_cache = !fi->direct_io && !f->stream;
     file_register(fs, f);
     if (fuse_reply_open(req, fi) != 0) {
         file_unregister(fs, f); /* the open was interrupted: no release will come */

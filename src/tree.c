@@ -486,8 +486,19 @@ static GBytes *meta_content(struct tree *t, guint64 ino)
     return g_bytes_new_take(text, strlen(text));
 }
 
-/* Attributes of the fixed inodes. Nothing is fetched. */
+/* Attributes of the fixed inodes. Nothing is fetched. Their names never change, so the
+ * kernel may keep looking them up for a day even where their attributes (link counts) must
+ * be asked for every time. */
+static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a);
 static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
+{
+    int rc = static_attr_of(t, ino, a);
+
+    a->entry_timeout_s = 86400;
+    return rc;
+}
+
+static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
 {
     double ttl = t->cfg.ttl_s;
     guint32 n;
@@ -1371,15 +1382,15 @@ static void drop_view(struct tree *t, const struct named *n)
     kernel_forget(t, parents[n->kind], n->enc, &n->ino, 1);
 }
 
-/* Drops every view of @kind (all of them for kind < 0). */
-static void drop_views(struct tree *t, int kind)
+/* Drops every view of @kind. */
+static void drop_views(struct tree *t, enum named_kind kind)
 {
     g_autoptr(GPtrArray) list = g_ptr_array_new();
 
     g_mutex_lock(&t->lock);
     for (guint i = 0; i < t->named->len; i++) {
         struct named *n = g_ptr_array_index(t->named, i);
-        if (kind < 0 || (int)n->kind == kind)
+        if (n->kind == kind)
             g_ptr_array_add(list, n); /* never freed while the tree lives */
     }
     g_mutex_unlock(&t->lock);

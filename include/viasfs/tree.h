@@ -31,6 +31,8 @@ struct tree_attr {
     guint64 size;
     gint64 mtime_ms;  /* epoch milliseconds */
     double timeout_s; /* how long the kernel may cache this answer */
+    double entry_timeout_s; /* how long it may cache the name -> inode mapping, when longer
+                               (fixed directories whose attributes change); 0: timeout_s */
 };
 
 /*
