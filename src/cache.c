@@ -263,6 +263,12 @@ static void fetch_run(gpointer data, gpointer pool_data)
     } else {
         note_failure_locked(c);
     }
+    g_mutex_unlock(&c->lock);
+    /* Changes are reported before the waiters wake: whoever asked sees the tree already
+     * updated (links moved, caches invalidated) when its answer comes. */
+    report(c, changes);
+
+    g_mutex_lock(&c->lock);
     f->done = true;
     f->rc = rc;
     g_cond_broadcast(&f->cond);
@@ -271,7 +277,6 @@ static void fetch_run(gpointer data, gpointer pool_data)
     g_mutex_unlock(&c->lock);
 
     task_unref(t);
-    report(c, changes);
     g_free(job->id);
     g_free(job);
 }

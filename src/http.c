@@ -23,14 +23,20 @@ struct http {
     GMutex pool_lock; /* protects idle */
     GPtrArray *idle;  /* CURL *, easy handles not in use */
 
-    GMutex slot_lock; /* protects slots_free and cancelled; slot_cond signals either */
-    GCond slot_cond;
+    GMutex slot_lock; /* protects slots_free, cancelled and retry_tokens */
+    GCond slot_cond;  /* signals a freed slot or cancellation */
     int slots_free;
-    bool cancelled; /* http_cancel_all was called; protected by slot_lock */
+    bool cancelled;      /* http_cancel_all was called */
+    double retry_tokens; /* the retry budget: requests add to it, retries take from it */
 
-    atomic_ullong attempts; /* atomic, no lock */
-    atomic_ullong retries;  /* atomic, no lock */
+    atomic_ullong attempts;       /* atomic, no lock */
+    atomic_ullong retries;        /* atomic, no lock */
+    atomic_ullong retries_denied; /* retries the budget refused; atomic */
 };
+
+/* The retry budget: see retry_budget_earn. */
+#define RETRY_BURST 20.0
+#define RETRY_RATIO 0.2
 
 static GOnce curl_once = G_ONCE_INIT;
 
@@ -132,6 +138,7 @@ struct http *http_new(const struct http_config *cfg, char **why)
     g_mutex_init(&http->slot_lock);
     g_cond_init(&http->slot_cond);
     http->slots_free = http->cfg.max_requests;
+    http->retry_tokens = RETRY_BURST;
     http->idle = g_ptr_array_new();
 
     http->share = curl_share_init();
@@ -172,6 +179,7 @@ void http_get_stats(struct http *http, struct http_stats *out)
 {
     out->attempts = atomic_load(&http->attempts);
     out->retries = atomic_load(&http->retries);
+    out->retries_denied = atomic_load(&http->retries_denied);
 }
 
 /* Waits for a request slot until @deadline. Returns false on timeout or cancellation. */
@@ -202,6 +210,30 @@ static void slot_release(struct http *http)
     http->slots_free++;
     g_cond_signal(&http->slot_cond);
     g_mutex_unlock(&http->slot_lock);
+}
+
+/* The retry budget (a token bucket shared by every thread): each request adds a fraction of
+ * a retry, each retry takes a whole one, so retries stay a bounded share of the requests
+ * however many readers fail at once, and a failing API is not stormed. */
+static void retry_budget_earn(struct http *http)
+{
+    g_mutex_lock(&http->slot_lock);
+    http->retry_tokens = MIN(http->retry_tokens + RETRY_RATIO, RETRY_BURST);
+    g_mutex_unlock(&http->slot_lock);
+}
+
+static bool retry_budget_take(struct http *http)
+{
+    bool ok;
+
+    g_mutex_lock(&http->slot_lock);
+    ok = http->retry_tokens >= 1.0;
+    if (ok)
+        http->retry_tokens -= 1.0;
+    g_mutex_unlock(&http->slot_lock);
+    if (!ok)
+        atomic_fetch_add(&http->retries_denied, 1);
+    return ok;
 }
 
 void http_cancel_all(struct http *http)
@@ -418,6 +450,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
     backoff_init(&throttled, (gint64)MAX(http->cfg.throttle_base_ms, 1) * 1000,
                  (gint64)http->cfg.backoff_cap_ms * 1000);
     resp->attempts = 0;
+    retry_budget_earn(http);
     for (;;) {
         if (!slot_acquire(http, req->deadline)) {
             resp->failure = cancelled(http) ? HTTP_FAIL_CANCELLED : HTTP_FAIL_TIMEOUT;
@@ -439,6 +472,11 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
         gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);
         if (g_get_monotonic_time() + delay >= req->deadline)
             break;
+        if (!retry_budget_take(http)) {
+            log_debug("http: %s %s: not retried, the retry budget is spent", req->method,
+                      req->url);
+            break;
+        }
         log_debug("http: retrying %s %s in %lld ms (%s, status %ld)", req->method, req->url,
                   (long long)(delay / 1000), http_failure_name(resp->failure), resp->status);
         atomic_fetch_add(&http->retries, 1);

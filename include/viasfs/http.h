@@ -93,8 +93,9 @@ struct http *http_new(const struct http_config *cfg, char **why);
 void http_free(struct http *http);
 
 /*
- * Performs @req, retrying 429, 5xx, broken and refused connections while attempts and the
- * deadline allow. Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
+ * Performs @req, retrying 429, 5xx, broken and refused connections while attempts, the
+ * deadline and a retry budget shared by all requests allow (20 retries at once, then one per
+ * five requests). Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
  * when @resp holds an answer (any status), else the failure, also stored in @resp.
  * @resp must be initialised; it is overwritten.
  */
@@ -105,6 +106,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
 struct http_stats {
     guint64 attempts;
     guint64 retries;
+    guint64 retries_denied; /* retries the shared budget refused (see http_perform) */
 };
 void http_get_stats(struct http *http, struct http_stats *out);
 
