@@ -24,6 +24,8 @@ struct record {
     gint64 missing_until_us; /* known absent until then */
     int holds;               /* open files using the detail (cache_hold) */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
+    GList lru;               /* in c->lru while task is complete (lru.data = the record) */
+    size_t bytes;            /* task_size of the complete task counted in c->detail_bytes */
 };
 
 /* A fetch in progress that other threads wait for instead of repeating it. */
@@ -48,6 +50,8 @@ struct cache {
     GHashTable *missing;  /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
     GHashTable *flights;  /* char *id (owned) -> struct flight * */
     GHashTable *listings; /* char *key (owned) -> struct listing * (reference) */
+    GQueue lru;           /* records holding a complete task, most recently read first */
+    size_t detail_bytes;  /* their task_size total; kept under cfg.max_detail_bytes */
     struct scan *scan;    /* reads walking the tasks in order, to fetch ahead of */
     struct listing *scan_listing; /* the listing whose order scan knows (reference) */
     GHashTable *previous; /* key -> the last good listing, served while the API fails and
@@ -146,6 +150,58 @@ static struct record *record_for_locked(struct cache *c, const char *id)
  * version carries no updated_at (a list summary), the time the change was seen stands in for
  * it, so the files' mtime moves forward with the change.
  */
+/*
+ * The memory bound (--cache-size): records holding a complete task are kept in read order;
+ * past the bound, the least recently read lose their detail-only fields (a summary of the
+ * task stays, so listings and state files still answer) until read again. Open files' tasks
+ * (holds) and tasks being fetched are skipped. Called with c->lock held.
+ */
+static void lru_evict_locked(struct cache *c)
+{
+    GList *l = c->lru.tail;
+
+    /* The most recent (the task just stored or read) always stays. */
+    while (c->cfg.max_detail_bytes && c->detail_bytes > c->cfg.max_detail_bytes && l &&
+           l != c->lru.head) {
+        struct record *r = l->data;
+        struct task *summary;
+
+        l = l->prev;
+        if (r->holds > 0 || g_hash_table_contains(c->flights, r->id))
+            continue;
+        summary = task_summary_of(r->task);
+        if (!summary)
+            break;
+        task_unref(r->task);
+        r->task = summary;
+        r->complete_us = 0;
+        g_queue_unlink(&c->lru, &r->lru);
+        c->detail_bytes -= r->bytes;
+        r->bytes = 0;
+        c->stats.evictions++;
+    }
+}
+
+/* @r's task was set or read: its place in the read order and its bytes. */
+static void lru_note_locked(struct cache *c, struct record *r)
+{
+    bool linked = r->lru.data != NULL;
+
+    if (linked) {
+        g_queue_unlink(&c->lru, &r->lru);
+        c->detail_bytes -= r->bytes;
+        r->bytes = 0;
+        r->lru.data = NULL;
+    }
+    if (!r->task || !r->task->complete)
+        return;
+    r->lru.data = r;
+    r->bytes = task_size(r->task);
+    c->detail_bytes += r->bytes;
+    g_queue_push_head_link(&c->lru, &r->lru);
+    lru_evict_locked(c);
+}
+
 static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now, GArray *changes)
 {
     struct record *r = record_for_locked(c, t->id);
@@ -161,6 +217,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now,
                 task_unref(old);
             }
         }
+        lru_note_locked(c, r);
         return r;
     }
     if (old && t->updated_ms < 0)
@@ -172,6 +229,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now,
     r->task = task_ref(t);
     task_unref(old);
     r->complete_us = t->complete ? now : 0;
+    lru_note_locked(c, r);
     return r;
 }
 
@@ -252,6 +310,7 @@ static void fetch_run(gpointer data, gpointer pool_data)
             if (r->task)
                 push_change(changes, r, r->task, NULL);
             g_clear_pointer(&r->task, task_unref);
+            lru_note_locked(c, r);
             r->missing_until_us = now + c->negative_us;
         } else {
             if (g_hash_table_size(c->missing) >= MAX_MISSING)
@@ -388,6 +447,8 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
             read_ahead_locked(c, r, now);
         if (r && fresh_locked(c, r, need_complete, now, &until)) {
             c->stats.detail_hits += !fetched;
+            if (need_complete && !fetched)
+                lru_note_locked(c, r);
             *out = task_ref(r->task);
             *slot = r->slot;
             *fresh_until = until;
@@ -880,6 +941,7 @@ void cache_get_stats(struct cache *c, struct cache_stats *out)
     g_mutex_lock(&c->lock);
     *out = c->stats;
     out->tasks = c->records->len;
+    out->detail_bytes = c->detail_bytes;
     g_mutex_unlock(&c->lock);
 }
 

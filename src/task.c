@@ -269,3 +269,55 @@ int task_from_json(const char *text, size_t len, const struct task_parse_opts *o
     cJSON_Delete(root);
     return rc;
 }
+
+/* A string member, when @s is not NULL. */
+static void add_string(cJSON *o, const char *key, const char *s)
+{
+    if (s)
+        cJSON_AddStringToObject(o, key, s);
+}
+
+struct task *task_summary_of(const struct task *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    struct task_parse_opts opts = {.show_secrets = true}; /* the list fields hold no secret */
+    struct task *s = NULL;
+    g_autofree char *why = NULL;
+    char *text;
+
+    add_string(o, "id", t->id);
+    add_string(o, "name", t->name);
+    add_string(o, "service_id", t->service_id);
+    add_string(o, "state", t->state);
+    add_string(o, "video_source_name", t->video_source_name);
+    add_string(o, "title", t->title);
+    add_string(o, "type", t->type);
+    add_string(o, "algorithm_publish_id", t->algorithm_publish_id);
+    if (t->created_ms >= 0) {
+        char ms[32];
+        g_snprintf(ms, sizeof ms, "%" G_GINT64_FORMAT, t->created_ms);
+        cJSON_AddStringToObject(o, "created_at", ms);
+    }
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text && task_from_json(text, strlen(text), &opts, &s, &why) == 0)
+        s->updated_ms = t->updated_ms; /* the same mtime as before */
+    cJSON_free(text);
+    return s;
+}
+
+static size_t length_of(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+size_t task_size(const struct task *t)
+{
+    return sizeof(*t) + length_of(t->id) + length_of(t->name) + length_of(t->state) +
+           length_of(t->status) + length_of(t->video_source_name) + length_of(t->title) +
+           length_of(t->type) + length_of(t->service_id) + length_of(t->algorithm_publish_id) +
+           length_of(t->creator) + length_of(t->description) + length_of(t->company) +
+           length_of(t->error_code) + length_of(t->error_message) + length_of(t->task_json) +
+           length_of(t->input_json) + length_of(t->output_json) + length_of(t->schedule_json) +
+           length_of(t->config_json) + length_of(t->error_json);
+}

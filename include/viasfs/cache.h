@@ -30,6 +30,8 @@ struct cache_config {
     int page_size;   /* list page size, 5..1000 */
     int max_walks;   /* walks running at once; >= 1 */
     int max_fetches; /* detail requests running at once on fetcher threads; 0 = 16 */
+    size_t max_detail_bytes; /* memory for complete tasks, least recently read dropped
+                                first (their summary stays); 0 = no bound */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };
@@ -102,6 +104,8 @@ struct cache_stats {
     guint tasks;            /* slots in use */
     guint64 detail_fetches; /* detail requests made */
     guint64 prefetches;     /* of which started ahead of a walk of reads (scan.h) */
+    guint64 evictions;      /* complete tasks reduced to summaries by the memory bound */
+    guint64 detail_bytes;   /* bytes of complete tasks held (the bound's measure) */
     guint64 walks;          /* list walks started */
     guint64 stale_served;   /* answers served from stale data after a failed fetch */
     guint64 detail_hits;    /* task lookups answered from the table (fresh, or known absent) */

@@ -55,6 +55,7 @@ struct options {
     int page_size;            /* --page-size 5..1000, default 1000 */
     int timeout;              /* --timeout seconds 1..3600, default 10 */
     int max_requests;         /* --max-requests 1..256, default 8 */
+    int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
     bool show_secrets;        /* --show-secrets */
     bool insecure;            /* --insecure */
     bool no_inotify;          /* --no-inotify: no operations through the mountpoint on changes */

@@ -68,6 +68,16 @@ bool task_id_is_valid(const char *id);
 gint64 task_mtime_ms(const struct task *t);
 
 /*
+ * A new task holding only what a list summary holds of @t (its detail-only fields dropped,
+ * complete false), with the same mtime; NULL if out of memory. What the cache keeps of a
+ * task whose detail it evicts.
+ */
+struct task *task_summary_of(const struct task *t);
+
+/* Bytes @t holds (strings and rendered files), for the cache's memory bound. */
+size_t task_size(const struct task *t);
+
+/*
  * Parses a detail answer (one task object, not wrapped). Returns 0 and a new reference in
  * *@out, or -EBADMSG with a description in *@why (caller frees) when the text is not JSON,
  * not an object, lacks a valid id or state, or has a field of the wrong type.

@@ -29,6 +29,8 @@ static void on_change(const struct cache_change *c, void *data)
     g_mutex_unlock(&f->lock);
 }
 
+static size_t setup_max_detail_bytes; /* for the next setup_ttl; 0 = no bound */
+
 static void setup_ttl(struct fixture *f, int ttl)
 {
     struct http_config hc;
@@ -51,6 +53,7 @@ static void setup_ttl(struct fixture *f, int ttl)
                               .timeout_s = 5,
                               .page_size = 5,
                               .max_walks = 2,
+                              .max_detail_bytes = setup_max_detail_bytes,
                               .on_change = on_change,
                               .on_change_data = f};
     f->cache = cache_new(&cc);
@@ -80,6 +83,14 @@ static void teardown(struct fixture *f, gconstpointer unused)
     stub_free(f->stub);
     g_ptr_array_unref(f->changes);
     g_mutex_clear(&f->lock);
+}
+
+/* A memory bound of about three of this file's tasks. */
+static void setup_small(struct fixture *f, gconstpointer unused)
+{
+    setup_max_detail_bytes = 3 * 400;
+    setup_ttl(f, 30);
+    setup_max_detail_bytes = 0;
 }
 
 static char *task_json(const char *id, const char *state)
@@ -387,11 +398,55 @@ static void test_removal_sweep(struct fixture *f, gconstpointer unused)
     task_unref(t);
 }
 
+/*
+ * The memory bound: details read least recently lose their detail-only fields (a summary
+ * stays) and are fetched again when next read; the ones read recently are not (the pair).
+ */
+static void test_memory_bound(struct fixture *f, gconstpointer unused)
+{
+    const char *ids[] = {"t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"};
+    struct cache_stats st;
+    struct task *t = NULL;
+    guint n;
+
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+        g_autofree char *body = task_json(ids[i], "RUNNING");
+        stub_push(f->stub, 200, body, 0);
+        g_assert_cmpint(get(f, ids[i], true, &t), ==, 0);
+        g_assert_true(t->complete);
+        g_clear_pointer(&t, task_unref);
+    }
+    cache_get_stats(f->cache, &st);
+    g_test_message("detail bytes %" G_GUINT64_FORMAT ", evictions %" G_GUINT64_FORMAT, st.detail_bytes, st.evictions);
+    g_assert_cmpuint(st.evictions, >=, 4);
+    g_assert_cmpuint(st.detail_bytes, <=, 3 * 400);
+    n = stub_count(f->stub);
+    /* The last read is still complete: no request. */
+    g_assert_cmpint(get(f, "t7", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, n);
+    /* The first one kept its summary (no request for list data) but not its detail. */
+    g_assert_cmpint(get(f, "t0", false, &t), ==, 0);
+    g_assert_false(t->complete);
+    g_assert_cmpstr(t->state, ==, "RUNNING");
+    g_assert_cmpint(task_mtime_ms(t), ==, 1700000000000);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, n);
+    g_autofree char *again = task_json("t0", "RUNNING");
+    stub_push(f->stub, 200, again, 0);
+    g_assert_cmpint(get(f, "t0", true, &t), ==, 0);
+    g_assert_true(t->complete);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(stub_count(f->stub), ==, n + 1);
+    g_assert_cmpuint(f->changes->len, ==, G_N_ELEMENTS(ids)); /* evictions are not changes */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn, s) g_test_add(path, struct fixture, NULL, s, fn, teardown)
     ADD("/cache/single-flight", test_single_flight, setup);
+    ADD("/cache/memory-bound", test_memory_bound, setup_small);
     ADD("/cache/fresh-then-expired", test_fresh_then_expired, setup_ttl1);
     ADD("/cache/negative", test_negative, setup);
     ADD("/cache/summary-needs-detail", test_summary_needs_detail, setup);

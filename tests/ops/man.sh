@@ -56,7 +56,7 @@ check "(the --ttl entry was cut from the copy)" test "$(wc -l <"$TEST_TMP/no-ttl
 render 200 "$TEST_TMP/no-ttl.1" >"$TEST_TMP/man-no-ttl"
 check "the comparison fails on a page that lacks --ttl" \
     fails_with "$TEST_TMP/help" "$TEST_TMP/man-no-ttl" "$TEST_TMP/no-ttl.1" "every option --help lists"
-sed 's/^\(  --no-inotify .*\)$/\1\n  --cache-size=N            cached tasks (default 100; env VIAS_CACHE_SIZE)/' \
+sed 's/^\(  --no-inotify .*\)$/\1\n  --prefetch-depth=N        tasks read ahead (default 16; env VIAS_PREFETCH)/' \
     "$TEST_TMP/help" >"$TEST_TMP/help-more"
 check "the comparison fails on a --help with an option the page lacks" \
     fails_with "$TEST_TMP/help-more" "$TEST_TMP/man200" "$PAGE" "every option --help lists"
