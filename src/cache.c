@@ -720,6 +720,36 @@ static char *listing_key(enum listing_view view, const char *value)
     return g_strdup_printf("%d:%s", (int)view, value ? value : "");
 }
 
+/*
+ * A view (by-state, by-camera, by-algorithm) taken from the listing of every task while that
+ * one is complete and fresh, instead of a filtered walk: the same tasks, as fresh, and no
+ * request. Dated like the full listing, so it is not fresh for longer. NULL when there is no
+ * such listing. Called with c->lock held.
+ */
+static struct listing *derive_locked(struct cache *c, enum listing_view view, const char *value)
+{
+    struct listing *all = g_hash_table_lookup(c->listings, "0:"), *l;
+    g_autoptr(GArray) slots = NULL;
+    gint64 done_us;
+    int error;
+
+    if (!all || !listing_done(all, &error, &done_us) || error || listing_stale(all) ||
+        g_get_monotonic_time() >= done_us + c->ttl_us)
+        return NULL;
+    slots = g_array_new(FALSE, FALSE, sizeof(guint32));
+    for (guint i = 0, n = listing_length(all); i < n; i++) {
+        guint32 slot = listing_slot(all, i);
+        struct record *r = g_ptr_array_index(c->records, slot);
+
+        if (r->task && view_matches(view, value, r->task))
+            g_array_append_val(slots, slot);
+    }
+    l = listing_new(view, value);
+    listing_append(l, (const guint32 *)slots->data, slots->len);
+    listing_finish_at(l, 0, done_us);
+    return l;
+}
+
 struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value)
 {
     g_autofree char *key = listing_key(view, value);
@@ -744,6 +774,12 @@ struct listing *cache_listing(struct cache *c, enum listing_view view, const cha
         listing_ref(l);
         g_mutex_unlock(&c->lock);
         return l;
+    }
+    if (view != LISTING_ALL && (fresh = derive_locked(c, view, value))) {
+        g_hash_table_replace(c->listings, g_steal_pointer(&key), listing_ref(fresh));
+        c->stats.listings_derived++;
+        g_mutex_unlock(&c->lock);
+        return fresh;
     }
     fresh = listing_new(view, value);
     w = g_new0(struct walk, 1);

@@ -558,7 +558,9 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
         if (plus) {
             struct fuse_entry_param e;
             fill_entry(fs, &de.attr, &e);
-            if (index < 2) /* "." and "..": no lookup count for the kernel to take */
+            /* "." and "..": no lookup count for the kernel to take; an entry whose
+             * attributes would need a fetch: the name only (a lookup fetches if needed). */
+            if (index < 2 || de.attr.unknown)
                 e.ino = 0, e.attr.st_ino = de.attr.ino;
             need =
                 fuse_add_direntry_plus(req, buf + used, size - used, de.name, &e, (off_t)index + 1);

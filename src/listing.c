@@ -70,10 +70,15 @@ void listing_append(struct listing *l, const guint32 *slots, guint n)
 
 void listing_finish(struct listing *l, int error)
 {
+    listing_finish_at(l, error, g_get_monotonic_time());
+}
+
+void listing_finish_at(struct listing *l, int error, gint64 done_us)
+{
     g_mutex_lock(&l->lock);
     l->done = true;
     l->error = error;
-    l->done_us = g_get_monotonic_time();
+    l->done_us = done_us;
     g_cond_broadcast(&l->grew);
     g_mutex_unlock(&l->lock);
 }

@@ -919,11 +919,20 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
     enum task_off off;
 
     if (ino_is_task(ino, &slot, &off) && off > OFF_DIR && off < OFF_FILES_END) {
-        /* Listing a task's directory: one detail fetch serves every file, and every file
-         * then shows the same mtime. */
-        g_autoptr(Task) task = NULL;
+        /* Listing a task's directory: a file whose size needs the detail, when the detail is
+         * not cached, is listed by name only (its attributes come with a lookup if anyone
+         * asks), so `find` costs no detail request. Otherwise one detail fetch serves every
+         * file, and every file then shows the same mtime. */
+        g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         gint64 until;
-        int rc = cache_get_slot(t->cfg.cache, slot, true, deadline, &task, &until);
+        if (task_files[off].detail && (!task || !task->complete)) {
+            attr_file(a, ino, 0, task ? task_mtime_ms(task) : t->mount_ms, 0);
+            a->unknown = true;
+            return 0;
+        }
+        bool need = task_files[off].detail || (task && task->complete);
+        g_clear_pointer(&task, task_unref);
+        int rc = cache_get_slot(t->cfg.cache, slot, need, deadline, &task, &until);
         if (rc < 0)
             return rc;
         g_autoptr(GBytes) b = task_file_content(task, off);
@@ -1030,7 +1039,9 @@ static void append_token_expiry(GString *s, struct tree *t)
     g_autofree char *when = NULL;
 
     if (at <= 0) {
-        g_string_append(s, "token_expires: unknown\n");
+        g_string_append(s, g_strcmp0(t->auth_kind, "aksk") == 0
+                               ? "token_expires: none (AK/SK: every request is signed)\n"
+                               : "token_expires: unknown\n");
         return;
     }
     when = utc_time(at);
@@ -1100,6 +1111,7 @@ static char *render_metrics(struct tree *t)
     m.listing_misses = st.walks > st.refresh_walks ? st.walks - st.refresh_walks : 0;
     m.refresh_walks = st.refresh_walks;
     m.detail_fetches = st.detail_fetches;
+    m.prefetches = st.prefetches;
     m.stale_served = st.stale_served;
     m.events = event_log_total(t->cfg.events);
     m.errors = error_log_total(t->cfg.errors);

@@ -105,6 +105,7 @@ struct cache_stats {
     guint64 detail_fetches; /* detail requests made */
     guint64 prefetches;     /* of which started ahead of a walk of reads (scan.h) */
     guint64 evictions;      /* complete tasks reduced to summaries by the memory bound */
+    guint64 listings_derived; /* views taken from a fresh listing of every task, no walk */
     guint64 detail_bytes;   /* bytes of complete tasks held (the bound's measure) */
     guint64 walks;          /* list walks started */
     guint64 stale_served;   /* answers served from stale data after a failed fetch */

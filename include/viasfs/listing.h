@@ -26,6 +26,8 @@ const char *listing_value(const struct listing *l); /* borrowed; NULL for LISTIN
 /* Walker side: append slots (in order), then finish once with 0 or -errno. Thread-safe. */
 void listing_append(struct listing *l, const guint32 *slots, guint n);
 void listing_finish(struct listing *l, int error);
+/* The same, dated @done_us (monotonic): a listing derived from another is as old as it. */
+void listing_finish_at(struct listing *l, int error, gint64 done_us);
 /* Walker side: replace the contents with @from's (a failed walk serving older data). */
 void listing_adopt(struct listing *l, struct listing *from);
 

@@ -33,6 +33,7 @@ struct tree_attr {
     double timeout_s; /* how long the kernel may cache this answer */
     double entry_timeout_s; /* how long it may cache the name -> inode mapping, when longer
                                (fixed directories whose attributes change); 0: timeout_s */
+    bool unknown; /* in a listing: only the name and type are known without a fetch */
 };
 
 /*
