@@ -16,6 +16,7 @@ struct order {
     gint64 last;          /* index of the last read, -2 when none */
     gint64 ahead_to;      /* walking forward: handed out up to this index (exclusive) */
     gint64 behind_to;     /* walking backward: handed out down to this index (inclusive) */
+    int run;              /* reads in a row that went the same way (+: forward, -: back) */
 };
 
 struct scan {
@@ -73,6 +74,7 @@ static void order_fill(struct order *o, const guint32 *slots, guint n)
     o->last = -2;
     o->ahead_to = 0;
     o->behind_to = n;
+    o->run = 0;
 }
 
 void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots, const char *const *ids,
@@ -113,6 +115,11 @@ void scan_read(struct scan *s, guint32 slot, GArray *ahead)
         bool forward = o->last >= 0 && step > 0 && step <= depth + 1;
         bool backward = o->last >= 0 && step < 0 && step >= -depth - 1;
         o->last = pos;
+        /* Three reads in a row the same way make a walk: two could be a person reading
+         * neighbouring tasks. */
+        o->run = forward ? MAX(o->run, 0) + 1 : backward ? MIN(o->run, 0) - 1 : 0;
+        if (o->run < 2 && o->run > -2)
+            continue;
         if (forward) {
             gint64 end = MIN(pos + 1 + depth, (gint64)o->slots->len);
             for (gint64 i = MAX(pos + 1, o->ahead_to); i < end; i++)

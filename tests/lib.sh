@@ -3,6 +3,9 @@
 # and stops the emulator (by PID) on exit. `ok`/`fail`/`check` print TAP lines; `finish`
 # prints the plan and sets the exit status.
 BUILD=${BUILD:-build}
+# Debian's python3 (installed by the Makefile's dependency step) before any version manager's
+# shim: a pyenv shim costs over a second per start, which ttl-bound tests cannot afford.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 EMU_BIN=${EMU_BIN:-$BUILD/vias-emulator}
 TAP_N=0
 TAP_FAILED=0
@@ -96,10 +99,12 @@ make_test_ca() {
 # viasfs as $VIASFS_WRAPPER (default empty: none) followed by the binary, with
 # VIASFS_WRAPPER_LOG in its environment set to a path prefix in $TEST_TMP: wrapper-NAME for
 # the mount NAME, wrapper-direct for a test's own runs of $VIASFS_BIN. A valgrind wrapper
-# writes there with --log-file=%q{VIASFS_WRAPPER_LOG}.%p (one log per process: %p). Their
-# waits for a mount to appear or a daemon to end are multiplied by VIASFS_TIME_SCALE (an
-# integer, default 1); what the tests assert is not.
+# writes there with --log-file=%q{VIASFS_WRAPPER_LOG}.%p (one log per process: %p).
+# VIASFS_WRAPPER_ARGS are viasfs options put before each run's own (valgrind needs
+# --no-inotify: see the Makefile). The libraries' waits for a mount to appear or a daemon to
+# end are multiplied by VIASFS_TIME_SCALE (an integer, default 1); what tests assert is not.
 VIASFS_WRAPPER=${VIASFS_WRAPPER:-}
+VIASFS_WRAPPER_ARGS=${VIASFS_WRAPPER_ARGS:-}
 VIASFS_TIME_SCALE=${VIASFS_TIME_SCALE:-1}
 # scaled N: N times VIASFS_TIME_SCALE.
 scaled() { echo $(($1 * VIASFS_TIME_SCALE)); }
@@ -115,7 +120,7 @@ wrapper_install() {
 #!/bin/sh
 VIASFS_WRAPPER_LOG=\${VIASFS_WRAPPER_LOG:-$TEST_TMP/wrapper-direct}
 export VIASFS_WRAPPER_LOG
-exec $VIASFS_WRAPPER "$VIASFS_REAL_BIN" "\$@"
+exec $VIASFS_WRAPPER "$VIASFS_REAL_BIN" $VIASFS_WRAPPER_ARGS "\$@"
 WRAPPER
     chmod +x "$VIASFS_BIN"
 }

@@ -26,8 +26,9 @@ gconstpointer scan_basis(const struct scan *s);
 
 /*
  * A read of @slot's detail (whether it was there or not). When it continues a walk in either
- * order (it comes a little after the previous such read), appends to @ahead the slots that
- * follow it in that order, up to the depth, skipping those already handed out for this walk.
+ * order (the third read in a row that comes a little after, or before, the previous one),
+ * appends to @ahead the slots that follow it in that direction, up to the depth, skipping
+ * those already handed out for this walk.
  */
 void scan_read(struct scan *s, guint32 slot, GArray *ahead);
 
