@@ -290,6 +290,10 @@ static void render_cache(GString *out, const struct metrics_sample *s)
            "Task detail fetches the cache made (lookups, refreshes and checks).");
     sample_u(out, "viasfs_detail_fetches_total", NULL, s->detail_fetches);
 
+    family(out, "viasfs_detail_prefetches_total", "counter",
+           "Of those fetches, the ones started ahead of reads that walk the tasks in order.");
+    sample_u(out, "viasfs_detail_prefetches_total", NULL, s->prefetches);
+
     family(out, "viasfs_cache_tasks", "gauge", "Tasks whose data the cache holds.");
     sample_u(out, "viasfs_cache_tasks", NULL, s->tasks_cached);
 

@@ -112,6 +112,8 @@ void scan_read(struct scan *s, guint32 slot, GArray *ahead)
         /* A walk: this read comes a little after (or before: a shell builds its glob list
          * backwards before sorting it) the last one in this order. */
         gint64 step = pos - o->last, depth = (gint64)s->depth;
+        if (step == 0)
+            continue; /* the same task again (a lookup, then the open): not a step */
         bool forward = o->last >= 0 && step > 0 && step <= depth + 1;
         bool backward = o->last >= 0 && step < 0 && step >= -depth - 1;
         o->last = pos;

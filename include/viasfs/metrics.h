@@ -77,6 +77,7 @@ struct metrics_sample {
     guint64 listing_misses;   /* listings that started a walk on demand */
     guint64 refresh_walks;    /* walks started by the periodic refresh */
     guint64 detail_fetches;   /* detail requests the cache made (any reason) */
+    guint64 prefetches;       /* of which started ahead of a walk of reads */
     guint64 stale_served;     /* answers served from stale data after a failed fetch */
     guint64 tasks_cached;     /* tasks with data in the cache */
     guint64 bytes_cached;     /* approximate memory held by that data */
