@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1079,6 +1080,49 @@ static void on_hangup(void *data)
 }
 
 /*
+ * SIGINT and SIGTERM end the session through libfuse's handlers, but the session loop waits
+ * for every operation in progress, and one waiting for a silent API would hold it until its
+ * deadline. Ours run first and make every waiting operation give up at once (interrupt_all
+ * is async-signal-safe), then call libfuse's.
+ */
+static const int exit_signals[] = {SIGINT, SIGTERM};
+static struct sigaction exit_signals_libfuse[G_N_ELEMENTS(exit_signals)];
+
+static void on_exit_signal(int sig, siginfo_t *info, void *ctx)
+{
+    interrupt_all();
+    for (size_t i = 0; i < G_N_ELEMENTS(exit_signals); i++) {
+        const struct sigaction *old = &exit_signals_libfuse[i];
+
+        if (exit_signals[i] != sig)
+            continue;
+        if (old->sa_flags & SA_SIGINFO)
+            old->sa_sigaction(sig, info, ctx);
+        else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
+            old->sa_handler(sig);
+    }
+}
+
+static void exit_signals_chain(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(exit_signals); i++) {
+        struct sigaction sa;
+
+        sigaction(exit_signals[i], NULL, &exit_signals_libfuse[i]);
+        sa = exit_signals_libfuse[i];
+        sa.sa_flags |= SA_SIGINFO;
+        sa.sa_sigaction = on_exit_signal;
+        sigaction(exit_signals[i], &sa, NULL);
+    }
+}
+
+static void exit_signals_unchain(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(exit_signals); i++)
+        sigaction(exit_signals[i], &exit_signals_libfuse[i], NULL);
+}
+
+/*
  * At the end of the session: answer parked reads, drop the cached pages of open files and
  * wake their poll()ers, so that a reader's next read reaches the ending connection and fails
  * instead of being served old pages forever.
@@ -1165,6 +1209,7 @@ int fs_run(const struct fs_config *cfg, char **why)
         rc = -EIO;
         goto out_destroy;
     }
+    exit_signals_chain();
     if (fuse_session_mount(fs.se, cfg->mountpoint) != 0) {
         *why = g_strdup_printf("cannot mount on %s (see above)", cfg->mountpoint);
         rc = -EIO;
@@ -1214,6 +1259,7 @@ int fs_run(const struct fs_config *cfg, char **why)
 out_unmount:
     fuse_session_unmount(fs.se);
 out_signals:
+    exit_signals_unchain();
     fuse_remove_signal_handlers(fs.se);
 out_destroy:
     fuse_session_destroy(fs.se);

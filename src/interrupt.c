@@ -11,6 +11,7 @@
 #define SLICE_US (20 * 1000)
 
 static __thread const gint *watched;
+static volatile gint everything; /* interrupt_all was called */
 
 void interrupt_watch(const gint *flag)
 {
@@ -24,7 +25,12 @@ void interrupt_unwatch(void)
 
 bool interrupt_pending(void)
 {
-    return watched && g_atomic_int_get(watched) != 0;
+    return watched && (g_atomic_int_get(watched) != 0 || g_atomic_int_get(&everything) != 0);
+}
+
+void interrupt_all(void)
+{
+    g_atomic_int_set(&everything, 1);
 }
 
 int interrupt_cond_wait(GCond *cond, GMutex *mutex, gint64 deadline)

@@ -15,6 +15,10 @@
 void interrupt_watch(const gint *flag);
 void interrupt_unwatch(void);
 
+/* Shutting down: every watched wait, now and later, ends as if interrupted. Irreversible;
+ * async-signal-safe (a signal handler may call it). */
+void interrupt_all(void);
+
 /* Whether the calling thread's operation has been interrupted. */
 bool interrupt_pending(void);
 

@@ -3,7 +3,8 @@
 # and never answered. `ls`, `cat` and `stat` on cached and uncached paths each return within
 # the deadline (--timeout, plus a margin for process start-up), cached ones with their data;
 # Ctrl-C (SIGINT) ends a waiting operation at once, where without it the same operation waits
-# for its deadline (the pair); after SIGCONT everything recovers without a remount.
+# for its deadline (the pair); SIGTERM and SIGINT to the daemon end it at once even with a
+# reader waiting; after SIGCONT everything recovers without a remount.
 # The times printed are diagnostics; the limits checked are the deadline contract, not speed.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
@@ -73,6 +74,22 @@ T=$(python3 -c "print('%.2f' % ($EPOCHREALTIME - $t0))")
 check "Ctrl-C ends an ls waiting for a list walk at once (ended after $T s)" \
     python3 -c "import sys; sys.exit(not $T < 5)"
 mnt_stop "$MNT"
+# SIGTERM, then SIGINT, to the daemon while a reader waits for the silent API (30 s deadline):
+# the waiting operation gives up at once, the mount goes, the reader ends, the daemon exits.
+for sig in TERM INT; do
+    mnt_start "bh-$sig" --ttl=1 --timeout=30 --refresh=0 || fail "mount for SIG$sig"
+    cat "$MNT/tasks/${ids[4]}/input.json" >/dev/null 2>&1 &
+    reader=$!
+    sleep 0.5
+    t0=$EPOCHREALTIME
+    kill -$sig "$MNT_PID"
+    for i in $(seq 1 100); do is_mounted "$MNT" || break; sleep 0.1; done
+    wait "$reader" 2>/dev/null
+    T=$(python3 -c "print('%.2f' % ($EPOCHREALTIME - $t0))")
+    check "SIG$sig to the daemon with a reader waiting for the API: unmounted and the reader ended after $T s (< 5 s of a 30 s deadline)" \
+        python3 -c "import sys; sys.exit(not ($T < 5 and not $(is_mounted "$MNT" && echo True || echo False)))"
+    mnt_stop "$MNT"
+done
 MNT=$TEST_TMP/bh
 t0=$EPOCHREALTIME
 cat "$MNT/tasks/$D/input.json" >/dev/null 2>&1
@@ -84,7 +101,7 @@ kill -CONT "$EMU_PID"
 ctl PUT "/_emulator/tasks/$A/state" '{"state":"FAILED"}' >/dev/null
 sleep 1.2
 check_eq "after SIGCONT: the state change shows without a remount" "FAILED" "$(cat "$MNT/tasks/$A/state")"
-check "after SIGCONT: the never-fetched input.json reads" cat "$MNT/tasks/$B/input.json"
+check "after SIGCONT: the never-fetched input.json reads" bash -c "cat '$MNT/tasks/$B/input.json' >/dev/null"
 check "after SIGCONT: ls by-state/FAILED lists task $A" bash -c "ls '$MNT/by-state/FAILED' | grep -qx '$A'"
 mnt_stop "$MNT"
 finish
