@@ -28,6 +28,7 @@ struct http {
     int slots_free;
     bool cancelled;      /* http_cancel_all was called */
     double retry_tokens; /* the retry budget: requests add to it, retries take from it */
+    gint64 retry_refilled_us; /* when time last added to it (monotonic) */
 
     atomic_ullong attempts;       /* atomic, no lock */
     atomic_ullong retries;        /* atomic, no lock */
@@ -37,6 +38,7 @@ struct http {
 /* The retry budget: see retry_budget_earn. */
 #define RETRY_BURST 20.0
 #define RETRY_RATIO 0.2
+#define RETRY_PER_SECOND 2.0
 
 static GOnce curl_once = G_ONCE_INIT;
 
@@ -51,7 +53,7 @@ void http_config_defaults(struct http_config *cfg)
         .max_requests = 8,
         .connect_timeout_ms = 5000,
         .max_body = 64u << 20,
-        .max_attempts = 5,
+        .max_attempts = 0,
         .backoff_base_ms = 100,
         .backoff_cap_ms = 4000,
         .throttle_base_ms = 1000,
@@ -128,8 +130,8 @@ struct http *http_new(const struct http_config *cfg, char **why)
     http->cfg = *cfg;
     if (http->cfg.max_requests < 1)
         http->cfg.max_requests = 1;
-    if (http->cfg.max_attempts < 1)
-        http->cfg.max_attempts = 1;
+    if (http->cfg.max_attempts < 0)
+        http->cfg.max_attempts = 0;
     http->cacert = g_strdup(cfg->cacert);
     http->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "viasfs");
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -139,6 +141,7 @@ struct http *http_new(const struct http_config *cfg, char **why)
     g_cond_init(&http->slot_cond);
     http->slots_free = http->cfg.max_requests;
     http->retry_tokens = RETRY_BURST;
+    http->retry_refilled_us = g_get_monotonic_time();
     http->idle = g_ptr_array_new();
 
     http->share = curl_share_init();
@@ -213,11 +216,23 @@ static void slot_release(struct http *http)
 }
 
 /* The retry budget (a token bucket shared by every thread): each request adds a fraction of
- * a retry, each retry takes a whole one, so retries stay a bounded share of the requests
- * however many readers fail at once, and a failing API is not stormed. */
+ * a retry and each second two, each retry takes a whole one, so retries stay a bounded share
+ * of the requests however many readers fail at once, and a failing API is not stormed.
+ * Called with slot_lock held: adds what the time since the last call earned. */
+static void retry_budget_refill_locked(struct http *http)
+{
+    gint64 now = g_get_monotonic_time();
+
+    http->retry_tokens = MIN(http->retry_tokens + (double)(now - http->retry_refilled_us) /
+                                                      G_USEC_PER_SEC * RETRY_PER_SECOND,
+                             RETRY_BURST);
+    http->retry_refilled_us = now;
+}
+
 static void retry_budget_earn(struct http *http)
 {
     g_mutex_lock(&http->slot_lock);
+    retry_budget_refill_locked(http);
     http->retry_tokens = MIN(http->retry_tokens + RETRY_RATIO, RETRY_BURST);
     g_mutex_unlock(&http->slot_lock);
 }
@@ -227,6 +242,7 @@ static bool retry_budget_take(struct http *http)
     bool ok;
 
     g_mutex_lock(&http->slot_lock);
+    retry_budget_refill_locked(http);
     ok = http->retry_tokens >= 1.0;
     if (ok)
         http->retry_tokens -= 1.0;
@@ -467,7 +483,8 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
                                      g_get_monotonic_time() - attempt_start};
             http->cfg.on_attempt(&a, http->cfg.on_attempt_data);
         }
-        if (!retryable(resp->failure, resp->status) || resp->attempts >= http->cfg.max_attempts)
+        if (!retryable(resp->failure, resp->status) ||
+            (http->cfg.max_attempts > 0 && resp->attempts >= http->cfg.max_attempts))
             break;
         gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);
         if (g_get_monotonic_time() + delay >= req->deadline)

@@ -20,7 +20,8 @@ struct http_config {
     int max_requests;       /* requests in flight at once across all threads; >= 1 */
     int connect_timeout_ms; /* per attempt, never beyond the request's deadline */
     size_t max_body;        /* a longer answer fails with HTTP_FAIL_TOO_LARGE */
-    int max_attempts;       /* 1 = no retries */
+    int max_attempts;       /* 1 = no retries; 0 = as many as the deadline and the retry
+                               budget allow (the default) */
     int backoff_base_ms;    /* first retry delay scale (see backoff.h) */
     int backoff_cap_ms;
     int throttle_base_ms; /* first delay after a 429: the gateway advises seconds */
@@ -33,8 +34,9 @@ struct http_config {
     void *on_attempt_data;
 };
 
-/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, 5 attempts, retry
- * delays from 100 ms (from 1 s after a 429) up to 4 s. */
+/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, attempts bounded by
+ * the deadline and the retry budget only, retry delays from 100 ms (from 1 s after a 429) up
+ * to 4 s. */
 void http_config_defaults(struct http_config *cfg);
 
 /* Why no HTTP answer was obtained. HTTP_OK means an answer arrived, whatever its status. */
@@ -95,7 +97,7 @@ void http_free(struct http *http);
 /*
  * Performs @req, retrying 429, 5xx, broken and refused connections while attempts, the
  * deadline and a retry budget shared by all requests allow (20 retries at once, then one per
- * five requests). Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
+ * five requests and two a second). Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
  * when @resp holds an answer (any status), else the failure, also stored in @resp.
  * @resp must be initialised; it is overwritten.
  */

@@ -32,6 +32,7 @@ static void setup(struct fixture *f, gconstpointer unused)
 
     f->stub = stub_new();
     http_config_defaults(&hc);
+    hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.backoff_base_ms = 10;
     hc.backoff_cap_ms = 40;
     f->http = http_new(&hc, &why);

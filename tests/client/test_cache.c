@@ -38,6 +38,7 @@ static void setup_ttl(struct fixture *f, int ttl)
 
     f->stub = stub_new();
     http_config_defaults(&hc);
+    hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.backoff_base_ms = 5;
     hc.throttle_base_ms = 5;
     hc.backoff_cap_ms = 10;

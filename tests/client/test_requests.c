@@ -36,6 +36,7 @@ static void setup_with(struct fixture *f, int max_requests, size_t max_body)
 
     f->stub = stub_new();
     http_config_defaults(&hc);
+    hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.max_requests = max_requests;
     hc.backoff_base_ms = 10;
     hc.throttle_base_ms = 10;
@@ -296,6 +297,7 @@ static void test_refused(void)
 
     stub_free(s); /* the port is now closed */
     http_config_defaults(&hc);
+    hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.backoff_base_ms = 10;
     hc.throttle_base_ms = 10;
     struct http *http = http_new(&hc, &why);

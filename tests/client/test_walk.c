@@ -22,6 +22,7 @@ static void client_init(struct client *c, struct emu *e, const char *token)
     g_autofree char *why = NULL;
 
     http_config_defaults(&hc);
+    hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.backoff_base_ms = 10;
     hc.throttle_base_ms = 10;
     hc.backoff_cap_ms = 50;
