@@ -111,8 +111,8 @@ conf() { # conf NAME LINES...: a config file [viasfs] + LINES; prints its path
     printf '%s\n' "[viasfs]" "$@" >"$f"
     echo "$f"
 }
-f=$(conf unknown "ttl = 5" "# comment" "cache-size = 10")
-refused "an unknown key, with the file and line" "^viasfs: $f:4: unknown key \"cache-size\"" \
+f=$(conf unknown "ttl = 5" "# comment" "prefetch-depth = 10")
+refused "an unknown key, with the file and line" "^viasfs: $f:4: unknown key \"prefetch-depth\"" \
     --config="$f" "$MP"
 f=$(conf badvalue "" "ttl = soon")
 refused "a bad value, with the file and line" "^viasfs: $f:3: ttl: \"soon\" is not a number of seconds" \
