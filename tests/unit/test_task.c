@@ -177,6 +177,79 @@ static void test_times(void)
     g_assert_cmpint(task_parse_time("12abc"), ==, -1);
     g_assert_cmpint(task_parse_time("99999999999999999999"), ==, -1);
     g_assert_cmpint(task_parse_time("-5"), ==, -1);
+    /* Found by fuzz_detail: dates before 1970 gave negative times, not -1. */
+    g_assert_cmpint(task_parse_time("1969-12-31T23:59:59Z"), ==, -1);
+    g_assert_cmpint(task_parse_time("0001-01-01T00:00:00Z"), ==, -1);
+    g_assert_cmpint(task_parse_time("1970-01-01T00:00:00Z"), ==, 0);
+}
+
+/* {"l0":{"l1":...{LEAF}...}} nested @depth objects deep. */
+static char *nested(int depth, const char *leaf)
+{
+    GString *s = g_string_new(NULL);
+
+    for (int i = 0; i < depth; i++)
+        g_string_append_printf(s, "{\"l%d\":", i);
+    g_string_append(s, leaf);
+    for (int i = 0; i < depth; i++)
+        g_string_append_c(s, '}');
+    return g_string_free(s, FALSE);
+}
+
+/* Found by fuzz_detail (fuzz/edge/deep-secret.json): below depth 64 secrets were shown. */
+static void test_redaction_deep(void)
+{
+    g_autofree char *deep = nested(200, "{\"password\":\"hunter2\"}");
+    g_autofree char *json =
+        g_strdup_printf("{\"id\":\"a\",\"state\":\"RUNNING\",\"config\":{\"common\":%s}}", deep);
+    g_autoptr(Task) t = parse_ok(json, &redact);
+    g_autoptr(Task) s = parse_ok(json, &reveal);
+
+    g_assert_null(strstr(t->task_json, "hunter2"));
+    g_assert_null(strstr(t->config_json, "hunter2"));
+    g_assert_nonnull(strstr(t->config_json, "\"password\":\t\"***\""));
+    g_assert_nonnull(strstr(s->config_json, "hunter2"));
+}
+
+/*
+ * Found by fuzz_detail (fuzz/edge/dup-input.json, dup-data.json): with a key given twice
+ * only the first "input", "data", "headers" or "webhook" was redacted, and readers that take
+ * the last duplicate (Python's json, jq) saw the header values of the other.
+ */
+static void test_redaction_duplicate_keys(void)
+{
+    const char *json =
+        "{\"id\":\"a\",\"state\":\"RUNNING\","
+        "\"input\":{\"data\":[{\"headers\":{\"A\":\"s1\"},\"headers\":{\"B\":\"s2\"}}],"
+        "\"data\":[{\"headers\":{\"C\":\"s3\"}}]},"
+        "\"input\":{\"data\":[{\"headers\":{\"D\":\"s4\"}}]},"
+        "\"output\":{\"webhook\":{\"headers\":{\"E\":\"s5\"}},"
+        "\"webhook\":{\"headers\":{\"F\":\"s6\"}}},"
+        "\"output\":{\"webhook\":{\"headers\":{\"G\":\"s7\"}}}}";
+    const char *secrets[] = {"s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+    g_autoptr(Task) t = parse_ok(json, &redact);
+    g_autoptr(Task) s = parse_ok(json, &reveal);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
+        g_autofree char *quoted = g_strdup_printf("\"%s\"", secrets[i]);
+        if (strstr(t->task_json, quoted))
+            g_error("header value %s is shown in task.json", secrets[i]);
+        g_assert_null(strstr(t->input_json, quoted));
+        g_assert_null(strstr(t->output_json, quoted));
+        g_assert_nonnull(strstr(s->task_json, quoted));
+    }
+}
+
+/* Found by fuzz_detail (fuzz/edge/deep-utf8.json): below depth 64 invalid UTF-8 stayed. */
+static void test_invalid_utf8_deep(void)
+{
+    g_autofree char *deep = nested(200, "\"bad\xff\xfe\"");
+    g_autofree char *json =
+        g_strdup_printf("{\"id\":\"a\",\"state\":\"RUNNING\",\"config\":%s}", deep);
+    g_autoptr(Task) t = parse_ok(json, &redact);
+
+    g_assert_true(g_utf8_validate(t->task_json, -1, NULL));
+    g_assert_true(g_utf8_validate(t->config_json, -1, NULL));
 }
 
 static void test_refcount(void)
@@ -248,10 +321,13 @@ int main(int argc, char **argv)
     g_test_add_func("/task/detail-fields", test_detail_fields);
     g_test_add_func("/task/key-order-kept", test_key_order_kept);
     g_test_add_func("/task/redaction", test_redaction);
+    g_test_add_func("/task/redaction-deep", test_redaction_deep);
+    g_test_add_func("/task/redaction-duplicate-keys", test_redaction_duplicate_keys);
     g_test_add_func("/task/summary", test_summary);
     g_test_add_func("/task/rejects", test_rejects);
     g_test_add_func("/task/open-state-and-nulls", test_open_state_and_nulls);
     g_test_add_func("/task/invalid-utf8-replaced", test_invalid_utf8_replaced);
+    g_test_add_func("/task/invalid-utf8-deep", test_invalid_utf8_deep);
     g_test_add_func("/task/times", test_times);
     g_test_add_func("/task/refcount", test_refcount);
     g_test_add_func("/task_page/parse", test_page);

@@ -20,11 +20,15 @@
 # stops the emulator, each by its recorded PID.
 #
 # The daemon is started under tests/watch/reaper.py (a child subreaper): viasfs daemonizes,
-# and the reaper collects the daemon's exit status into $TEST_TMP/daemon-NAME.exit.
+# and the reaper collects the daemon's exit status into $TEST_TMP/daemon-NAME.exit. With
+# VIASFS_WRAPPER (see tests/lib.sh; `make check-valgrind`) every viasfs runs under it, w_stop
+# checks the wrapper's logs too, and the waits for a mount, its first walk and the daemon's
+# end are VIASFS_TIME_SCALE times longer.
 
 . tests/lib.sh
 WATCH_DIR=tests/watch
 VIASFS_BIN=${VIASFS_BIN:-$BUILD/viasfs}
+wrapper_install # tests/lib.sh: with VIASFS_WRAPPER, VIASFS_BIN runs viasfs under it
 POLL_STATE=${POLL_STATE:-$BUILD/examples/poll-state}
 # The real interpreter, once: a version-manager shim costs most of a second per start.
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -44,7 +48,7 @@ require_watch() {
         echo "# SKIP: $missing not available"
         exit 77
     fi
-    for t in "$VIASFS_BIN" "$EMU_BIN" "$POLL_STATE"; do
+    for t in "$VIASFS_REAL_BIN" "$EMU_BIN" "$POLL_STATE"; do
         [ -x "$t" ] || { echo "Bail out! $t is not built (run make)"; exit 1; }
     done
     for t in inotifywait python3 curl timeout; do
@@ -77,6 +81,7 @@ w_mount() {
     mkdir -p "$MNT"
     cp "$EMU_TOKEN_FILE" "$TEST_TMP/token-$name"
     chmod 600 "$TEST_TMP/token-$name"
+    VIASFS_WRAPPER_LOG=$TEST_TMP/wrapper-$name \
     ASAN_OPTIONS="log_path=$TEST_TMP/sanitizer-$name:${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="log_path=$TEST_TMP/sanitizer-$name:print_stacktrace=1:${UBSAN_OPTIONS:-}" \
         "$PY" "$WATCH_DIR/reaper.py" "$prefix" -- "$VIASFS_BIN" --endpoint="$EMU_URL" \
@@ -85,7 +90,7 @@ w_mount() {
     W_REAPER[$MNT]=$!
     W_NAME[$MNT]=$name
     W_MOUNTS+=("$MNT")
-    if ! wait_until 10 test -s "$prefix.pid" || ! is_mounted "$MNT"; then
+    if ! wait_until "$(scaled 10)" test -s "$prefix.pid" || ! is_mounted "$MNT"; then
         diag "viasfs $* $MNT did not mount (exit $(cat "$prefix.start" 2>/dev/null)):"
         sed 's/^/#   /' "$TEST_TMP/viasfs-$name.out" "$TEST_TMP/viasfs-$name.log" 2>/dev/null
         return 1
@@ -93,8 +98,8 @@ w_mount() {
     MNT_PID=$(cat "$prefix.pid")
     W_DAEMON[$MNT]=$MNT_PID
     ls "$MNT/tasks" >/dev/null 2>&1
-    if ! wait_until 10 walked "$MNT"; then
-        diag "$MNT: no complete walk within 10 s"
+    if ! wait_until "$(scaled 10)" walked "$MNT"; then
+        diag "$MNT: no complete walk within $(scaled 10) s"
         return 1
     fi
 }
@@ -120,15 +125,17 @@ w_stop() {
         why="still mounted after fusermount3 -u;"
         fusermount3 -uz "$dir" 2>/dev/null
     fi
-    if ! wait_until 15 daemon_ended "$dir"; then
-        why="$why daemon ${W_DAEMON[$dir]} still running 15 s after unmount;"
+    if ! wait_until "$(scaled 15)" daemon_ended "$dir"; then
+        why="$why daemon ${W_DAEMON[$dir]} still running $(scaled 15) s after unmount;"
         kill "${W_DAEMON[$dir]}" 2>/dev/null
+        wait_until 5 daemon_ended "$dir"
     elif [ "$(daemon_status "$dir")" != 0 ]; then
         why="$why daemon exit status $(daemon_status "$dir");"
     fi
     wait "${W_REAPER[$dir]}" 2>/dev/null
     forget_mount "$dir"
     sanitizer_reports "$name" && why="$why sanitizer report"
+    [ -n "$VIASFS_WRAPPER" ] && wrapper_reports "$name" && why="$why report in the wrapper's log"
     if [ -z "$why" ]; then
         ok "$name: unmounted, daemon exited 0, no sanitizer report"
     else
@@ -205,7 +212,7 @@ watch_cleanup() {
         [ -n "$d" ] || continue
         fusermount3 -u "$d" 2>/dev/null || { sleep 0.3; fusermount3 -u "$d" 2>/dev/null; } ||
             fusermount3 -uz "$d" 2>/dev/null
-        for _ in $(seq 1 50); do daemon_ended "$d" && break; sleep 0.1; done
+        for _ in $(seq 1 "$(scaled 50)"); do daemon_ended "$d" && break; sleep 0.1; done
         daemon_ended "$d" || kill "${W_DAEMON[$d]}" 2>/dev/null
         kill "${W_REAPER[$d]}" 2>/dev/null
     done
