@@ -61,8 +61,8 @@ struct api *api_new(const struct api_config *cfg, char **why)
     {
         const char *authority = strstr(api->endpoint, "://") + 3;
         const char *slash = strchr(authority, '/');
-        const char *at = memchr(authority, '@', slash ? (size_t)(slash - authority)
-                                                      : strlen(authority));
+        const char *at =
+            memchr(authority, '@', slash ? (size_t)(slash - authority) : strlen(authority));
 
         if (at)
             authority = at + 1;
@@ -174,6 +174,7 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
         }
         return fail(api, err);
     }
+    api_error_clear(err); /* a token request auth made on the way describes nothing now */
     err->call = g_strconcat("GET ", path, query ? "?" : "", query, NULL);
     *generation = auth_generation(api->auth);
     g_ptr_array_add(headers, NULL);

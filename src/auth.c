@@ -38,8 +38,8 @@ struct secret_file {
 
 struct auth {
     enum auth_type type;
-    GMutex lock; /* protects everything below */
-    GCond cond;  /* IAM: a token request ended */
+    GMutex lock;        /* protects everything below */
+    GCond cond;         /* IAM: a token request ended */
     guint64 generation; /* bumped on every new credential */
 
     /* AUTH_TOKEN, AUTH_TOKEN_FILE */
@@ -50,16 +50,16 @@ struct auth {
     /* AUTH_IAM */
     char *iam_endpoint, *iam_user, *iam_domain, *iam_region; /* immutable */
     struct http *http;
-    struct iam_token iam;  /* the current token, or all zero */
-    gint64 iam_renew_at;   /* monotonic: ask for a new one from then on */
-    gint64 iam_usable_to;  /* monotonic: do not send it after this */
-    bool iam_fetching;     /* one thread is asking IAM */
-    guint64 iam_round;     /* bumped when a request to IAM ends */
-    int iam_last_rc;       /* how the last one ended: 0 or -errno */
-    char *iam_last_error;  /* its description when it failed */
-    gint64 iam_rejected_until;    /* monotonic; 0 when IAM has not rejected the password */
+    struct iam_token iam;                 /* the current token, or all zero */
+    gint64 iam_renew_at;                  /* monotonic: ask for a new one from then on */
+    gint64 iam_usable_to;                 /* monotonic: do not send it after this */
+    bool iam_fetching;                    /* one thread is asking IAM */
+    guint64 iam_round;                    /* bumped when a request to IAM ends */
+    int iam_last_rc;                      /* how the last one ended: 0 or -errno */
+    char *iam_last_error;                 /* its description when it failed */
+    gint64 iam_rejected_until;            /* monotonic; 0 when IAM has not rejected the password */
     struct secret_file iam_rejected_file; /* the password file's identity at that time */
-    char *iam_rejection;          /* what IAM said */
+    char *iam_rejection;                  /* what IAM said */
 
     /* AUTH_AKSK */
     char *access_key, *secret_key, *security_token; /* secret_key, security_token: secrets */

@@ -44,18 +44,18 @@ struct cache {
     GThreadPool *walkers;    /* runs struct walk jobs */
     GThreadPool *fetchers;   /* runs struct fetch_job: every detail request */
 
-    GMutex lock;          /* protects everything below */
-    GHashTable *by_id;    /* id (owned by the record) -> struct record * */
-    GPtrArray *records;   /* slot -> struct record * (owned) */
-    GHashTable *missing;  /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
-    GHashTable *flights;  /* char *id (owned) -> struct flight * */
-    GHashTable *listings; /* char *key (owned) -> struct listing * (reference) */
-    GQueue lru;           /* records holding a complete task, most recently read first */
-    size_t detail_bytes;  /* their task_size total; kept under cfg.max_detail_bytes */
-    struct scan *scan;    /* reads walking the tasks in order, to fetch ahead of */
+    GMutex lock;                  /* protects everything below */
+    GHashTable *by_id;            /* id (owned by the record) -> struct record * */
+    GPtrArray *records;           /* slot -> struct record * (owned) */
+    GHashTable *missing;          /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
+    GHashTable *flights;          /* char *id (owned) -> struct flight * */
+    GHashTable *listings;         /* char *key (owned) -> struct listing * (reference) */
+    GQueue lru;                   /* records holding a complete task, most recently read first */
+    size_t detail_bytes;          /* their task_size total; kept under cfg.max_detail_bytes */
+    struct scan *scan;            /* reads walking the tasks in order, to fetch ahead of */
     struct listing *scan_listing; /* the listing whose order scan knows (reference) */
-    GHashTable *previous; /* key -> the last good listing, served while the API fails and
-                             the walk that replaces it runs */
+    GHashTable *previous;         /* key -> the last good listing, served while the API fails and
+                                     the walk that replaces it runs */
     struct cache_stats stats;
 };
 
@@ -367,12 +367,23 @@ static struct flight *flight_start_locked(struct cache *c, const char *id, gint6
     return f;
 }
 
-static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64 wait_until)
+static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64 wait_until,
+                        bool only_if_stale)
 {
     struct flight *f;
     int rc = 0;
 
     g_mutex_lock(&c->lock);
+    f = g_hash_table_lookup(c->flights, id);
+    if (!f && only_if_stale) {
+        /* A fetch (a read-ahead, another reader's) may have completed since the caller
+         * looked: then there is nothing to fetch. */
+        struct record *r = g_hash_table_lookup(c->by_id, id);
+        if (r && r->task && fresh_locked(c, r, true, g_get_monotonic_time(), NULL)) {
+            g_mutex_unlock(&c->lock);
+            return 0;
+        }
+    }
     f = flight_start_locked(c, id, deadline);
     f->waiters++;
     while (!f->done && rc == 0)
@@ -489,7 +500,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_unlock(&c->lock);
         if (fetched)
             return rc ? rc : -EIO;
-        rc = fetch_detail(c, id, deadline, wait_until);
+        rc = fetch_detail(c, id, deadline, wait_until, true);
         fetched = true;
     }
 }
@@ -612,7 +623,7 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 
     for (guint i = 0; i < deferred->len; i++) {
         struct task *t = g_ptr_array_index(deferred, i);
-        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64);
+        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false);
         if (rc == 0 || rc == -ENOENT)
             continue;
         g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
@@ -650,7 +661,7 @@ static void sweep_unseen(struct walk *w)
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < unseen->len; i++)
         fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us,
-                     G_MAXINT64);
+                     G_MAXINT64, false);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)
@@ -866,7 +877,7 @@ guint cache_refresh_details(struct cache *c, gint64 deadline)
     }
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
-        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64);
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false);
     return ids->len;
 }
 
@@ -1000,8 +1011,8 @@ struct cache *cache_new(const struct cache_config *cfg)
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
     c->scan = scan_new(cfg->max_fetches > 0 ? cfg->max_fetches : 16);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
-    c->fetchers = g_thread_pool_new(fetch_run, c, cfg->max_fetches > 0 ? cfg->max_fetches : 16,
-                                    FALSE, NULL);
+    c->fetchers =
+        g_thread_pool_new(fetch_run, c, cfg->max_fetches > 0 ? cfg->max_fetches : 16, FALSE, NULL);
     return c;
 }
 

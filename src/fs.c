@@ -293,6 +293,26 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
         fuse_reply_readlink(req, target);
 }
 
+/* At the end: open files whose release never came (the daemon was stopped under them). */
+static void files_free_remaining(struct fs *fs)
+{
+    GHashTableIter it;
+    gpointer list;
+
+    g_hash_table_iter_init(&it, fs->files);
+    while (g_hash_table_iter_next(&it, NULL, &list)) {
+        for (GList *l = list; l; l = l->next) {
+            struct open_file *f = l->data;
+            if (f->ph)
+                fuse_pollhandle_destroy(f->ph);
+            g_bytes_unref(f->content);
+            g_free(f);
+        }
+        g_list_free(list);
+        g_hash_table_iter_remove(&it);
+    }
+}
+
 static void file_register(struct fs *fs, struct open_file *f)
 {
     g_mutex_lock(&fs->lock);
@@ -1263,6 +1283,7 @@ out_signals:
     fuse_remove_signal_handlers(fs.se);
 out_destroy:
     fuse_session_destroy(fs.se);
+    files_free_remaining(&fs);
     g_hash_table_unref(fs.files);
     g_hash_table_unref(fs.scripts);
     g_mutex_clear(&fs.lock);

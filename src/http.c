@@ -1,9 +1,9 @@
 /*
- * http: libcurl behind a small blocking interface (see http.h). Connections, DNS answers
- * and TLS sessions are shared between threads through a curl share handle; easy handles are
- * pooled so each request reuses one. A counting semaphore caps requests in flight. Retries
- * live here because only this layer sees statuses and transport errors together; what an
- * answer means is the api layer's business.
+ * http: libcurl behind a small blocking interface (see http.h). DNS answers and TLS sessions
+ * are shared between threads through a curl share handle; easy handles, each with its own
+ * open connections, are pooled so each request reuses one. A counting semaphore caps requests in
+ * flight. Retries live here because only this layer sees statuses and transport errors together;
+ * what an answer means is the api layer's business.
  */
 #include "viasfs/http.h"
 #include "viasfs/backoff.h"
@@ -26,8 +26,8 @@ struct http {
     GMutex slot_lock; /* protects slots_free, cancelled and retry_tokens */
     GCond slot_cond;  /* signals a freed slot or cancellation */
     int slots_free;
-    bool cancelled;      /* http_cancel_all was called */
-    double retry_tokens; /* the retry budget: requests add to it, retries take from it */
+    bool cancelled;           /* http_cancel_all was called */
+    double retry_tokens;      /* the retry budget: requests add to it, retries take from it */
     gint64 retry_refilled_us; /* when time last added to it (monotonic) */
 
     atomic_ullong attempts;       /* atomic, no lock */
@@ -36,8 +36,8 @@ struct http {
 };
 
 /* The retry budget: see retry_budget_earn. */
-#define RETRY_BURST 20.0
-#define RETRY_RATIO 0.2
+#define RETRY_BURST      20.0
+#define RETRY_RATIO      0.2
 #define RETRY_PER_SECOND 2.0
 
 static GOnce curl_once = G_ONCE_INIT;
@@ -153,7 +153,9 @@ struct http *http_new(const struct http_config *cfg, char **why)
     curl_share_setopt(http->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(http->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(http->share, CURLSHOPT_USERDATA, http);
-    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    /* Not CURL_LOCK_DATA_CONNECT: a connection cache shared between threads is not safe in
+     * the libcurl of Debian 12 (7.88; valgrind showed a use after free under the fault
+     * suite). Each pooled easy handle keeps its own connections, which it reuses. */
     curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     return http;
@@ -490,8 +492,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
         if (g_get_monotonic_time() + delay >= req->deadline)
             break;
         if (!retry_budget_take(http)) {
-            log_debug("http: %s %s: not retried, the retry budget is spent", req->method,
-                      req->url);
+            log_debug("http: %s %s: not retried, the retry budget is spent", req->method, req->url);
             break;
         }
         log_debug("http: retrying %s %s in %lld ms (%s, status %ld)", req->method, req->url,

@@ -78,8 +78,7 @@ static int parse_answer(const struct http_response *resp, struct iam_token *out,
         err->message = g_strdup("the answer carries no usable X-Subject-Token header");
     else if (!cJSON_IsObject(t))
         err->message = g_strdup("the answer has no token object");
-    else if ((out->expires_at = parse_time(cJSON_GetObjectItemCaseSensitive(t, "expires_at"))) <
-             0)
+    else if ((out->expires_at = parse_time(cJSON_GetObjectItemCaseSensitive(t, "expires_at"))) < 0)
         err->message = g_strdup("the answer has no valid token.expires_at");
     else if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > 128)
         err->message = g_strdup("the answer has no token.project.id");

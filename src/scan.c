@@ -77,8 +77,8 @@ static void order_fill(struct order *o, const guint32 *slots, guint n)
     o->run = 0;
 }
 
-void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots, const char *const *ids,
-                    guint n)
+void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
+                    const char *const *ids, guint n)
 {
     struct keyed *k;
     guint32 *sorted;

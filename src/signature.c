@@ -17,8 +17,8 @@ static char *unescape(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '%' && i + 2 < len && g_ascii_isxdigit(s[i + 1]) &&
             g_ascii_isxdigit(s[i + 2])) {
-            g_string_append_c(out, (char)(g_ascii_xdigit_value(s[i + 1]) * 16 +
-                                          g_ascii_xdigit_value(s[i + 2])));
+            g_string_append_c(
+                out, (char)(g_ascii_xdigit_value(s[i + 1]) * 16 + g_ascii_xdigit_value(s[i + 2])));
             i += 2;
         } else
             g_string_append_c(out, s[i]);

@@ -2,7 +2,8 @@
  * api_error: everything known about one failed API call, and the one function that turns it
  * into an errno. Every error body shape is parsed here: the service's
  * {error_code, error_msg, detail, params, ...}, the gateway's {error_code, error_msg,
- * request_id} and IAM's {"error": {code, title, message}}. The text it holds never contains a secret.
+ * request_id} and IAM's {"error": {code, title, message}}. The text it holds never contains a
+ * secret.
  */
 #ifndef VIASFS_API_ERROR_H
 #define VIASFS_API_ERROR_H
@@ -31,8 +32,8 @@ void api_error_clear(struct api_error *e);
 
 /*
  * Fills @e from a non-2xx answer: status, and code/message/detail/request_id from any body
- * shape (IAM's title becomes the code) when the body is JSON (a body that is not JSON keeps only the status and a short
- * excerpt as message).
+ * shape (IAM's title becomes the code) when the body is JSON (a body that is not JSON keeps only
+ * the status and a short excerpt as message).
  */
 void api_error_set_answer(struct api_error *e, long status, const char *body, size_t len,
                           const char *request_id);

@@ -24,12 +24,12 @@ struct cache_change {
 };
 
 struct cache_config {
-    struct api *api; /* borrowed; outlives the cache */
-    int ttl_s;       /* freshness, seconds (0: every access fetches) */
-    int timeout_s;   /* deadline of one page or detail request */
-    int page_size;   /* list page size, 5..1000 */
-    int max_walks;   /* walks running at once; >= 1 */
-    int max_fetches; /* detail requests running at once on fetcher threads; 0 = 16 */
+    struct api *api;         /* borrowed; outlives the cache */
+    int ttl_s;               /* freshness, seconds (0: every access fetches) */
+    int timeout_s;           /* deadline of one page or detail request */
+    int page_size;           /* list page size, 5..1000 */
+    int max_walks;           /* walks running at once; >= 1 */
+    int max_fetches;         /* detail requests running at once on fetcher threads; 0 = 16 */
     size_t max_detail_bytes; /* memory for complete tasks, least recently read dropped
                                 first (their summary stays); 0 = no bound */
     void (*on_change)(const struct cache_change *c, void *data);
@@ -101,21 +101,21 @@ void cache_expire_task(struct cache *c, const char *id);
 void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes);
 
 struct cache_stats {
-    guint tasks;            /* slots in use */
-    guint64 detail_fetches; /* detail requests made */
-    guint64 prefetches;     /* of which started ahead of a walk of reads (scan.h) */
-    guint64 evictions;      /* complete tasks reduced to summaries by the memory bound */
+    guint tasks;              /* slots in use */
+    guint64 detail_fetches;   /* detail requests made */
+    guint64 prefetches;       /* of which started ahead of a walk of reads (scan.h) */
+    guint64 evictions;        /* complete tasks reduced to summaries by the memory bound */
     guint64 listings_derived; /* views taken from a fresh listing of every task, no walk */
-    guint64 detail_bytes;   /* bytes of complete tasks held (the bound's measure) */
-    guint64 walks;          /* list walks started */
-    guint64 stale_served;   /* answers served from stale data after a failed fetch */
-    guint64 detail_hits;    /* task lookups answered from the table (fresh, or known absent) */
-    guint64 detail_misses;  /* task lookups that fetched, or waited for a fetch */
-    guint64 listing_hits;   /* cache_listing calls answered with a fresh or running listing */
-    guint64 refresh_walks;  /* walks started by cache_walk_now (the others: on demand) */
-    gint64 last_walk_us;    /* monotonic time the last complete LISTING_ALL walk ended; 0 */
-    gint64 stale_since_us;  /* monotonic time of the first failure since the last success;
-                               0 when the last fetch succeeded */
+    guint64 detail_bytes;     /* bytes of complete tasks held (the bound's measure) */
+    guint64 walks;            /* list walks started */
+    guint64 stale_served;     /* answers served from stale data after a failed fetch */
+    guint64 detail_hits;      /* task lookups answered from the table (fresh, or known absent) */
+    guint64 detail_misses;    /* task lookups that fetched, or waited for a fetch */
+    guint64 listing_hits;     /* cache_listing calls answered with a fresh or running listing */
+    guint64 refresh_walks;    /* walks started by cache_walk_now (the others: on demand) */
+    gint64 last_walk_us;      /* monotonic time the last complete LISTING_ALL walk ended; 0 */
+    gint64 stale_since_us;    /* monotonic time of the first failure since the last success;
+                                 0 when the last fetch succeeded */
 };
 void cache_get_stats(struct cache *c, struct cache_stats *out);
 

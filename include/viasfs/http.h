@@ -1,7 +1,7 @@
 /*
  * http: the only user of libcurl. One struct http is shared by every thread: it reuses
- * connections (a curl share handle and a pool of easy handles), accepts gzip, caps every
- * body, verifies TLS, bounds concurrent requests, and retries 429, 5xx and broken
+ * connections (a pool of easy handles; DNS and TLS sessions in a curl share handle), accepts gzip,
+ * caps every body, verifies TLS, bounds concurrent requests, and retries 429, 5xx and broken
  * connections with jittered backoff inside the caller's deadline. It knows nothing about
  * VIAS: bodies are bytes, statuses are numbers, and failures are an enum that the api layer
  * maps to errno.
@@ -97,8 +97,8 @@ void http_free(struct http *http);
 /*
  * Performs @req, retrying 429, 5xx, broken and refused connections while attempts, the
  * deadline and a retry budget shared by all requests allow (20 retries at once, then one per
- * five requests and two a second). Blocks the calling thread; takes no lock of the caller's. Returns HTTP_OK
- * when @resp holds an answer (any status), else the failure, also stored in @resp.
+ * five requests and two a second). Blocks the calling thread; takes no lock of the caller's.
+ * Returns HTTP_OK when @resp holds an answer (any status), else the failure, also stored in @resp.
  * @resp must be initialised; it is overwritten.
  */
 enum http_failure http_perform(struct http *http, const struct http_request *req,

@@ -18,10 +18,10 @@ struct iam_credentials {
 };
 
 struct iam_token {
-    char *token;      /* X-Subject-Token; secret: wiped by iam_token_clear */
+    char *token;       /* X-Subject-Token; secret: wiped by iam_token_clear */
     gint64 issued_at;  /* unix microseconds (our clock when the answer has none) */
     gint64 expires_at; /* unix microseconds */
-    char *project_id; /* token.project.id */
+    char *project_id;  /* token.project.id */
 };
 
 /*

@@ -20,8 +20,8 @@ void scan_free(struct scan *s);
  * slots[i] (borrowed for the call). @basis identifies the listing: the same basis again is
  * a no-op, so callers may call this before every scan_read.
  */
-void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots, const char *const *ids,
-                    guint n);
+void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
+                    const char *const *ids, guint n);
 gconstpointer scan_basis(const struct scan *s);
 
 /*

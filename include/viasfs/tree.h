@@ -29,11 +29,11 @@ struct tree_attr {
     mode_t mode; /* type and permission bits */
     guint32 nlink;
     guint64 size;
-    gint64 mtime_ms;  /* epoch milliseconds */
-    double timeout_s; /* how long the kernel may cache this answer */
+    gint64 mtime_ms;        /* epoch milliseconds */
+    double timeout_s;       /* how long the kernel may cache this answer */
     double entry_timeout_s; /* how long it may cache the name -> inode mapping, when longer
                                (fixed directories whose attributes change); 0: timeout_s */
-    bool unknown; /* in a listing: only the name and type are known without a fetch */
+    bool unknown;           /* in a listing: only the name and type are known without a fetch */
 };
 
 /*

@@ -154,8 +154,8 @@ static void test_aksk_signs_what_it_sends(struct fixture *f, gconstpointer unuse
                                              {"x-sdk-date", date}};
         const char *q = strchr(r->uri, '?');
         g_autofree char *path2 = g_strndup(r->uri, q - r->uri);
-        struct signature_input in = {.method = "GET", .path = path2, .query = q + 1,
-                                     .headers = h, .n_headers = 2};
+        struct signature_input in = {
+            .method = "GET", .path = path2, .query = q + 1, .headers = h, .n_headers = 2};
         g_autofree char *wrong = signature_authorization(&in, date, "AKONE", "SKTWO");
 
         g_assert_cmpstr(g_hash_table_lookup(r->headers, "authorization"), !=, wrong);
@@ -197,8 +197,12 @@ static void test_aksk_csv_security_token_and_rotation(struct fixture *f, gconstp
 
 static void test_aksk_bad_files(struct fixture *f, gconstpointer unused)
 {
-    const char *bad[] = {"", "access_key=A\n", "secret_key=S\n", "access_key=A\nsecret_key=S S\n",
-                         "nonsense line\n", "password=x\naccess_key=A\nsecret_key=S\n"};
+    const char *bad[] = {"",
+                         "access_key=A\n",
+                         "secret_key=S\n",
+                         "access_key=A\nsecret_key=S S\n",
+                         "nonsense line\n",
+                         "password=x\naccess_key=A\nsecret_key=S\n"};
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autofree char *path = write_file(f, "bad", bad[i]);
@@ -263,10 +267,11 @@ static void test_iam_token_and_project(struct fixture *f, gconstpointer unused)
     r = stub_request(f->stub, 0);
     g_assert_cmpstr(r->method, ==, "POST");
     g_assert_cmpstr(r->uri, ==, "/v3/auth/tokens?nocatalog=true");
-    g_assert_cmpstr(r->body, ==,
-                    "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
-                    "{\"name\":\"bob\",\"password\":\"pa\\\"ss\\\\word\",\"domain\":{\"name\":"
-                    "\"acme \\\"corp\\\"\"}}}},\"scope\":{\"project\":{\"name\":\"cn-north-4\"}}}}");
+    g_assert_cmpstr(
+        r->body, ==,
+        "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":"
+        "{\"name\":\"bob\",\"password\":\"pa\\\"ss\\\\word\",\"domain\":{\"name\":"
+        "\"acme \\\"corp\\\"\"}}}},\"scope\":{\"project\":{\"name\":\"cn-north-4\"}}}}");
     make_api(f, project);
     stub_push(f->stub, 200, TASK, 0);
     stub_push(f->stub, 200, TASK, 0);

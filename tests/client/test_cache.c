@@ -418,7 +418,8 @@ static void test_memory_bound(struct fixture *f, gconstpointer unused)
         g_clear_pointer(&t, task_unref);
     }
     cache_get_stats(f->cache, &st);
-    g_test_message("detail bytes %" G_GUINT64_FORMAT ", evictions %" G_GUINT64_FORMAT, st.detail_bytes, st.evictions);
+    g_test_message("detail bytes %" G_GUINT64_FORMAT ", evictions %" G_GUINT64_FORMAT,
+                   st.detail_bytes, st.evictions);
     g_assert_cmpuint(st.evictions, >=, 4);
     g_assert_cmpuint(st.detail_bytes, <=, 3 * 400);
     n = stub_count(f->stub);

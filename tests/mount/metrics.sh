@@ -165,7 +165,12 @@ check_eq "a re-fetch that finds no change: no event" 0 "$(delta s1 v1 viasfs_eve
 ctl PUT "/_emulator/tasks/$d/state" '{"state":"FAILED"}' >/dev/null
 echo "tasks/$d" >"$MNT/.viasfs/refresh"
 cat "$MNT/tasks/$d/state" >/dev/null
-snap v2
+# The event line is appended by the notifier thread, just after the read returns.
+for i in $(seq 1 30); do
+    snap v2
+    [ "$(delta v1 v2 viasfs_events_total)" -ge 1 ] && break
+    sleep 0.1
+done
 check "a re-fetch that finds a state change: events grow (by $(delta v1 v2 viasfs_events_total))" \
     [ "$(delta v1 v2 viasfs_events_total)" -ge 1 ]
 

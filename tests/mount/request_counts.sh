@@ -145,7 +145,7 @@ t = json.load(sys.stdin)["tasks"]
 print(len(set(x["video_source_name"] for x in t)), len(set(x["title"] for x in t)))')
     read -r ncam ntitle <<<"$ncam"
     if [ "$mode" = summary ]; then detail=30; else detail=0; fi
-    mnt_start "small-$mode" --ttl=4 --refresh=0 || { fail "$mode: viasfs mounts"; emu_stop; continue; }
+    mnt_start "small-$mode" --ttl=8 --refresh=0 || { fail "$mode: viasfs mounts"; emu_stop; continue; }
     stats_reset
     ls -l "$MNT/tasks" >"$TEST_TMP/ls.out"
     check_eq "$mode: ls -l tasks is one list request and no detail request" "list.200=1" "$(counts)"
@@ -162,7 +162,7 @@ print(len(set(x["video_source_name"] for x in t)), len(set(x["title"] for x in t
     cat "$MNT/tasks/$id2"/* >/dev/null
     check_eq "$mode: ls -l and cat of another task's 9 files: $((detail / 30)) detail request" \
         "$(if [ $mode = summary ]; then echo detail.200=1; else echo none; fi)" "$(counts)"
-    sleep 4.2 # everything above is stale now
+    sleep 8.2 # everything above is stale now
     stats_reset
 
     # grep -r over the tree (.viasfs/events is a stream: left out), cold, then within the
@@ -179,12 +179,12 @@ print(len(set(x["video_source_name"] for x in t)), len(set(x["title"] for x in t
     stats_reset
     grep_all
     t1=$EPOCHREALTIME
-    check_eq "$mode: the same grep -r again within --ttl=4 adds no request" "none" "$(counts)"
+    check_eq "$mode: the same grep -r again within --ttl=8 adds no request" "none" "$(counts)"
     diag "$mode: both greps took $(python3 -c "print('%.2f' % ($t1 - $t0))") s"
-    sleep 4.2
+    sleep 8.2
     stats_reset
     grep_all
-    check_eq "$mode: the same grep -r after --ttl=4 fetches everything again" "$want" "$(counts)"
+    check_eq "$mode: the same grep -r after --ttl=8 fetches everything again" "$want" "$(counts)"
     mnt_stop "$MNT"
     emu_stop
 done

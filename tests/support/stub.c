@@ -155,7 +155,6 @@ struct stub *stub_new(void)
     return s;
 }
 
-
 void stub_free(struct stub *s)
 {
     g_atomic_int_set(&s->stopping, 1);

@@ -23,9 +23,9 @@ static void test_vector(void)
     g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, canonical, -1);
     g_autofree char *sig =
         signature_sign(canonical, "20191115T033655Z", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc");
-    g_autofree char *auth = signature_authorization(&vector, "20191115T033655Z",
-                                                    "QTWAOYTTINDUT2QVKYUC",
-                                                    "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc");
+    g_autofree char *auth =
+        signature_authorization(&vector, "20191115T033655Z", "QTWAOYTTINDUT2QVKYUC",
+                                "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc");
 
     g_assert_cmpstr(canonical, ==,
                     "GET\n/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs/\n"
