@@ -368,7 +368,7 @@ static struct flight *flight_start_locked(struct cache *c, const char *id, gint6
 }
 
 static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64 wait_until,
-                        bool only_if_stale)
+                        bool only_if_stale, bool need_complete)
 {
     struct flight *f;
     int rc = 0;
@@ -379,7 +379,8 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64
         /* A fetch (a read-ahead, another reader's) may have completed since the caller
          * looked: then there is nothing to fetch. */
         struct record *r = g_hash_table_lookup(c->by_id, id);
-        if (r && r->task && fresh_locked(c, r, true, g_get_monotonic_time(), NULL)) {
+        if (r && r->task && fresh_locked(c, r, false, g_get_monotonic_time(), NULL) &&
+            fresh_locked(c, r, need_complete, g_get_monotonic_time(), NULL)) {
             g_mutex_unlock(&c->lock);
             return 0;
         }
@@ -500,7 +501,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_unlock(&c->lock);
         if (fetched)
             return rc ? rc : -EIO;
-        rc = fetch_detail(c, id, deadline, wait_until, true);
+        rc = fetch_detail(c, id, deadline, wait_until, true, need_complete);
         fetched = true;
     }
 }
@@ -623,7 +624,7 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 
     for (guint i = 0; i < deferred->len; i++) {
         struct task *t = g_ptr_array_index(deferred, i);
-        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false);
+        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false, true);
         if (rc == 0 || rc == -ENOENT)
             continue;
         g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
@@ -661,7 +662,7 @@ static void sweep_unseen(struct walk *w)
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < unseen->len; i++)
         fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us,
-                     G_MAXINT64, false);
+                     G_MAXINT64, false, true);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)
@@ -877,7 +878,7 @@ guint cache_refresh_details(struct cache *c, gint64 deadline)
     }
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
-        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false);
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false, true);
     return ids->len;
 }
 

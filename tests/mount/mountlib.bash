@@ -231,3 +231,23 @@ py_tap() {
 
 # stderr_of CMD...: runs CMD, prints the last line of its stderr (where tools print strerror).
 stderr_of() { "$@" 2>&1 >/dev/null | tail -1; }
+
+# spread N [STATE]: N task ids (in STATE, if given), every two of them more than 20 apart both
+# in list order and in id order, so that reading them one after another never looks like a
+# walk through the tasks (which makes viasfs fetch the next ones ahead: src/scan.c).
+spread() {
+    curl -sS -H "X-Auth-Token: $EMU_TOKEN" "$EMU_URL/v2/$EMU_PROJECT/tasks?page_size=1000" |
+        python3 -c '
+import json, random, sys
+tasks = json.load(sys.stdin)["tasks"]
+ids = [t["id"] for t in tasks]
+rank = {x: i for i, x in enumerate(sorted(ids))}
+ok = [i for i, t in enumerate(tasks) if len(sys.argv) < 3 or t["state"] == sys.argv[2]]
+want, rng = int(sys.argv[1]), random.Random(1)
+for _ in range(20000):
+    pick = rng.sample(ok, want) if len(ok) >= want else []
+    if pick and all(abs(p - q) > 20 and abs(rank[ids[p]] - rank[ids[q]]) > 20
+                    for p in pick for q in pick if p < q):
+        print(" ".join(ids[p] for p in pick))
+        break' "$@"
+}
