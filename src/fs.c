@@ -550,6 +550,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         return;
     }
     fi->fh = (uint64_t)(uintptr_t)d;
+    /* Names that never change: the kernel keeps the listing across opens (`find` then costs
+     * no READDIR for a task it has listed before). Attributes keep their own timeouts. */
+    fi->cache_readdir = fi->keep_cache = tree_dir_is_fixed(d);
     if (fuse_reply_open(req, fi) != 0)
         tree_dir_free(d);
 }

@@ -816,6 +816,8 @@ struct tree_dir {
     enum task_off link_off;  /* for view listings: which link inode entries are */
     GArray *entries;         /* struct fixed_entry, filled at first need; or NULL */
     bool filled;
+    gint64 index_until;      /* by-name/: how long the listing its links came from is fresh */
+    bool fixed;              /* see tree_dir_is_fixed */
 };
 
 static void add_entry(GArray *a, const char *name, guint64 ino)
@@ -846,7 +848,7 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
         }
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
             add_entry(d->entries, task_files[f].name, task_ino(slot, f));
-        d->filled = true;
+        d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
         d->listing = cache_listing(t->cfg.cache, LISTING_ALL, NULL);
         d->link_off = OFF_DIR;
@@ -862,14 +864,14 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
         add_entry(d->entries, "by-name", INO_BY_NAME);
         add_entry(d->entries, "by-algorithm", INO_BY_ALG);
         add_entry(d->entries, ".viasfs", INO_META);
-        d->filled = true;
+        d->filled = d->fixed = true;
     } else if (ino == INO_META) {
         add_entry(d->entries, "status", INO_STATUS);
         add_entry(d->entries, "errors", INO_ERRORS);
         add_entry(d->entries, "events", INO_EVENTS);
         add_entry(d->entries, "metrics", INO_METRICS);
         add_entry(d->entries, "refresh", INO_REFRESH);
-        d->filled = true;
+        d->filled = d->fixed = true;
     } else if (ino == INO_BY_STATE) {
         g_mutex_lock(&t->lock);
         for (guint i = 0; i < t->named->len; i++) {
@@ -896,6 +898,7 @@ static int fill_from_index(struct tree *t, struct tree_dir *d, gint64 deadline)
     if (rc < 0)
         return rc;
     if (d->ino == INO_BY_NAME) {
+        d->index_until = cache_listing_fresh_until(t->cfg.cache, x->src);
         for (guint i = 0; i < x->names->len; i++) {
             struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
             add_entry(d->entries, e->enc, task_ino(e->slot, OFF_LINK_NAME));
@@ -912,8 +915,14 @@ static int fill_from_index(struct tree *t, struct tree_dir *d, gint64 deadline)
     return 0;
 }
 
-/* Attributes for a directory entry without fetching anything the listing did not bring. */
-static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr *a)
+/*
+ * Attributes for a directory entry without fetching anything the listing did not bring.
+ * @listed_until: until when the listing the entry comes from is fresh (0 for none): a task's
+ * directory or link in a listing stays valid that long, and changes found before then are
+ * invalidated explicitly, as for a lookup.
+ */
+static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 listed_until,
+                      struct tree_attr *a)
 {
     guint32 slot;
     enum task_off off;
@@ -945,12 +954,14 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, struct tree_
         if (!id)
             return -ENOENT;
         gint64 mtime = task ? task_mtime_ms(task) : t->mount_ms;
+        double listed = seconds_left(listed_until);
         if (off == OFF_DIR) {
-            attr_dir(a, ino, 2, mtime, 0);
+            attr_dir(a, ino, 2, mtime, task ? listed : 0);
         } else {
             g_autofree char *target = link_target(id, off);
-            attr_link(a, ino, strlen(target), mtime, 0);
+            attr_link(a, ino, strlen(target), mtime, task ? listed : 0);
         }
+        a->entry_timeout_s = listed;
         return 0;
     }
     if (ino < INO_NAMED_BASE)
@@ -967,7 +978,7 @@ int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadl
     if (index == 0 || index == 1) {
         /* Attributes as a lookup gives them: "." must not wait for the whole listing. */
         out->name = g_strdup(index ? ".." : ".");
-        if (entry_attr(t, d->ino, deadline, &out->attr) < 0)
+        if (entry_attr(t, d->ino, deadline, 0, &out->attr) < 0)
             attr_dir(&out->attr, d->ino, 2, t->mount_ms, 0);
         return 0;
     }
@@ -991,10 +1002,18 @@ int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadl
         out->name = g_strdup(e->name);
         ino = e->ino;
     }
-    rc = entry_attr(t, ino, deadline, &out->attr);
+    rc = entry_attr(t, ino, deadline,
+                    d->listing ? cache_listing_fresh_until(t->cfg.cache, d->listing)
+                               : d->index_until,
+                    &out->attr);
     if (rc < 0)
         g_clear_pointer(&out->name, g_free);
     return rc;
+}
+
+bool tree_dir_is_fixed(const struct tree_dir *d)
+{
+    return d->fixed;
 }
 
 void tree_dir_free(struct tree_dir *d)

@@ -168,6 +168,9 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out);
  */
 int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline, bool may_wait,
                  struct tree_dirent *out);
+/* Whether the names in @d never change (a task's directory, the root, .viasfs/), so the kernel
+ * may keep them across opens. */
+bool tree_dir_is_fixed(const struct tree_dir *d);
 void tree_dir_free(struct tree_dir *d);
 
 #endif
