@@ -352,14 +352,10 @@ static void add_filter(struct uri_query *q, const struct api_filter *f)
     uri_query_add(q, "alg_id", f->alg_id);
 }
 
-int api_list_page(struct api *api, const struct api_filter *filter, int page, int page_size,
-                  gint64 deadline, struct task_page **out, struct api_error *err)
+static char *list_query(const struct api_filter *filter, int page, int page_size)
 {
     struct uri_query q;
-    g_autofree char *query = NULL, *path = NULL;
-    struct http_response resp;
-    char *why = NULL;
-    int rc;
+    char *query;
 
     uri_query_init(&q);
     add_filter(&q, filter);
@@ -367,67 +363,194 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
     uri_query_add_int(&q, "page_size", page_size);
     query = uri_query_to_string(&q, false);
     uri_query_release(&q);
-    path = g_strconcat(api->base_path, "/tasks", NULL);
+    return query;
+}
+
+/* A list page's envelope from a 2xx answer; its items are read with task_page_read. */
+static int open_page(struct api *api, const struct http_response *resp, struct api_error *err,
+                     struct task_page **out)
+{
+    char *why = NULL;
+    int rc = task_page_open((const char *)resp->body->data, resp->body->len, out, &why);
+
+    return rc < 0 ? fail_malformed(api, err, resp, why) : 0;
+}
+
+static void warn_rejected(const struct api_error *err, const struct task_page *p)
+{
+    if (p->rejected)
+        log_warn("%s: left out %u malformed task(s) of %u: %s", err->call, p->rejected, p->items,
+                 p->first_reject);
+}
+
+int api_list_page(struct api *api, const struct api_filter *filter, int page, int page_size,
+                  gint64 deadline, struct task_page **out, struct api_error *err)
+{
+    g_autofree char *query = list_query(filter, page, page_size);
+    g_autofree char *path = g_strconcat(api->base_path, "/tasks", NULL);
+    struct http_response resp;
+    int rc;
 
     http_response_init(&resp);
     rc = get(api, path, query, deadline, &resp, err);
-    if (rc == 0) {
-        rc = task_page_parse((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
-                             &why);
-        if (rc < 0) {
-            rc = fail_malformed(api, err, &resp, why);
-        } else if ((*out)->rejected) {
-            log_warn("%s: left out %u malformed task(s) of %u: %s", err->call, (*out)->rejected,
-                     (*out)->items, (*out)->first_reject);
-        }
+    if (rc == 0 && (rc = open_page(api, &resp, err, out)) == 0) {
+        while (task_page_read(*out, G_MAXUINT, &api->parse_opts) > 0)
+            continue;
+        warn_rejected(err, *out);
     }
     http_response_release(&resp);
     return rc;
+}
+
+/*
+ * A page requested on its own thread while the walk reads the one before: its round trip
+ * overlaps the reading of that page (and the caller's work on it). Only started once a full
+ * page says the next one is needed, so a walk sends no request it would not send anyway.
+ */
+struct page_fetch {
+    struct api *api;
+    char *path, *query;
+    gint64 deadline;
+    struct http_response resp;
+    struct api_error err;
+    int rc;
+    GThread *thread;
+};
+
+static gpointer page_fetch_run(gpointer data)
+{
+    struct page_fetch *f = data;
+
+    f->rc = get(f->api, f->path, f->query, f->deadline, &f->resp, &f->err);
+    return NULL;
+}
+
+static struct page_fetch *page_fetch_start(struct api *api, const struct api_filter *filter,
+                                           int page, int page_size, gint64 deadline)
+{
+    struct page_fetch *f = g_new0(struct page_fetch, 1);
+
+    f->api = api;
+    f->path = g_strconcat(api->base_path, "/tasks", NULL);
+    f->query = list_query(filter, page, page_size);
+    f->deadline = deadline;
+    http_response_init(&f->resp);
+    api_error_init(&f->err);
+    f->thread = g_thread_try_new("viasfs-page", page_fetch_run, f, NULL);
+    if (!f->thread) /* no thread to spare: fetch it now */
+        page_fetch_run(f);
+    return f;
+}
+
+/* Waits for @f and frees it. Its answer goes to @resp and its error to @err, or nowhere when
+ * @resp is NULL. Returns its result. */
+static int page_fetch_finish(struct page_fetch *f, struct http_response *resp,
+                             struct api_error *err)
+{
+    int rc;
+
+    if (f->thread)
+        g_thread_join(f->thread);
+    rc = f->rc;
+    if (resp) {
+        *resp = f->resp;
+        api_error_release(err);
+        *err = f->err;
+    } else {
+        http_response_release(&f->resp);
+        api_error_release(&f->err);
+    }
+    g_free(f->path);
+    g_free(f->query);
+    g_free(f);
+    return rc;
+}
+
+/* Items converted between two calls of the page function: the first entries of a page reach
+ * a reader without waiting for the rest of it to be converted. */
+#define WALK_BATCH 100
+
+/* One page of a walk: hands its new tasks to @fn in batches. Sets *@fresh to how many were
+ * new. Returns 0 or @fn's error. */
+static int deliver_page(struct api *api, struct task_page *p, int page, GHashTable *seen,
+                        api_page_fn fn, void *data, guint *fresh_total)
+{
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    guint done = 0;
+
+    *fresh_total = 0;
+    while (task_page_read(p, WALK_BATCH, &api->parse_opts) > 0) {
+        g_ptr_array_set_size(fresh, 0);
+        for (; done < p->tasks->len; done++) {
+            struct task *t = g_ptr_array_index(p->tasks, done);
+            if (g_hash_table_add(seen, g_strdup(t->id)))
+                g_ptr_array_add(fresh, t);
+        }
+        *fresh_total += fresh->len;
+        if (fresh->len) {
+            int rc = fn(fresh, page, data);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
                    gint64 page_timeout_us, api_page_fn fn, void *data, struct api_error *err)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    g_autofree char *path = g_strconcat(api->base_path, "/tasks", NULL);
+    struct page_fetch *next = NULL;
+    int rc = 0;
 
     for (int page = 1;; page++) {
         g_autoptr(TaskPage) p = NULL;
+        struct http_response resp;
         gint64 expected = page_size;
-        int rc;
+        guint fresh = 0;
+        bool full;
 
         if (page > api->max_pages) {
             api_error_clear(err);
             err->call = g_strdup_printf("GET %s/tasks", api->base_path);
             err->malformed = true;
             err->message = g_strdup_printf("the list has more than %d pages", api->max_pages);
-            return fail(api, err);
+            rc = fail(api, err);
+            break;
         }
-        rc = api_list_page(api, filter, page, page_size, g_get_monotonic_time() + page_timeout_us,
-                           &p, err);
+        if (next) {
+            rc = page_fetch_finish(next, &resp, err);
+            next = NULL;
+        } else {
+            g_autofree char *query = list_query(filter, page, page_size);
+            http_response_init(&resp);
+            rc = get(api, path, query, g_get_monotonic_time() + page_timeout_us, &resp, err);
+        }
+        if (rc == 0)
+            rc = open_page(api, &resp, err, &p);
+        http_response_release(&resp);
         if (rc < 0)
-            return rc;
-        g_ptr_array_set_size(fresh, 0);
-        for (guint i = 0; i < p->tasks->len; i++) {
-            struct task *t = g_ptr_array_index(p->tasks, i);
-            if (g_hash_table_add(seen, g_strdup(t->id)))
-                g_ptr_array_add(fresh, t);
-        }
-        if (fresh->len) {
-            rc = fn(fresh, page, data);
-            if (rc < 0)
-                return rc;
-        }
+            break;
         /* A server may cap the page size below what we asked; a page that size is full. */
         if (p->page_size > 0 && p->page_size < expected)
             expected = p->page_size;
-        if (p->items == 0 || (gint64)p->items < expected)
-            return 0;
-        if (fresh->len == 0 && p->rejected < p->items) {
+        full = p->items > 0 && (gint64)p->items >= expected;
+        if (full && page < api->max_pages)
+            next = page_fetch_start(api, filter, page + 1, page_size,
+                                    g_get_monotonic_time() + page_timeout_us);
+        rc = deliver_page(api, p, page, seen, fn, data, &fresh);
+        warn_rejected(err, p);
+        if (rc < 0 || !full)
+            break;
+        if (fresh == 0 && p->rejected < p->items) {
             /* A full page of nothing new: the server ignores "page". Stop, do not spin. */
             log_warn("GET %s/tasks: page %d repeated earlier pages; ending the walk",
                      api->base_path, page);
-            return 0;
+            break;
         }
     }
+    if (next)
+        page_fetch_finish(next, NULL, NULL);
+    return rc;
 }

@@ -13,6 +13,7 @@ void task_page_free(struct task_page *p)
         return;
     g_ptr_array_unref(p->tasks);
     g_free(p->first_reject);
+    cJSON_Delete(p->json);
     g_free(p);
 }
 
@@ -32,39 +33,47 @@ static bool opt_int(const cJSON *obj, const char *key, gint64 *out)
     return true;
 }
 
-int task_page_parse(const char *text, size_t len, const struct task_parse_opts *opts,
-                    struct task_page **out, char **why)
+int task_page_open(const char *text, size_t len, struct task_page **out, char **why)
 {
     g_autoptr(TaskPage) p = g_new0(struct task_page, 1);
     cJSON *root = task_cjson_parse(text, len);
-    cJSON *tasks, *item;
-    int rc = -EBADMSG;
+    cJSON *tasks;
 
     p->tasks = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
     if (!root) {
         *why = g_strdup("list answer is not valid JSON");
         return -EBADMSG;
     }
+    p->json = root;
     if (!cJSON_IsObject(root)) {
         *why = g_strdup("list answer is not a JSON object");
-        goto out_delete;
+        return -EBADMSG;
     }
     tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
     if (!cJSON_IsArray(tasks)) {
         *why = g_strdup("list answer has no \"tasks\" array");
-        goto out_delete;
+        return -EBADMSG;
     }
     if (!opt_int(root, "count", &p->count) || !opt_int(root, "page", &p->page) ||
         !opt_int(root, "page_size", &p->page_size)) {
         *why = g_strdup("list answer has a non-integer count, page or page_size");
-        goto out_delete;
+        return -EBADMSG;
     }
-    cJSON_ArrayForEach(item, tasks)
-    {
+    p->items = (guint)cJSON_GetArraySize(tasks);
+    p->next_item = tasks->child;
+    *out = g_steal_pointer(&p);
+    return 0;
+}
+
+guint task_page_read(struct task_page *p, guint max, const struct task_parse_opts *opts)
+{
+    guint n = 0;
+
+    for (cJSON *item = p->next_item; item && n < max; item = p->next_item, n++) {
         struct task *t = NULL;
         g_autofree char *item_why = NULL;
 
-        p->items++;
+        p->next_item = item->next;
         if (task_from_cjson(item, opts, &t, &item_why) < 0) {
             p->rejected++;
             if (!p->first_reject)
@@ -73,9 +82,18 @@ int task_page_parse(const char *text, size_t len, const struct task_parse_opts *
         }
         g_ptr_array_add(p->tasks, t);
     }
-    *out = g_steal_pointer(&p);
-    rc = 0;
-out_delete:
-    cJSON_Delete(root);
+    if (!p->next_item)
+        g_clear_pointer(&p->json, cJSON_Delete); /* every item read: the text can go */
+    return n;
+}
+
+int task_page_parse(const char *text, size_t len, const struct task_parse_opts *opts,
+                    struct task_page **out, char **why)
+{
+    int rc = task_page_open(text, len, out, why);
+
+    if (rc == 0)
+        while (task_page_read(*out, G_MAXUINT, opts) > 0)
+            ;
     return rc;
 }

@@ -71,16 +71,18 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
                   gint64 deadline, struct task_page **out, struct api_error *err);
 
 /*
- * Receives the tasks of one page that were not seen earlier in the walk (struct task *,
- * borrowed: take a reference to keep one). Returns 0 to go on or -errno to stop the walk,
- * which then returns that value.
+ * Receives tasks of page @page that were not seen earlier in the walk (struct task *,
+ * borrowed: take a reference to keep one), in order, a batch at a time: a page comes in
+ * several calls. Returns 0 to go on or -errno to stop the walk, which then returns that value.
  */
 typedef int (*api_page_fn)(GPtrArray *tasks, int page, void *data);
 
 /*
  * Walks the list with @filter: page 1, 2, ... until a page shorter than the page size (never
- * trusting "count" as a total), handing each page's new tasks to @fn as soon as the page
- * arrives. Tasks seen on an earlier page of the walk (shifted by additions) are left out.
+ * trusting "count" as a total), handing each page's new tasks to @fn as the page is read.
+ * Once a full page says there is a next one, that one is requested at once, while this one
+ * is read (so each page costs one round trip, not a round trip plus its reading). Tasks seen
+ * on an earlier page of the walk (shifted by additions) are left out.
  * Each page request has @page_timeout_us to complete, so a long walk is not bound by one
  * deadline while a stalled page still fails in time.
  * Returns 0, @fn's error, or -errno with @err filled in; -EIO past max_pages.

@@ -16,6 +16,8 @@ struct task_page {
     guint items;        /* array length as sent, including rejected items */
     guint rejected;     /* items left out as malformed */
     char *first_reject; /* why the first rejected item was left out, or NULL */
+    void *json;         /* private: the parsed answer while items remain to be read */
+    void *next_item;    /* private: the next item task_page_read converts */
 };
 
 void task_page_free(struct task_page *p);
@@ -29,5 +31,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TaskPage, task_page_free)
  */
 int task_page_parse(const char *text, size_t len, const struct task_parse_opts *opts,
                     struct task_page **out, char **why);
+
+/*
+ * The same in two steps, so that a caller can act on the envelope (is there a next page?)
+ * before the items are converted: task_page_open checks the envelope and fills count, page,
+ * page_size and items, with no tasks yet (same results as task_page_parse otherwise);
+ * task_page_read then converts up to @max more items, appending to tasks (and counting the
+ * rejected), and returns how many items it consumed: 0 once all are.
+ */
+int task_page_open(const char *text, size_t len, struct task_page **out, char **why);
+guint task_page_read(struct task_page *p, guint max, const struct task_parse_opts *opts);
 
 #endif

@@ -87,8 +87,10 @@ static int on_page(GPtrArray *tasks, int page, void *data)
         else
             w->summary_seen = TRUE;
     }
-    if (page == 1 && w->after_first)
+    if (page == 1 && w->after_first) {
         w->after_first(w->after_first_data);
+        w->after_first = NULL; /* once: a page may come in several calls */
+    }
     return 0;
 }
 
@@ -150,7 +152,9 @@ static void add_three(void *data)
 
 static void test_dedup_during_walk(void)
 {
-    const char *args[] = {"--tasks=50", NULL};
+    /* Page 2 is requested while page 1 is read: the latency (the emulator waits before it
+     * computes an answer) lets the additions made after page 1 land before page 2 is cut. */
+    const char *args[] = {"--tasks=50", "--latency=500", NULL};
     struct emu *e = emu_start(args);
     struct adder a = {e};
     struct client c;
@@ -181,6 +185,58 @@ static void test_dedup_during_walk(void)
 
     api_error_release(&err);
     walk_release(&w);
+    client_release(&c);
+    emu_stop(e);
+}
+
+/*
+ * The next page is on its way while a full page is read: during the first call for each
+ * page, the walk is held for 1.5 s (the emulator answers after 300 ms). A full page: by then
+ * the emulator has answered the next page too. The pair: after the last, short page, nothing
+ * more is asked. The batches: a 250-task page reaches the function in several calls.
+ */
+struct ahead {
+    struct emu *e;
+    int last_page;
+    guint calls, tasks;
+    long served_after_hold[8]; /* by page */
+};
+
+static int hold_page(GPtrArray *tasks, int page, void *data)
+{
+    struct ahead *a = data;
+
+    a->calls++;
+    a->tasks += tasks->len;
+    if (page != a->last_page && page < (int)G_N_ELEMENTS(a->served_after_hold)) {
+        a->last_page = page;
+        g_usleep(1500 * 1000);
+        a->served_after_hold[page] = emu_served(a->e, "list", 200);
+    }
+    return 0;
+}
+
+static void test_next_page_ahead(void)
+{
+    const char *args[] = {"--tasks=600", "--latency=300", NULL};
+    struct emu *e = emu_start(args);
+    struct ahead a = {.e = e};
+    struct client c;
+    struct api_error err;
+
+    client_init(&c, e, NULL);
+    api_error_init(&err);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 250, secs(30), hold_page, &a, &err), ==, 0);
+    g_assert_cmpuint(a.tasks, ==, 600);
+    /* Pages 1 and 2 are full: page 2, then 3, were answered while they were held. */
+    g_assert_cmpint(a.served_after_hold[1], ==, 2);
+    g_assert_cmpint(a.served_after_hold[2], ==, 3);
+    /* Page 3 (100 tasks) is short: no page 4 was asked for, then or later. */
+    g_assert_cmpint(a.served_after_hold[3], ==, 3);
+    g_assert_cmpint(emu_served(e, "list", 200), ==, 3);
+    /* Batches of at most 100: 3 + 3 + 1 calls. */
+    g_assert_cmpuint(a.calls, ==, 7);
+    api_error_release(&err);
     client_release(&c);
     emu_stop(e);
 }
@@ -468,6 +524,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/walk/matrix", test_walk_matrix);
     g_test_add_func("/walk/dedup-during-walk", test_dedup_during_walk);
+    g_test_add_func("/walk/next-page-ahead", test_next_page_ahead);
     g_test_add_func("/walk/filters", test_filters);
     g_test_add_func("/walk/errors", test_errors);
     g_test_add_func("/walk/faults", test_faults);
