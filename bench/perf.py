@@ -23,7 +23,8 @@ in a new mount each time. warm: the runs that follow in that same mount, within 
 mounts use --ttl=600 so that a slow operation cannot outlive it, and --refresh=0 so that no
 background walk lands in a count, as tests/mount/request_counts.sh does). Times are medians;
 a cell stops repeating once it has used its time budget. API requests are the emulator's
-/_emulator/stats counters, read before and after each run. VmHWM is the daemon's peak RSS
+/_emulator/stats counters, read before each run and after it once no request has come for
+0.3 s (so a walk `ls | head -1` started and left running counts for that run). VmHWM is the daemon's peak RSS
 (/proc/PID/status) at the end of the operation's mount.
 
 References, in the same run:
@@ -316,6 +317,21 @@ def delta(a, b):
     return {k: b[k] - a[k] for k in a}
 
 
+def settled_counts(emu, quiet=0.3, bound=10.0):
+    """The emulator's counters once no request has been served for @quiet seconds (at most
+    @bound): work a command left running counts as its own (`ls | head -1` ends ls early, but
+    the walk it started goes on and fills the cache), not as the next run's."""
+    end = time.monotonic() + bound
+    c = emu.counts()
+    while time.monotonic() < end:
+        time.sleep(quiet)
+        n = emu.counts()
+        if n == c:
+            break
+        c = n
+    return c
+
+
 def fmt_req(c):
     if c is None:
         return "-"
@@ -372,7 +388,7 @@ def bench_viasfs(res, emu, op):
         try:
             c0 = emu.counts()
             run = run_cmd(op.cmd, m.mnt, OP_TIMEOUT)
-            r["cold_req"].append(delta(c0, emu.counts()))
+            r["cold_req"].append(delta(c0, settled_counts(emu)))
             spent += run.ms / 1000
             if not run.finished:
                 r["cold_done"] = False
@@ -387,7 +403,7 @@ def bench_viasfs(res, emu, op):
                 for j in range(REPEAT):
                     c0 = emu.counts()
                     w = run_cmd(op.cmd, m.mnt, OP_TIMEOUT)
-                    r["warm_req"].append(delta(c0, emu.counts()))
+                    r["warm_req"].append(delta(c0, settled_counts(emu)))
                     wspent += w.ms / 1000
                     if not w.finished:
                         r["warm_done"] = False
@@ -789,7 +805,7 @@ def report(all_results, meta):
         "`printf '%%s\\0' GLOB | xargs -0 CMD` (same work, no ARG_MAX limit). **cold** = the first "
         "run in a fresh viasfs mount (`-f --refresh=0 --ttl=600`, default --max-requests "
         "%d), median over fresh mounts; **warm** = the following runs in that mount. "
-        "**requests** = the emulator's counters around the run (L list, D detail; warm: the most "
+        "**requests** = the emulator's counters around the run, read once no request came for 0.3 s (L list, D detail; warm: the most "
         "in any warm run). **lower bound** = build/bench/lowerbound: exactly the list pages "
         "(walked until a short page, since the API's count is per page) and details the "
         "operation needs, %d keep-alive connections opened beforehand, no process start-up: "
