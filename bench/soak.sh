@@ -10,6 +10,8 @@
 # Fails when a read returns a wrong byte, a call fails other than after its deadline, an event
 # line is not JSON, or RSS keeps growing: the largest RSS of the last third of the run exceeds
 # the largest of the first third by more than SOAK_RSS_MARGIN percent (default 10).
+# Before the run the RSS check is run on two series of its own: one that levels off must pass,
+# the one measured at 24b1054 (+32% from the first third to the last) must fail.
 # The result lines are TAP; the figures go to $SOAK_OUT/figures. At the end, when gdb is
 # installed, malloc_trim(0) is called in the daemon and its RSS before and after is printed:
 # memory malloc holds free counts in RSS but is not a leak (bench/RELIABILITY.md).
@@ -33,6 +35,67 @@ FIG=$OUT/figures
 : >"$FIG"
 figure() { printf '%s\t%s\n' "$1" "$2" >>"$FIG"; }
 stats() { ctl GET /_emulator/stats | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# The RSS verdict, run on $OUT/rss.csv at the end: rss_check.py CSV MARGIN FIGURES prints
+# "ok<TAB>..." or "not ok<TAB>..." and "#" lines; FIGURES gets the soak.rss_kb lines.
+RSS_CHECK=$TEST_TMP/rss_check.py
+cat >"$RSS_CHECK" <<'EOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1]))]
+margin = float(sys.argv[2])
+t = [int(r["seconds"]) for r in rows]
+rss = [int(r["rss_kb"]) for r in rows]
+end = t[-1] if t else 0
+first = [r for x, r in zip(t, rss) if x <= end / 3]
+last = [r for x, r in zip(t, rss) if x >= 2 * end / 3]
+if len(first) < 2 or len(last) < 2:
+    print("not ok\tRSS: enough samples (%d)" % len(rows))
+    sys.exit(0)
+f, l = max(first), max(last)
+# least-squares slope over the last two thirds, KB per minute (a diagnostic)
+pts = [(x, r) for x, r in zip(t, rss) if x >= end / 3]
+mx = sum(x for x, _ in pts) / len(pts)
+my = sum(r for _, r in pts) / len(pts)
+den = sum((x - mx) ** 2 for x, _ in pts) or 1
+slope = sum((x - mx) * (r - my) for x, r in pts) / den * 60
+print("# RSS: %d samples over %d s; start %d KB, max %d KB, end %d KB; first third max %d KB, "
+      "last third max %d KB; slope over the last two thirds %+.0f KB/min" %
+      (len(rows), end, rss[0], max(rss), rss[-1], f, l, slope))
+print("%s\tRSS does not keep growing: the last third's max (%d KB) is within %g%% of the "
+      "first third's (%d KB)" % ("ok" if l <= f * (1 + margin / 100) else "not ok", l, margin, f))
+fds = [int(r["fds"]) for r in rows]
+thr = [int(r["threads"]) for r in rows]
+print("# open files %d..%d, threads %d..%d" % (min(fds), max(fds), min(thr), max(thr)))
+with open(sys.argv[3], "a") as out:
+    out.write("soak.rss_kb\tstart %d, first third max %d, last third max %d, max %d, end %d, "
+              "slope %+.0f KB/min over the last two thirds\n" % (rss[0], f, l, max(rss), rss[-1], slope))
+    out.write("soak.fds\t%d..%d\nsoak.threads\t%d..%d\nsoak.samples\t%d over %d s\n" %
+              (min(fds), max(fds), min(thr), max(thr), len(rows), end))
+EOF
+# The check's pair, before the run: a series that reaches its level and stays there (with a
+# sawtooth of 6%) must pass; the series measured at 24b1054 (bench/RELIABILITY.md: +32% from
+# the first third to the last) must fail. Both against the margin this run uses.
+rss_series() { # rss_series T,KB...: a CSV as the sampler writes it, from seconds,KB pairs
+    echo "seconds,rss_kb,hwm_kb,threads,fds,api_requests,churn_changes,cache_tasks,cache_bytes"
+    local p
+    for p in "$@"; do echo "${p%,*},${p#*,},0,10,20,0,0,0,0"; done
+}
+flat=()
+for t in $(seq 0 5 300); do
+    r=$((4580 + t * 300)); [ "$r" -gt 30000 ] && r=30000
+    flat+=("$t,$((r + t % 60 * 30))")
+done
+rss_series "${flat[@]}" >"$TEST_TMP/rss-flat.csv"
+rss_series 0,4580 23,19996 44,26836 66,28428 88,29164 110,29388 132,31020 154,32004 176,34052 \
+    199,34700 221,36016 242,36540 263,37552 285,37848 306,38664 >"$TEST_TMP/rss-growing.csv"
+rss_verdict() { python3 "$RSS_CHECK" "$1" "$SOAK_RSS_MARGIN" /dev/null | awk -F'\t' 'NF > 1 { print $1 }'; }
+pair="the RSS check passes a flat series and fails the growing one of 24b1054 (margin $SOAK_RSS_MARGIN%)"
+if [ "$(rss_verdict "$TEST_TMP/rss-flat.csv")" = ok ] &&
+    [ "$(rss_verdict "$TEST_TMP/rss-growing.csv")" = "not ok" ]; then
+    ok "$pair"
+else
+    fail "$pair"
+fi
 
 emu_start --tasks "$SOAK_TASKS" --seed 91 || { fail "emulator starts"; finish; exit 1; }
 fetch_details "$TEST_TMP/details" || { fail "curl fetches every detail"; finish; exit 1; }
@@ -109,48 +172,28 @@ sys.exit(not (lines and ok))' "$OUT/events.jsonl"
 figure soak.events "$n"
 
 # RSS: the first third against the last third.
-py_tap - "$OUT/rss.csv" "$SOAK_RSS_MARGIN" "$FIG" <<'EOF'
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1]))]
-margin = float(sys.argv[2])
-t = [int(r["seconds"]) for r in rows]
-rss = [int(r["rss_kb"]) for r in rows]
-end = t[-1] if t else 0
-first = [r for x, r in zip(t, rss) if x <= end / 3]
-last = [r for x, r in zip(t, rss) if x >= 2 * end / 3]
-if len(first) < 2 or len(last) < 2:
-    print("not ok\tRSS: enough samples (%d)" % len(rows))
-    sys.exit(0)
-f, l = max(first), max(last)
-# least-squares slope over the last two thirds, KB per minute (a diagnostic)
-pts = [(x, r) for x, r in zip(t, rss) if x >= end / 3]
-mx = sum(x for x, _ in pts) / len(pts)
-my = sum(r for _, r in pts) / len(pts)
-den = sum((x - mx) ** 2 for x, _ in pts) or 1
-slope = sum((x - mx) * (r - my) for x, r in pts) / den * 60
-print("# RSS: %d samples over %d s; start %d KB, max %d KB, end %d KB; first third max %d KB, "
-      "last third max %d KB; slope over the last two thirds %+.0f KB/min" %
-      (len(rows), end, rss[0], max(rss), rss[-1], f, l, slope))
-print("%s\tRSS does not keep growing: the last third's max (%d KB) is within %g%% of the "
-      "first third's (%d KB)" % ("ok" if l <= f * (1 + margin / 100) else "not ok", l, margin, f))
-fds = [int(r["fds"]) for r in rows]
-thr = [int(r["threads"]) for r in rows]
-print("# open files %d..%d, threads %d..%d" % (min(fds), max(fds), min(thr), max(thr)))
-with open(sys.argv[3], "a") as out:
-    out.write("soak.rss_kb\tstart %d, first third max %d, last third max %d, max %d, end %d, "
-              "slope %+.0f KB/min over the last two thirds\n" % (rss[0], f, l, max(rss), rss[-1], slope))
-    out.write("soak.fds\t%d..%d\nsoak.threads\t%d..%d\nsoak.samples\t%d over %d s\n" %
-              (min(fds), max(fds), min(thr), max(thr), len(rows), end))
-EOF
-# Diagnostic, not a verdict: how much of the RSS is memory malloc holds free (glibc keeps
-# freed chunks in its per-thread arenas): malloc_trim(0) called in the daemon by gdb.
+py_tap "$RSS_CHECK" "$OUT/rss.csv" "$SOAK_RSS_MARGIN" "$FIG"
+# Diagnostic, not a verdict: how much of the RSS is memory malloc holds free (the daemon trims
+# once a minute; what it held since): malloc_trim(0) called in the daemon by gdb. gdb stops
+# every thread; a daemon thread inside a call through its own mount (the notifier's inotify
+# touches) cannot stop, and waits for a FUSE worker gdb has stopped: gdb then waits forever,
+# and killing it in the middle of its call crashes the daemon. So the call is made only when
+# no daemon thread waits on a FUSE request, and a gdb that hangs anyway is killed after 60 s.
+fuse_waiters() { cat /proc/"$MNT_PID"/task/*/wchan 2>/dev/null | grep -c request_wait_answer; }
 if command -v gdb >/dev/null; then
+    for i in $(seq 1 20); do [ "$(fuse_waiters)" = 0 ] && break; sleep 0.5; done
     before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$MNT_PID/status")
-    trimmed=$(timeout 60 gdb -p "$MNT_PID" -batch -ex 'call (int)malloc_trim(0)' 2>&1 | grep -c '^\$1 = ')
+    trimmed=
+    [ "$(fuse_waiters)" = 0 ] &&
+        trimmed=$(timeout -k 5 60 gdb -p "$MNT_PID" -batch -ex 'call (int)malloc_trim(0)' 2>&1 |
+            grep -c '^\$1 = ')
+    kill -CONT "$MNT_PID" 2>/dev/null # if gdb was killed while the daemon was stopped
     after=$(awk '/^VmRSS:/ { print $2 }' "/proc/$MNT_PID/status")
     if [ "$trimmed" = 1 ]; then
         diag "RSS $before KB; after malloc_trim(0) in the daemon: $after KB (the rest was free memory malloc kept)"
         figure soak.rss_after_malloc_trim "$before KB before, $after KB after malloc_trim(0)"
+    else
+        diag "malloc_trim(0) not called in the daemon (a thread was waiting on the mount, or gdb failed)"
     fi
 fi
 mnt_stop "$MNT"

@@ -9,6 +9,7 @@
 #include "viasfs/error_log.h"
 #include "viasfs/event_log.h"
 #include "viasfs/fs.h"
+#include "viasfs/heap.h"
 #include "viasfs/log.h"
 #include "viasfs/metrics.h"
 #include "viasfs/options.h"
@@ -126,13 +127,14 @@ struct refresh_start_args {
     int period_s, timeout_s;
 };
 
-/* Once mounted (and daemonized: threads do not survive a fork), start refreshing. */
-static void start_refresh(void *data)
+/* Once mounted (and daemonized: threads do not survive a fork), start refreshing and trimming. */
+static void start_threads(void *data)
 {
     struct refresh_start_args *a = data;
 
     if (a->period_s > 0)
         *a->out = refresh_start(a->cache, a->period_s, a->timeout_s);
+    heap_trimmer_start();
 }
 
 int main(int argc, char **argv)
@@ -153,6 +155,7 @@ int main(int argc, char **argv)
     int status = 1, rc;
 
     signal(SIGPIPE, SIG_IGN);
+    heap_setup();
     if (options_parse(&o, argc, argv, &why) < 0) {
         return refuse(2, "%s (see viasfs --help)", why);
     }
@@ -252,12 +255,13 @@ int main(int argc, char **argv)
                            .fuse_argv = o.fuse_argv,
                            .foreground = o.foreground,
                            .timeout_s = o.timeout};
-    fc.on_mounted = start_refresh;
+    fc.on_mounted = start_threads;
     struct refresh_start_args ra = {&refresh, cache, o.refresh, o.timeout};
     fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
+    heap_trimmer_stop();
     if (rc < 0)
         refuse(1, "%s", why);
     status = rc < 0 ? 1 : 0;
