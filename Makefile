@@ -175,18 +175,22 @@ uninstall:
 # ---- Valgrind. `make check-valgrind` builds viasfs at -O0 (valgrind's advice for memcheck)
 # in build/valgrind/ and runs VG_TESTS with every viasfs under valgrind memcheck
 # (VIASFS_WRAPPER, tests/lib.sh), its waits VG_SCALE times longer. A test fails when a viasfs
-# process's log has an invalid access, an uninitialised value or a definite leak.
+# process's log has an invalid access, an uninitialised value or a definite leak. CI runs it
+# (.ci/run): 11 to 16 minutes on 2 cores; a test still running after 10 minutes (the longest
+# takes 3) is stopped and fails, so a hang costs CI at most that.
 # Valgrind 3.19 keeps its lock across utimensat() even with --sim-hints=fuse-compatible, so
 # the inotify touches viasfs makes through its own mount deadlock it: mounts get --no-inotify,
 # and the watch tests about inotify (inotify, burst, examples, state_change, shutdown) are
 # left out. So are freshness and request_counts: they assert what happens within a fixed
-# --ttl (3 s, 30 s) of wall-clock time, which valgrind's slowdown overruns. Logs:
-# build/valgrind/test-logs/.
+# --ttl (3 s, 30 s) of wall-clock time, which valgrind's slowdown overruns. So is load, for
+# now: under valgrind's scheduling its 64 random readers' interleaved reads look like a walk
+# to the read-ahead (scan.c), which then fetches details no reader asked for, and the test's
+# exact count of detail requests fails (two runs in six). Logs: build/valgrind/test-logs/.
 VG_BUILD := build/valgrind
 VALGRIND ?= valgrind --log-file=%q{VIASFS_WRAPPER_LOG}.%p --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30 \
             --sim-hints=fuse-compatible
-VG_TESTS ?= $(filter-out tests/mount/freshness.sh tests/mount/request_counts.sh, \
+VG_TESTS ?= $(filter-out $(addprefix tests/mount/,freshness.sh request_counts.sh load.sh), \
             $(wildcard tests/mount/*.sh)) \
             $(addprefix tests/watch/,events.sh long_lines.sh poll.sh walk_race.sh)
 VG_SCALE ?= 4
@@ -198,7 +202,7 @@ check-valgrind: $(EMU) $(EXAMPLES)
 	  log=$(VG_BUILD)/test-logs/$$(echo $${t#tests/} | tr / _).log; start=$$(date +%s); \
 	  BUILD=$(VG_BUILD) EMU_BIN=$(EMU) POLL_STATE=$(BUILD)/examples/poll-state \
 	    VIASFS_WRAPPER='$(VALGRIND)' VIASFS_WRAPPER_ARGS=--no-inotify VIASFS_TIME_SCALE=$(VG_SCALE) \
-	    timeout -k 10 1200 bash $$t >$$log 2>&1; rc=$$?; \
+	    timeout -k 10 600 bash $$t >$$log 2>&1; rc=$$?; \
 	  p=$$(grep -c '^ok ' $$log); f=$$(grep -c '^not ok ' $$log); \
 	  [ $$rc = 0 ] || [ $$rc = 77 ] || [ $$f != 0 ] || f=1; \
 	  printf '%-28s %3d passed %3d failed  (%ds)\n' $${t#tests/} $$p $$f $$(($$(date +%s) - start)); \

@@ -3,6 +3,8 @@
  * once on every path. Open files keep a snapshot of their content so that a read sequence
  * sees one version, and are registered by inode so a change can wake their poll()ers
  * (sysfs style: POLLPRI|POLLERR until the next read from offset 0 fetches the new content).
+ * Open directory handles are registered too, so that those whose release never came are
+ * freed when the session ends.
  * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
  * or with EINTR when interrupted. Everything the tree asks on a change goes through one
  * queue to the notifier thread, in order; its operations through the mountpoint (for
@@ -50,8 +52,9 @@ struct fs {
     gint own_tid;  /* the notifier's thread id: its requests are our own */
     gint stopping; /* atomic: the session is ending */
 
-    GMutex lock;         /* protects files, parked, scripts and open_file fields */
+    GMutex lock;         /* protects files, dirs, parked, scripts and open_file fields */
     GHashTable *files;   /* ino -> GList of struct open_file * */
+    GHashTable *dirs;    /* set of struct tree_dir *: open directory handles, owned */
     GList *parked;       /* struct parked_read * */
     GHashTable *scripts; /* "parent/name" -> GUINT64 child + 1, or 0 meaning "absent" */
 };
@@ -538,6 +541,23 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     fuse_reply_err(req, 0);
 }
 
+/* The registry owns @d from here: freed by dir_unregister, or at the end of the session. */
+static void dir_register(struct fs *fs, struct tree_dir *d)
+{
+    g_mutex_lock(&fs->lock);
+    g_hash_table_add(fs->dirs, d);
+    g_mutex_unlock(&fs->lock);
+}
+
+/* Takes @d out of the registry and frees it. */
+static void dir_unregister(struct fs *fs, struct tree_dir *d)
+{
+    g_mutex_lock(&fs->lock);
+    g_hash_table_steal(fs->dirs, d);
+    g_mutex_unlock(&fs->lock);
+    tree_dir_free(d);
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_OPENDIR, 1);
@@ -553,8 +573,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     /* Names that never change: the kernel keeps the listing across opens (`find` then costs
      * no READDIR for a task it has listed before). Attributes keep their own timeouts. */
     fi->cache_readdir = fi->keep_cache = tree_dir_is_fixed(d);
+    dir_register(fs, d);
     if (fuse_reply_open(req, fi) != 0)
-        tree_dir_free(d);
+        dir_unregister(fs, d); /* the open was interrupted: no release will come */
 }
 
 /*
@@ -622,7 +643,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_RELEASEDIR, 1);
-    tree_dir_free((struct tree_dir *)(uintptr_t)fi->fh);
+    dir_unregister(fs_of(req), (struct tree_dir *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
@@ -1146,9 +1167,12 @@ static void exit_signals_unchain(void)
 }
 
 /*
- * At the end of the session: answer parked reads, drop the cached pages of open files and
+ * At the end of the session: answer parked reads, invalidate the attributes of open files and
  * wake their poll()ers, so that a reader's next read reaches the ending connection and fails
- * instead of being served old pages forever.
+ * instead of being served old pages forever (with FUSE_CAP_AUTO_INVAL_DATA, libfuse's
+ * default, every cached read first revalidates the attributes). Pages are not dropped: that
+ * waits for each page's lock, which a READ still queued holds until it is answered, and the
+ * session loop that would answer it has ended: the daemon would hang in D state.
  */
 static void let_readers_go(struct fs *fs)
 {
@@ -1176,7 +1200,7 @@ static void let_readers_go(struct fs *fs)
     }
     g_list_free(parked);
     for (guint i = 0; i < open_inos->len; i++)
-        fuse_lowlevel_notify_inval_inode(fs->se, g_array_index(open_inos, guint64, i), 0, 0);
+        fuse_lowlevel_notify_inval_inode(fs->se, g_array_index(open_inos, guint64, i), -1, 0);
     for (guint i = 0; i < handles->len; i++) {
         fuse_lowlevel_notify_poll(handles->pdata[i]);
         fuse_pollhandle_destroy(handles->pdata[i]);
@@ -1200,6 +1224,8 @@ int fs_run(const struct fs_config *cfg, char **why)
     fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;
     g_mutex_init(&fs.lock);
     fs.files = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    fs.dirs =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, (GDestroyNotify)tree_dir_free, NULL);
     fs.scripts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     fs.own_tid = -1;
 
@@ -1288,6 +1314,7 @@ out_destroy:
     fuse_session_destroy(fs.se);
     files_free_remaining(&fs);
     g_hash_table_unref(fs.files);
+    g_hash_table_unref(fs.dirs); /* frees the directories whose release never came */
     g_hash_table_unref(fs.scripts);
     g_mutex_clear(&fs.lock);
     return rc;
