@@ -470,7 +470,7 @@ static int page_fetch_finish(struct page_fetch *f, struct http_response *resp,
  * a reader without waiting for the rest of it to be converted. */
 #define WALK_BATCH 100
 
-/* One page of a walk: hands its new tasks to @fn in batches. Sets *@fresh to how many were
+/* One page of a walk: hands its new tasks to @fn in batches. Sets *@fresh_total to how many were
  * new. Returns 0 or @fn's error. */
 static int deliver_page(struct api *api, struct task_page *p, int page, GHashTable *seen,
                         api_page_fn fn, void *data, guint *fresh_total)
