@@ -816,8 +816,8 @@ struct tree_dir {
     enum task_off link_off;  /* for view listings: which link inode entries are */
     GArray *entries;         /* struct fixed_entry, filled at first need; or NULL */
     bool filled;
-    gint64 index_until;      /* by-name/: how long the listing its links came from is fresh */
-    bool fixed;              /* see tree_dir_is_fixed */
+    gint64 index_until; /* by-name/: how long the listing its links came from is fresh */
+    bool fixed;         /* see tree_dir_is_fixed */
 };
 
 static void add_entry(GArray *a, const char *name, guint64 ino)
