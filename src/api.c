@@ -411,6 +411,7 @@ struct page_fetch {
     struct api *api;
     char *path, *query;
     gint64 deadline;
+    gint64 sent_us;
     struct http_response resp;
     struct api_error err;
     int rc;
@@ -434,6 +435,7 @@ static struct page_fetch *page_fetch_start(struct api *api, const struct api_fil
     f->path = g_strconcat(api->base_path, "/tasks", NULL);
     f->query = list_query(filter, page, page_size);
     f->deadline = deadline;
+    f->sent_us = g_get_monotonic_time();
     http_response_init(&f->resp);
     api_error_init(&f->err);
     f->thread = g_thread_try_new("viasfs-page", page_fetch_run, f, NULL);
@@ -443,15 +445,17 @@ static struct page_fetch *page_fetch_start(struct api *api, const struct api_fil
 }
 
 /* Waits for @f and frees it. Its answer goes to @resp and its error to @err, or nowhere when
- * @resp is NULL. Returns its result. */
+ * @resp is NULL; when it was sent to @sent_us (may be NULL). Returns its result. */
 static int page_fetch_finish(struct page_fetch *f, struct http_response *resp,
-                             struct api_error *err)
+                             struct api_error *err, gint64 *sent_us)
 {
     int rc;
 
     if (f->thread)
         g_thread_join(f->thread);
     rc = f->rc;
+    if (sent_us)
+        *sent_us = f->sent_us;
     if (resp) {
         *resp = f->resp;
         api_error_release(err);
@@ -472,8 +476,8 @@ static int page_fetch_finish(struct page_fetch *f, struct http_response *resp,
 
 /* One page of a walk: hands its new tasks to @fn in batches. Sets *@fresh_total to how many were
  * new. Returns 0 or @fn's error. */
-static int deliver_page(struct api *api, struct task_page *p, int page, GHashTable *seen,
-                        api_page_fn fn, void *data, guint *fresh_total)
+static int deliver_page(struct api *api, struct task_page *p, const struct api_page_info *info,
+                        GHashTable *seen, api_page_fn fn, void *data, guint *fresh_total)
 {
     g_autoptr(GPtrArray) fresh = g_ptr_array_new();
     guint done = 0;
@@ -488,7 +492,7 @@ static int deliver_page(struct api *api, struct task_page *p, int page, GHashTab
         }
         *fresh_total += fresh->len;
         if (fresh->len) {
-            int rc = fn(fresh, page, data);
+            int rc = fn(fresh, info, data);
             if (rc < 0)
                 return rc;
         }
@@ -496,17 +500,31 @@ static int deliver_page(struct api *api, struct task_page *p, int page, GHashTab
     return 0;
 }
 
+/* What page @p says about the list as a whole (see struct api_walk). */
+static void walk_learn(struct api_walk *w, const struct task_page *p)
+{
+    if (p->count < 0 || p->count <= (gint64)p->items)
+        return; /* a count per page, or one that cannot tell */
+    if (w->total >= 0 && w->total != p->count)
+        w->shifted = true;
+    w->total = p->count;
+}
+
 int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
-                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_error *err)
+                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_walk *out,
+                   struct api_error *err)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autofree char *path = g_strconcat(api->base_path, "/tasks", NULL);
     struct page_fetch *next = NULL;
+    struct api_walk learnt = {.total = -1};
+    guint rejected = 0;
     int rc = 0;
 
     for (int page = 1;; page++) {
         g_autoptr(TaskPage) p = NULL;
         struct http_response resp;
+        struct api_page_info info = {.page = page};
         gint64 expected = page_size;
         guint fresh = 0;
         bool full;
@@ -520,11 +538,12 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
             break;
         }
         if (next) {
-            rc = page_fetch_finish(next, &resp, err);
+            rc = page_fetch_finish(next, &resp, err, &info.sent_us);
             next = NULL;
         } else {
             g_autofree char *query = list_query(filter, page, page_size);
             http_response_init(&resp);
+            info.sent_us = g_get_monotonic_time();
             rc = get(api, path, query, g_get_monotonic_time() + page_timeout_us, &resp, err);
         }
         if (rc == 0)
@@ -532,6 +551,7 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
         http_response_release(&resp);
         if (rc < 0)
             break;
+        walk_learn(&learnt, p);
         /* A server may cap the page size below what we asked; a page that size is full. */
         if (p->page_size > 0 && p->page_size < expected)
             expected = p->page_size;
@@ -539,7 +559,8 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
         if (full && page < api->max_pages)
             next = page_fetch_start(api, filter, page + 1, page_size,
                                     g_get_monotonic_time() + page_timeout_us);
-        rc = deliver_page(api, p, page, seen, fn, data, &fresh);
+        rc = deliver_page(api, p, &info, seen, fn, data, &fresh);
+        rejected += p->rejected;
         warn_rejected(err, p);
         if (rc < 0 || !full)
             break;
@@ -551,6 +572,9 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
         }
     }
     if (next)
-        page_fetch_finish(next, NULL, NULL);
+        page_fetch_finish(next, NULL, NULL, NULL);
+    learnt.items = g_hash_table_size(seen) + rejected;
+    if (out)
+        *out = learnt;
     return rc;
 }

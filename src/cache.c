@@ -3,6 +3,9 @@
  * Locking: one mutex (c->lock) protects the table, the flights, the listings and the stats.
  * It is never held across an api call or a change callback: work that finds changes collects
  * them under the lock and reports them after unlocking.
+ * Versions: every answer is dated by when its request was sent, and an answer older than the
+ * one a record holds is not stored (a slow detail fetch never overwrites a newer list page),
+ * as sshfs's cache checks a counter sampled before its request.
  */
 #include "viasfs/cache.h"
 #include "viasfs/interrupt.h"
@@ -22,6 +25,8 @@ struct record {
     gint64 fetched_us;       /* when the task was last confirmed (list or detail); 0 never */
     gint64 complete_us;      /* when its detail-only fields were last confirmed; 0 never */
     gint64 missing_until_us; /* known absent until then */
+    gint64 version_us;       /* when the request whose answer is stored was sent; 0 none */
+    gint64 expired_us;       /* answers to requests sent before then are stored, not fresh */
     int holds;               /* open files using the detail (cache_hold) */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
     GList lru;               /* in c->lru while task is complete (lru.data = the record) */
@@ -30,7 +35,8 @@ struct record {
 
 /* A fetch in progress that other threads wait for instead of repeating it. */
 struct flight {
-    GCond cond; /* broadcast when done */
+    GCond cond;        /* broadcast when done */
+    gint64 created_us; /* its request is sent after this */
     bool done;
     int rc;
     int waiters; /* threads waiting; the last one out frees a finished flight */
@@ -49,13 +55,14 @@ struct cache {
     GPtrArray *records;           /* slot -> struct record * (owned) */
     GHashTable *missing;          /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
     GHashTable *flights;          /* char *id (owned) -> struct flight * */
+    char *all_key;                /* immutable: the key of LISTING_ALL */
     GHashTable *listings;         /* char *key (owned) -> struct listing * (reference) */
     GQueue lru;                   /* records holding a complete task, most recently read first */
     size_t detail_bytes;          /* their task_size total; kept under cfg.max_detail_bytes */
     struct scan *scan;            /* reads walking the tasks in order, to fetch ahead of */
     struct listing *scan_listing; /* the listing whose order scan knows (reference) */
-    GHashTable *previous;         /* key -> the last good listing, served while the API fails and
-                                     the walk that replaces it runs */
+    GHashTable *good;             /* key -> the last listing of that view whose walk succeeded:
+                                     served, stale, while the API fails or stalls */
     struct cache_stats stats;
 };
 
@@ -144,13 +151,6 @@ static struct record *record_for_locked(struct cache *c, const char *id)
 }
 
 /*
- * Stores what a fetch returned for one task. An answer that says nothing new keeps the object
- * already stored (a summary never replaces a whole object that agrees with it; a whole object
- * replaces an agreeing summary, as it knows more). A real change is reported; when the new
- * version carries no updated_at (a list summary), the time the change was seen stands in for
- * it, so the files' mtime moves forward with the change.
- */
-/*
  * The memory bound (--cache-size): records holding a complete task are kept in read order;
  * past the bound, the least recently read lose their detail-only fields (a summary of the
  * task stays, so listings and state files still answer) until read again. Open files' tasks
@@ -202,11 +202,25 @@ static void lru_note_locked(struct cache *c, struct record *r)
     lru_evict_locked(c);
 }
 
-static struct record *upsert_locked(struct cache *c, struct task *t, gint64 now, GArray *changes)
+/*
+ * Stores what a fetch returned for one task (@t, answered to a request sent at @sent_us),
+ * unless the record holds a newer answer; an answer to a request sent before the record was
+ * expired is stored but not fresh. An answer that says nothing new keeps the object already
+ * stored (a summary never replaces a whole object that agrees with it; a whole object
+ * replaces an agreeing summary, as it knows more). A real change is reported; when the new
+ * version carries no updated_at (a list summary), the time the change was seen stands in for
+ * it, so the files' mtime moves forward with the change.
+ */
+static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent_us,
+                                    GArray *changes)
 {
     struct record *r = record_for_locked(c, t->id);
     struct task *old = r->task;
+    gint64 now = sent_us >= r->expired_us ? sent_us : 0;
 
+    if (sent_us < r->version_us)
+        return r;
+    r->version_us = sent_us;
     r->fetched_us = now;
     r->missing_until_us = 0;
     if (old && task_same(old, t)) {
@@ -291,7 +305,7 @@ static void fetch_run(gpointer data, gpointer pool_data)
     struct flight *f = job->flight;
     struct task *t = NULL;
     struct api_error err;
-    gint64 now;
+    gint64 now, sent_us = g_get_monotonic_time();
     int rc;
 
     api_error_init(&err);
@@ -301,18 +315,19 @@ static void fetch_run(gpointer data, gpointer pool_data)
     g_mutex_lock(&c->lock);
     now = g_get_monotonic_time();
     if (rc == 0) {
-        upsert_locked(c, t, now, changes);
+        upsert_locked(c, t, sent_us, changes);
         note_success_locked(c);
     } else if (rc == -ENOENT) {
         struct record *r = g_hash_table_lookup(c->by_id, id);
         note_success_locked(c);
-        if (r) {
+        if (r && sent_us >= r->version_us) {
             if (r->task)
                 push_change(changes, r, r->task, NULL);
             g_clear_pointer(&r->task, task_unref);
             lru_note_locked(c, r);
+            r->version_us = sent_us;
             r->missing_until_us = now + c->negative_us;
-        } else {
+        } else if (!r) {
             if (g_hash_table_size(c->missing) >= MAX_MISSING)
                 g_hash_table_remove_all(c->missing);
             gint64 *until = g_new(gint64, 1);
@@ -340,13 +355,6 @@ static void fetch_run(gpointer data, gpointer pool_data)
     g_free(job);
 }
 
-/*
- * Fetches @id's detail once however many threads ask, and stores the result. The request
- * runs on a fetcher thread, never on the caller's: the caller only waits, and can leave at
- * its deadline (or earlier, at @wait_until) or when its operation is interrupted while the
- * fetch goes on and fills the table for the next reader. Returns the fetch's result (0,
- * -ENOENT, or another -errno), -ETIMEDOUT when the wait ended first, or -EINTR.
- */
 /* The flight fetching @id: the one in progress, or a new one handed to a fetcher thread. */
 static struct flight *flight_start_locked(struct cache *c, const char *id, gint64 deadline)
 {
@@ -357,6 +365,7 @@ static struct flight *flight_start_locked(struct cache *c, const char *id, gint6
         return f;
     f = g_new0(struct flight, 1);
     g_cond_init(&f->cond);
+    f->created_us = g_get_monotonic_time();
     g_hash_table_insert(c->flights, g_strdup(id), f);
     c->stats.detail_fetches++;
     job = g_new0(struct fetch_job, 1);
@@ -367,14 +376,46 @@ static struct flight *flight_start_locked(struct cache *c, const char *id, gint6
     return f;
 }
 
+/* Waits for flight @f until it is done or @until; returns its result, -ETIMEDOUT or -EINTR.
+ * Called with c->lock held, which the wait releases. */
+static int flight_wait_locked(struct cache *c, struct flight *f, gint64 until)
+{
+    int rc = 0;
+
+    f->waiters++;
+    while (!f->done && rc == 0)
+        rc = interrupt_cond_wait(&f->cond, &c->lock, until);
+    if (f->done)
+        rc = f->rc;
+    f->waiters--;
+    flight_release_locked(c, f);
+    return rc;
+}
+
+/*
+ * Fetches @id's detail once however many threads ask, and stores the result. The request
+ * runs on a fetcher thread, never on the caller's: the caller only waits, and can leave at
+ * its deadline (or earlier, at @wait_until) or when its operation is interrupted while the
+ * fetch goes on and fills the table for the next reader. A flight started before
+ * @not_before_us is waited for and followed by a new one (its answer may predate what the
+ * caller knows). Returns the fetch's result (0, -ENOENT, or another -errno), -ETIMEDOUT when
+ * the wait ended first, or -EINTR.
+ */
 static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64 wait_until,
-                        bool only_if_stale, bool need_complete)
+                        bool only_if_stale, bool need_complete, gint64 not_before_us)
 {
     struct flight *f;
     int rc = 0;
 
     g_mutex_lock(&c->lock);
-    f = g_hash_table_lookup(c->flights, id);
+    while ((f = g_hash_table_lookup(c->flights, id)) && f->created_us < not_before_us &&
+           (rc = flight_wait_locked(c, f, MIN(deadline, wait_until))) != -ETIMEDOUT && rc != -EINTR)
+        ;
+    if (rc == -ETIMEDOUT || rc == -EINTR) {
+        g_mutex_unlock(&c->lock);
+        return rc;
+    }
+    rc = 0;
     if (!f && only_if_stale) {
         /* A fetch (a read-ahead, another reader's) may have completed since the caller
          * looked: then there is nothing to fetch. */
@@ -386,13 +427,7 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64
         }
     }
     f = flight_start_locked(c, id, deadline);
-    f->waiters++;
-    while (!f->done && rc == 0)
-        rc = interrupt_cond_wait(&f->cond, &c->lock, MIN(deadline, wait_until));
-    if (f->done)
-        rc = f->rc;
-    f->waiters--;
-    flight_release_locked(c, f);
+    rc = flight_wait_locked(c, f, MIN(deadline, wait_until));
     g_mutex_unlock(&c->lock);
     return rc;
 }
@@ -403,7 +438,7 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64
  */
 static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
 {
-    struct listing *all = g_hash_table_lookup(c->listings, "0:");
+    struct listing *all = g_hash_table_lookup(c->listings, c->all_key);
     g_autoptr(GArray) ahead = NULL;
     int error;
 
@@ -501,7 +536,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_unlock(&c->lock);
         if (fetched)
             return rc ? rc : -EIO;
-        rc = fetch_detail(c, id, deadline, wait_until, true, need_complete);
+        rc = fetch_detail(c, id, deadline, wait_until, true, need_complete, 0);
         fetched = true;
     }
 }
@@ -565,10 +600,10 @@ bool cache_find_slot(struct cache *c, const char *id, guint32 *slot)
 struct walk {
     struct cache *cache;
     struct listing *listing; /* reference */
-    struct listing *prev;    /* reference to the listing this one replaces, or NULL */
     char *key;               /* the listing's key in c->listings */
     gint64 started_us;
-    GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) the walk returned */
+    GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) in the listing */
+    guint received;   /* tasks this pass of the walk received (the cap's measure) */
 };
 
 /* Whether a task belongs in a view exactly (the server may match loosely). */
@@ -588,11 +623,26 @@ static bool view_matches(enum listing_view view, const char *value, const struct
 }
 
 /*
- * Stores one page of a walk. A summary that contradicts a whole object we hold is not stored
- * as is: the task's detail is fetched instead, so the change is reported once, with every
- * field that changed (state, status, error...), as the refresh contract asks.
+ * Whether anyone still waits for @w's listing: a reader, the refresh, or the table through
+ * which the next reader finds it. A walk whose listing has been replaced in the table and
+ * that nobody holds stops at its next page. Called with c->lock held.
  */
-static int walk_page(GPtrArray *tasks, int page, void *data)
+static bool walk_wanted_locked(struct walk *w)
+{
+    bool in_table = g_hash_table_lookup(w->cache->listings, w->key) == w->listing;
+
+    return listing_is_wanted(w->listing, in_table ? 2 : 1) ||
+           (in_table && g_get_monotonic_time() < w->started_us + w->cache->timeout_us);
+}
+
+/*
+ * Stores one page of a walk. A summary that contradicts a whole object we hold is not stored
+ * as is: the task's detail is fetched instead (by a request sent after the page's), so the
+ * change is reported once, with every field that changed (state, status, error...), as the
+ * refresh contract asks. Stops the walk (-ECANCELED) when nobody waits for it any more, and
+ * (-EFBIG) past the cap on tasks per walk.
+ */
+static int walk_page(GPtrArray *tasks, const struct api_page_info *info, void *data)
 {
     struct walk *w = data;
     struct cache *c = w->cache;
@@ -601,21 +651,32 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
     g_autoptr(GPtrArray) deferred = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
     enum listing_view view = listing_view(w->listing);
     const char *value = listing_value(w->listing);
-    gint64 now = g_get_monotonic_time();
 
     g_mutex_lock(&c->lock);
+    if (!walk_wanted_locked(w)) {
+        g_mutex_unlock(&c->lock);
+        log_debug("walk %s: nobody waits for it any more; stopped", w->key);
+        return -ECANCELED;
+    }
+    w->received += tasks->len;
+    if (c->cfg.max_walk_tasks && w->received > c->cfg.max_walk_tasks) {
+        g_mutex_unlock(&c->lock);
+        log_warn("the list has more than %u tasks (--max-tasks): the listing fails with EFBIG",
+                 c->cfg.max_walk_tasks);
+        return -EFBIG;
+    }
     for (guint i = 0; i < tasks->len; i++) {
         struct task *t = g_ptr_array_index(tasks, i);
         struct record *r = g_hash_table_lookup(c->by_id, t->id);
 
-        if (r && r->task && r->task->complete && !t->complete && !summary_same(r->task, t))
+        if (r && r->task && r->task->complete && !t->complete && !summary_same(r->task, t) &&
+            info->sent_us >= r->version_us)
             g_ptr_array_add(deferred, task_ref(t));
         else
-            r = upsert_locked(c, t, now, changes);
-        if (view_matches(view, value, t)) {
+            r = upsert_locked(c, t, info->sent_us, changes);
+        if (view_matches(view, value, t) &&
+            g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1)))
             g_array_append_val(slots, r->slot);
-            g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1));
-        }
     }
     note_success_locked(c);
     g_mutex_unlock(&c->lock);
@@ -624,11 +685,12 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 
     for (guint i = 0; i < deferred->len; i++) {
         struct task *t = g_ptr_array_index(deferred, i);
-        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false, true);
+        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false,
+                              true, info->sent_us);
         if (rc == 0 || rc == -ENOENT)
             continue;
         g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
-        upsert_locked(c, t, g_get_monotonic_time(), changes);
+        upsert_locked(c, t, info->sent_us, changes);
         g_mutex_unlock(&c->lock);
     }
     report(c, changes);
@@ -636,33 +698,73 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
     return 0;
 }
 
+/* Whether a walk's pages disagree with the total the server gave (tasks slid between pages
+ * while others were deleted, or the list changed under the walk). */
+static bool walk_inconsistent(const struct api_walk *a)
+{
+    return a->total >= 0 && (a->shifted || (gint64)a->items < a->total);
+}
+
 /*
- * After a complete walk of a view: a task we hold as belonging to the view that the walk did
- * not return (and that nothing fetched since the walk started) has changed, gone, or slid
- * between pages while others were added or removed. Its detail decides, and reports what
- * changed; the fetch reports it gone only when the API says so.
+ * After a complete walk of a view: the tasks we hold as belonging to the view that the walk
+ * did not return have changed, gone, or slid between pages while others were deleted. They
+ * stay in the listing (nothing that exists goes missing); the ones no fetch has confirmed
+ * since the walk started are returned (ids, to free) for walk_check.
  */
-static void sweep_unseen(struct walk *w)
+static GPtrArray *walk_add_unseen(struct walk *w)
 {
     struct cache *c = w->cache;
-    g_autoptr(GPtrArray) unseen = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *check = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(guint32));
     enum listing_view view = listing_view(w->listing);
     const char *value = listing_value(w->listing);
 
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < c->records->len; i++) {
         struct record *r = g_ptr_array_index(c->records, i);
-        if (!r->task || r->fetched_us >= w->started_us || !view_matches(view, value, r->task) ||
-            g_hash_table_contains(w->seen, GUINT_TO_POINTER(r->slot + 1)))
+        if (!r->task || !view_matches(view, value, r->task) ||
+            !g_hash_table_add(w->seen, GUINT_TO_POINTER(r->slot + 1)))
             continue;
-        g_ptr_array_add(unseen, g_strdup(r->id));
+        g_array_append_val(slots, r->slot);
+        if (r->version_us < w->started_us)
+            g_ptr_array_add(check, g_strdup(r->id));
     }
-    if (view == LISTING_ALL)
-        c->stats.last_walk_us = g_get_monotonic_time();
     g_mutex_unlock(&c->lock);
-    for (guint i = 0; i < unseen->len; i++)
-        fetch_detail(c, g_ptr_array_index(unseen, i), g_get_monotonic_time() + c->timeout_us,
-                     G_MAXINT64, false, true);
+    listing_append(w->listing, (const guint32 *)slots->data, slots->len);
+    return check;
+}
+
+/*
+ * Fetches the details of @ids at once (as many at a time as the fetchers allow) and waits
+ * for them: each reports what changed, a task that is gone included.
+ */
+static void walk_check(struct cache *c, GPtrArray *ids)
+{
+    g_autoptr(GPtrArray) flights = g_ptr_array_new();
+    gint64 deadline = g_get_monotonic_time() + c->timeout_us;
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < ids->len; i++) {
+        struct flight *f = flight_start_locked(c, g_ptr_array_index(ids, i), deadline);
+        f->waiters++;
+        g_ptr_array_add(flights, f);
+    }
+    for (guint i = 0; i < flights->len; i++) {
+        struct flight *f = g_ptr_array_index(flights, i);
+        while (!f->done && g_cond_wait_until(&f->cond, &c->lock, deadline))
+            ;
+        f->waiters--;
+        flight_release_locked(c, f);
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+static void walk_free(struct walk *w)
+{
+    listing_unref(w->listing);
+    g_hash_table_unref(w->seen);
+    g_free(w->key);
+    g_free(w);
 }
 
 static void walk_run(gpointer data, gpointer pool_data)
@@ -670,7 +772,9 @@ static void walk_run(gpointer data, gpointer pool_data)
     struct walk *w = data;
     struct cache *c = w->cache;
     struct api_filter filter = {0};
+    struct api_walk learnt;
     struct api_error err;
+    g_autoptr(GPtrArray) unseen = NULL;
     const char *value = listing_value(w->listing);
     int rc;
 
@@ -692,39 +796,36 @@ static void walk_run(gpointer data, gpointer pool_data)
     if (!api_filter_acceptable(&filter))
         filter = (struct api_filter){0};
     api_error_init(&err);
-    /* Each page gets a little less than an operation's deadline, so that a reader waiting for
-     * the first page gets the last good listing (adopted below) rather than a timeout. */
-    rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size, c->timeout_us - c->timeout_us / 10,
-                        walk_page, w, &err);
+    for (int pass = 1;; pass++) {
+        /* Each page gets a little less than an operation's deadline, so that a reader waiting
+         * for the first page gets the last good listing rather than a timeout. */
+        w->received = 0;
+        rc = api_list_tasks(c->cfg.api, &filter, c->cfg.page_size,
+                            c->timeout_us - c->timeout_us / 10, walk_page, w, &learnt, &err);
+        if (rc < 0 || pass == 2 || !walk_inconsistent(&learnt))
+            break;
+        log_info("walk %s: %u distinct tasks where the server counts %lld%s; walking again", w->key,
+                 learnt.items, (long long)learnt.total,
+                 learnt.shifted ? " (the count changed during the walk)" : "");
+    }
     api_error_release(&err);
     if (rc == 0)
-        sweep_unseen(w);
-    if (rc < 0) {
-        int prev_err = 0;
-        g_mutex_lock(&c->lock);
-        note_failure_locked(c);
-        g_mutex_unlock(&c->lock);
-        if (w->prev && listing_length(w->listing) == 0 && listing_done(w->prev, &prev_err, NULL) &&
-            prev_err == 0) {
-            /* Nothing new arrived: keep serving the last good listing, marked stale. */
-            listing_adopt(w->listing, w->prev);
-            g_mutex_lock(&c->lock);
-            c->stats.stale_served++;
-            g_mutex_unlock(&c->lock);
-            rc = 0;
-        }
-    }
+        unseen = walk_add_unseen(w);
     listing_finish(w->listing, rc);
     g_mutex_lock(&c->lock);
-    if (w->prev && g_hash_table_lookup(c->previous, w->key) == w->prev)
-        g_hash_table_remove(c->previous, w->key);
+    if (rc == 0) {
+        g_hash_table_replace(c->good, g_strdup(w->key), listing_ref(w->listing));
+        if (listing_view(w->listing) == LISTING_ALL)
+            c->stats.last_walk_us = g_get_monotonic_time();
+    } else if (rc != -ECANCELED) {
+        note_failure_locked(c);
+    }
+    if (rc < 0 && g_hash_table_lookup(c->listings, w->key) == w->listing)
+        g_hash_table_remove(c->listings, w->key); /* the next reader walks again */
     g_mutex_unlock(&c->lock);
-    listing_unref(w->listing);
-    if (w->prev)
-        listing_unref(w->prev);
-    g_hash_table_unref(w->seen);
-    g_free(w->key);
-    g_free(w);
+    if (unseen && unseen->len)
+        walk_check(c, unseen);
+    walk_free(w);
 }
 
 static char *listing_key(enum listing_view view, const char *value)
@@ -740,12 +841,12 @@ static char *listing_key(enum listing_view view, const char *value)
  */
 static struct listing *derive_locked(struct cache *c, enum listing_view view, const char *value)
 {
-    struct listing *all = g_hash_table_lookup(c->listings, "0:"), *l;
+    struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
     g_autoptr(GArray) slots = NULL;
     gint64 done_us;
     int error;
 
-    if (!all || !listing_done(all, &error, &done_us) || error || listing_stale(all) ||
+    if (!all || !listing_done(all, &error, &done_us) || error ||
         g_get_monotonic_time() >= done_us + c->ttl_us)
         return NULL;
     slots = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -762,67 +863,77 @@ static struct listing *derive_locked(struct cache *c, enum listing_view view, co
     return l;
 }
 
-struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value)
+/* A new listing of a view, in the table under @key, whose walk starts now. Called with
+ * c->lock held. Returns a new reference. */
+static struct listing *walk_start_locked(struct cache *c, enum listing_view view, const char *value,
+                                         const char *key)
 {
-    g_autofree char *key = listing_key(view, value);
-    struct listing *l, *fresh, *prev;
-    struct walk *w;
-    gint64 done_us;
-    int error = 0;
-    bool done;
+    struct listing *l = listing_new(view, value);
+    struct walk *w = g_new0(struct walk, 1);
 
-    g_mutex_lock(&c->lock);
-    l = g_hash_table_lookup(c->listings, key);
-    done = l && listing_done(l, &error, &done_us);
-    if (l && (!done || (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us))) {
-        prev = done ? NULL : g_hash_table_lookup(c->previous, key);
-        if (prev && c->stats.stale_since_us) {
-            /* The API is failing and the walk that would replace this listing is waiting:
-             * serve the last good one, marked stale, at once. */
-            c->stats.stale_served++;
-            l = prev;
-        } else
-            c->stats.listing_hits++;
-        listing_ref(l);
-        g_mutex_unlock(&c->lock);
-        return l;
-    }
-    if (view != LISTING_ALL && (fresh = derive_locked(c, view, value))) {
-        g_hash_table_replace(c->listings, g_steal_pointer(&key), listing_ref(fresh));
-        c->stats.listings_derived++;
-        g_mutex_unlock(&c->lock);
-        return fresh;
-    }
-    fresh = listing_new(view, value);
-    w = g_new0(struct walk, 1);
     w->cache = c;
-    w->listing = listing_ref(fresh);
-    w->prev = l ? listing_ref(l) : NULL;
+    w->listing = listing_ref(l);
     w->key = g_strdup(key);
     w->started_us = g_get_monotonic_time();
     w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_replace(c->listings, g_strdup(key), listing_ref(fresh));
+    g_hash_table_replace(c->listings, g_strdup(key), listing_ref(l));
     c->stats.walks++;
-    if (l && error == 0 && c->stats.stale_since_us) {
-        /* Failing API: this walk finds out whether it is back; its caller waits a moment for
-         * it, other callers get the old listing at once. */
-        g_hash_table_replace(c->previous, g_steal_pointer(&key), listing_ref(l));
-        listing_ref(l);
-        g_mutex_unlock(&c->lock);
-        g_thread_pool_push(c->walkers, w, NULL);
-        if (listing_wait_done(fresh, g_get_monotonic_time() + FAILING_GRACE_US) == 0) {
-            listing_unref(l);
-            return fresh;
+    g_thread_pool_push(c->walkers, w, NULL);
+    return l;
+}
+
+struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value,
+                              gint64 deadline)
+{
+    g_autofree char *key = listing_key(view, value);
+    struct listing *l, *good;
+    gint64 done_us;
+    int error = 0, rc;
+
+    g_mutex_lock(&c->lock);
+    l = g_hash_table_lookup(c->listings, key);
+    if (l && listing_done(l, &error, &done_us)) {
+        if (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us) {
+            c->stats.listing_hits++;
+            listing_ref(l);
+            g_mutex_unlock(&c->lock);
+            return l;
         }
-        g_mutex_lock(&c->lock);
-        c->stats.stale_served++;
+        l = NULL; /* expired: walked again below */
+    }
+    if (l) {
+        c->stats.listing_hits++; /* its walk runs */
+        listing_ref(l);
+    } else if (view != LISTING_ALL && (l = derive_locked(c, view, value))) {
+        g_hash_table_replace(c->listings, g_strdup(key), listing_ref(l));
+        g_hash_table_replace(c->good, g_steal_pointer(&key), listing_ref(l));
+        c->stats.listings_derived++;
         g_mutex_unlock(&c->lock);
-        listing_unref(fresh);
+        return l;
+    } else {
+        l = walk_start_locked(c, view, value, key);
+    }
+    good = g_hash_table_lookup(c->good, key);
+    if (!good) {
+        g_mutex_unlock(&c->lock);
         return l;
     }
+    listing_ref(good);
+    if (!c->stats.stale_since_us) {
+        /* The walk's first page decides, within a moment: the listing streams from it, or,
+         * when the API does not answer, the last good one is served, marked stale. */
+        g_mutex_unlock(&c->lock);
+        rc = listing_wait(l, 0, MIN(deadline, g_get_monotonic_time() + FAILING_GRACE_US));
+        if (rc == 0 || rc == LISTING_END) {
+            listing_unref(good);
+            return l;
+        }
+        g_mutex_lock(&c->lock);
+    }
+    c->stats.stale_served++;
     g_mutex_unlock(&c->lock);
-    g_thread_pool_push(c->walkers, w, NULL);
-    return fresh;
+    listing_unref(l);
+    return good;
 }
 
 struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value)
@@ -849,20 +960,17 @@ gint64 cache_listing_fresh_until(struct cache *c, struct listing *l)
 
 struct listing *cache_walk_now(struct cache *c)
 {
-    g_autofree char *key = listing_key(LISTING_ALL, NULL);
     struct listing *l;
 
     g_mutex_lock(&c->lock);
-    l = g_hash_table_lookup(c->listings, key);
-    if (l && !listing_done(l, NULL, NULL)) {
+    l = g_hash_table_lookup(c->listings, c->all_key);
+    if (l && !listing_done(l, NULL, NULL))
         listing_ref(l);
-        g_mutex_unlock(&c->lock);
-        return l;
-    }
-    g_hash_table_remove(c->listings, key); /* so cache_listing starts a new walk */
+    else
+        l = walk_start_locked(c, LISTING_ALL, NULL, c->all_key);
     c->stats.refresh_walks++;
     g_mutex_unlock(&c->lock);
-    return cache_listing(c, LISTING_ALL, NULL);
+    return l;
 }
 
 guint cache_refresh_details(struct cache *c, gint64 deadline)
@@ -878,7 +986,7 @@ guint cache_refresh_details(struct cache *c, gint64 deadline)
     }
     g_mutex_unlock(&c->lock);
     for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
-        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false, true);
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false, true, 0);
     return ids->len;
 }
 
@@ -909,15 +1017,22 @@ void cache_forget_listing(struct cache *c, enum listing_view view, const char *v
     g_mutex_unlock(&c->lock);
 }
 
+/* @r's data is no longer fresh, nor is any answer in flight. Called with c->lock held. */
+static void expire_locked(struct record *r, gint64 now)
+{
+    r->fetched_us = 0;
+    r->complete_us = 0;
+    r->missing_until_us = 0;
+    r->expired_us = now;
+}
+
 void cache_expire_all(struct cache *c)
 {
+    gint64 now = g_get_monotonic_time();
+
     g_mutex_lock(&c->lock);
-    for (guint i = 0; i < c->records->len; i++) {
-        struct record *r = g_ptr_array_index(c->records, i);
-        r->fetched_us = 0;
-        r->complete_us = 0;
-        r->missing_until_us = 0;
-    }
+    for (guint i = 0; i < c->records->len; i++)
+        expire_locked(g_ptr_array_index(c->records, i), now);
     g_hash_table_remove_all(c->missing);
     g_hash_table_remove_all(c->listings);
     g_mutex_unlock(&c->lock);
@@ -929,11 +1044,8 @@ void cache_expire_task(struct cache *c, const char *id)
 
     g_mutex_lock(&c->lock);
     r = g_hash_table_lookup(c->by_id, id);
-    if (r) {
-        r->fetched_us = 0;
-        r->complete_us = 0;
-        r->missing_until_us = 0;
-    }
+    if (r)
+        expire_locked(r, g_get_monotonic_time());
     g_hash_table_remove(c->missing, id);
     g_mutex_unlock(&c->lock);
 }
@@ -1008,8 +1120,8 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->flights = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->listings =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
-    c->previous =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
+    c->good = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
+    c->all_key = listing_key(LISTING_ALL, NULL);
     c->scan = scan_new(cfg->max_fetches > 0 ? cfg->max_fetches : 16);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
     c->fetchers =
@@ -1024,7 +1136,8 @@ void cache_free(struct cache *c)
     g_thread_pool_free(c->walkers, FALSE, TRUE);
     g_thread_pool_free(c->fetchers, FALSE, TRUE);
     g_hash_table_unref(c->listings);
-    g_hash_table_unref(c->previous);
+    g_hash_table_unref(c->good);
+    g_free(c->all_key);
     scan_free(c->scan);
     if (c->scan_listing)
         listing_unref(c->scan_listing);

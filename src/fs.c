@@ -563,8 +563,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     count_op(req, METRICS_OP_OPENDIR, 1);
     struct fs *fs = fs_of(req);
     struct tree_dir *d = NULL;
-    int rc = tree_opendir(fs->tree, ino, &d);
+    struct op op;
+    int rc;
 
+    op_begin(&op, req);
+    rc = tree_opendir(fs->tree, ino, deadline_of(fs), &d);
+    op_end(&op);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -597,8 +601,8 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
         struct tree_dirent de = {0};
         size_t need;
 
-        rc = tree_dir_get(fs->tree, d, index, deadline_of(fs), used == 0, &de);
-        if (rc < 0)
+        rc = tree_dir_get(fs->tree, d, &index, deadline_of(fs), used == 0, &de);
+        if (rc != 0)
             break;
         if (plus) {
             struct fuse_entry_param e;
@@ -620,7 +624,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
         used += need;
     }
     op_end(&op);
-    if (used == 0 && rc < 0 && rc != -ENOENT && rc != -EAGAIN)
+    if (used == 0 && rc < 0)
         fuse_reply_err(req, -rc);
     else
         fuse_reply_buf(req, buf, used);

@@ -15,7 +15,6 @@ struct listing {
     GCond grew;             /* broadcast on append and finish */
     GArray *slots;          /* guint32 */
     bool done;
-    bool stale;
     int error;
     gint64 done_us;
 };
@@ -83,18 +82,9 @@ void listing_finish_at(struct listing *l, int error, gint64 done_us)
     g_mutex_unlock(&l->lock);
 }
 
-void listing_adopt(struct listing *l, struct listing *from)
+bool listing_is_wanted(struct listing *l, int owners)
 {
-    g_autoptr(GArray) copy = NULL;
-
-    g_mutex_lock(&from->lock);
-    copy = g_array_copy(from->slots);
-    g_mutex_unlock(&from->lock);
-    g_mutex_lock(&l->lock);
-    g_array_unref(l->slots);
-    l->slots = g_steal_pointer(&copy);
-    l->stale = true;
-    g_mutex_unlock(&l->lock);
+    return g_atomic_int_get(&l->refcount) > owners;
 }
 
 int listing_wait(struct listing *l, guint index, gint64 deadline)
@@ -108,7 +98,7 @@ int listing_wait(struct listing *l, guint index, gint64 deadline)
             break;
         }
         if (l->done) {
-            rc = l->error ? l->error : -ENOENT;
+            rc = l->error ? l->error : LISTING_END;
             break;
         }
         rc = interrupt_cond_wait(&l->grew, &l->lock, deadline);
@@ -166,14 +156,4 @@ bool listing_done(struct listing *l, int *error, gint64 *done_us)
         *done_us = l->done_us;
     g_mutex_unlock(&l->lock);
     return d;
-}
-
-bool listing_stale(struct listing *l)
-{
-    bool s;
-
-    g_mutex_lock(&l->lock);
-    s = l->stale;
-    g_mutex_unlock(&l->lock);
-    return s;
 }

@@ -244,6 +244,7 @@ int main(int argc, char **argv)
                               .page_size = o.page_size,
                               .max_walks = 4,
                               .max_detail_bytes = (size_t)o.cache_size_mib << 20,
+                              .max_walk_tasks = (guint)o.max_tasks,
                               .on_change = tree_on_change};
     tree = tree_new(&tc);
     cc.on_change_data = tree;

@@ -37,15 +37,19 @@ static gpointer refresh_main(gpointer data)
         int rc;
 
         next = g_get_monotonic_time() + r->period_us;
-        /* A long walk is bounded per page by the api; wait for it, checking for a stop. */
-        while ((rc = listing_wait_done(l, g_get_monotonic_time() + G_USEC_PER_SEC / 4)) ==
-                   -ETIMEDOUT &&
-               sleep_until(r, g_get_monotonic_time()))
-            ;
+        /* A long walk is bounded per page by the api; wait for it, checking for a stop. A
+         * walk that failed with ETIMEDOUT is done: the wait's own timeout is told apart by
+         * listing_done, never by the errno. */
+        while (!listing_done(l, NULL, NULL) && sleep_until(r, g_get_monotonic_time()))
+            listing_wait_done(l, g_get_monotonic_time() + G_USEC_PER_SEC / 4);
+        if (!listing_done(l, &rc, NULL)) {
+            listing_unref(l);
+            break; /* stopping */
+        }
         listing_unref(l);
         if (rc == 0)
             cache_refresh_details(r->cache, g_get_monotonic_time() + r->timeout_us);
-        else if (rc != -ETIMEDOUT)
+        else
             log_debug("refresh: walk failed: %s", g_strerror(-rc));
         if (next < g_get_monotonic_time())
             next = g_get_monotonic_time(); /* a walk longer than the period: go again */

@@ -306,7 +306,7 @@ static struct index *index_build(struct tree *t, struct listing *l)
 static int index_get(struct tree *t, gint64 deadline, struct index **out)
 {
     g_autoptr(GPtrArray) hold = NULL;
-    struct listing *l = cache_listing(t->cfg.cache, LISTING_ALL, NULL);
+    struct listing *l = cache_listing(t->cfg.cache, LISTING_ALL, NULL, deadline);
     struct index *x, *old = NULL;
     int rc = listing_wait_done(l, deadline);
 
@@ -831,7 +831,7 @@ static void clear_entry(gpointer p)
     g_free(((struct fixed_entry *)p)->name);
 }
 
-int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
+int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir **out)
 {
     struct tree_dir *d = g_new0(struct tree_dir, 1);
     guint32 slot;
@@ -850,12 +850,12 @@ int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out)
             add_entry(d->entries, task_files[f].name, task_ino(slot, f));
         d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
-        d->listing = cache_listing(t->cfg.cache, LISTING_ALL, NULL);
+        d->listing = cache_listing(t->cfg.cache, LISTING_ALL, NULL, deadline);
         d->link_off = OFF_DIR;
     } else if ((n = named_by_ino(t, ino))) {
         static const enum listing_view views[] = {LISTING_STATE, LISTING_CAMERA, LISTING_TITLE};
         static const enum task_off offs[] = {OFF_LINK_STATE, OFF_LINK_CAMERA, OFF_LINK_ALG};
-        d->listing = cache_listing(t->cfg.cache, views[n->kind], n->raw);
+        d->listing = cache_listing(t->cfg.cache, views[n->kind], n->raw, deadline);
         d->link_off = offs[n->kind];
     } else if (ino == TREE_ROOT_INO) {
         add_entry(d->entries, "tasks", INO_TASKS);
@@ -969,36 +969,56 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
     return tree_getattr(t, ino, deadline, a);
 }
 
-int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline, bool may_wait,
+/* The slot of entry @index of @d's listing, or a task gone since is skipped (*@index moves
+ * on). See tree_dir_get for the answers. */
+static int listing_entry(struct tree *t, struct tree_dir *d, guint64 *index, gint64 deadline,
+                         bool may_wait, guint32 *slot)
+{
+    for (;; (*index)++) {
+        g_autoptr(Task) task = NULL;
+        guint i = (guint)(*index - 2);
+        int rc;
+
+        if (!may_wait && i >= listing_length(d->listing))
+            return listing_done(d->listing, &rc, NULL) && rc == 0 ? TREE_DIR_END : TREE_DIR_LATER;
+        rc = listing_wait(d->listing, i, deadline);
+        if (rc == LISTING_END)
+            return TREE_DIR_END;
+        if (rc < 0)
+            return rc;
+        *slot = listing_slot(d->listing, i);
+        task = cache_peek_slot(t->cfg.cache, *slot);
+        if (task)
+            return 0;
+    }
+}
+
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 *index, gint64 deadline, bool may_wait,
                  struct tree_dirent *out)
 {
     guint64 ino;
     int rc;
 
-    if (index == 0 || index == 1) {
+    if (*index == 0 || *index == 1) {
         /* Attributes as a lookup gives them: "." must not wait for the whole listing. */
-        out->name = g_strdup(index ? ".." : ".");
+        out->name = g_strdup(*index ? ".." : ".");
         if (entry_attr(t, d->ino, deadline, 0, &out->attr) < 0)
             attr_dir(&out->attr, d->ino, 2, t->mount_ms, 0);
         return 0;
     }
-    index -= 2;
     if (d->listing) {
         guint32 slot;
-        rc = listing_wait(d->listing, (guint)index, may_wait ? deadline : 0);
-        if (rc == -ETIMEDOUT && !may_wait)
-            return -EAGAIN;
-        if (rc < 0)
+        rc = listing_entry(t, d, index, deadline, may_wait, &slot);
+        if (rc != 0)
             return rc;
-        slot = listing_slot(d->listing, (guint)index);
         out->name = cache_slot_id(t->cfg.cache, slot);
         ino = task_ino(slot, d->link_off);
     } else {
         if (!d->filled && (rc = fill_from_index(t, d, deadline)) < 0)
             return rc;
-        if (index >= d->entries->len)
-            return -ENOENT;
-        struct fixed_entry *e = &g_array_index(d->entries, struct fixed_entry, index);
+        if (*index - 2 >= d->entries->len)
+            return TREE_DIR_END;
+        struct fixed_entry *e = &g_array_index(d->entries, struct fixed_entry, *index - 2);
         out->name = g_strdup(e->name);
         ino = e->ino;
     }

@@ -70,24 +70,40 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
 int api_list_page(struct api *api, const struct api_filter *filter, int page, int page_size,
                   gint64 deadline, struct task_page **out, struct api_error *err);
 
+/* Where a batch of a walk comes from. */
+struct api_page_info {
+    int page;       /* 1-based page number */
+    gint64 sent_us; /* monotonic time its request was sent: the answer is at least this new */
+};
+
 /*
- * Receives tasks of page @page that were not seen earlier in the walk (struct task *,
- * borrowed: take a reference to keep one), in order, a batch at a time: a page comes in
- * several calls. Returns 0 to go on or -errno to stop the walk, which then returns that value.
+ * Receives tasks of a page that were not seen earlier in the walk (struct task *, borrowed:
+ * take a reference to keep one), in order, a batch at a time: a page comes in several calls.
+ * Returns 0 to go on or -errno to stop the walk, which then returns that value.
  */
-typedef int (*api_page_fn)(GPtrArray *tasks, int page, void *data);
+typedef int (*api_page_fn)(GPtrArray *tasks, const struct api_page_info *info, void *data);
+
+/* What a walk learnt about the list as a whole. */
+struct api_walk {
+    gint64 total; /* the server's count when its answers show it is a total (a count larger
+                     than the page it came with), else -1 */
+    guint items;  /* distinct tasks received, malformed ones included */
+    bool shifted; /* the total changed between pages: the list changed under the walk */
+};
 
 /*
  * Walks the list with @filter: page 1, 2, ... until a page shorter than the page size (never
- * trusting "count" as a total), handing each page's new tasks to @fn as the page is read.
- * Once a full page says there is a next one, that one is requested at once, while this one
- * is read (so each page costs one round trip, not a round trip plus its reading). Tasks seen
- * on an earlier page of the walk (shifted by additions) are left out.
+ * trusting "count" as a total to stop), handing each page's new tasks to @fn as the page is
+ * read. Once a full page says there is a next one, that one is requested at once, while this
+ * one is read (so each page costs one round trip, not a round trip plus its reading). Tasks
+ * seen on an earlier page of the walk (shifted by additions) are left out.
  * Each page request has @page_timeout_us to complete, so a long walk is not bound by one
  * deadline while a stalled page still fails in time.
- * Returns 0, @fn's error, or -errno with @err filled in; -EIO past max_pages.
+ * Returns 0, @fn's error, or -errno with @err filled in; -EIO past max_pages. @out (may be
+ * NULL) receives what the walk learnt, also when it failed.
  */
 int api_list_tasks(struct api *api, const struct api_filter *filter, int page_size,
-                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_error *err);
+                   gint64 page_timeout_us, api_page_fn fn, void *data, struct api_walk *out,
+                   struct api_error *err);
 
 #endif

@@ -32,6 +32,7 @@ struct cache_config {
     int max_fetches;         /* detail requests running at once on fetcher threads; 0 = 16 */
     size_t max_detail_bytes; /* memory for complete tasks, least recently read dropped
                                 first (their summary stays); 0 = no bound */
+    guint max_walk_tasks;    /* a walk receiving more tasks fails with -EFBIG; 0 = no cap */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };
@@ -61,10 +62,15 @@ bool cache_find_slot(struct cache *c, const char *id, guint32 *slot);
 
 /*
  * The current listing of a view: the cached one while fresh (or while its walk runs), else a
- * new one whose walk starts on a background thread. Never blocks on the network. Returns a
- * new reference.
+ * new one whose walk starts on a background thread. When the view had a listing whose walk
+ * succeeded, and the API is failing or the walk brings no first entry within a second (at
+ * most until @deadline), that last good listing is returned instead, marked stale in the
+ * stats: a failing API never shows as an empty or shortened directory. A walk that fails
+ * part-way fails its listing with the API's -errno; a later call walks again. Returns a new
+ * reference.
  */
-struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value);
+struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value,
+                              gint64 deadline);
 /* The current listing of a view however old, without starting a walk; NULL if none. */
 struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value);
 /* Monotonic time until which @l counts as fresh (its end + ttl; now + ttl while running). */
@@ -90,7 +96,8 @@ void cache_unhold(struct cache *c, guint32 slot);
 /* Forgets the listing of one view, so its next use walks again (a change made it wrong). */
 void cache_forget_listing(struct cache *c, enum listing_view view, const char *value);
 
-/* Drops every freshness: the next access to anything fetches again. */
+/* Drops every freshness: the next access to anything fetches again, and an answer to a
+ * request sent before this call does not count as fresh. */
 void cache_expire_all(struct cache *c);
 /* Drops the freshness of task @id (and any memory of it being absent): its next access
  * fetches again. Listings are left alone. */

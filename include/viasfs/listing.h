@@ -28,14 +28,18 @@ void listing_append(struct listing *l, const guint32 *slots, guint n);
 void listing_finish(struct listing *l, int error);
 /* The same, dated @done_us (monotonic): a listing derived from another is as old as it. */
 void listing_finish_at(struct listing *l, int error, gint64 done_us);
-/* Walker side: replace the contents with @from's (a failed walk serving older data). */
-void listing_adopt(struct listing *l, struct listing *from);
+/* Walker side: whether anyone but @owners holders (the walk, the cache's table) still holds
+ * @l, so that a walk nobody waits for can stop. */
+bool listing_is_wanted(struct listing *l, int owners);
+
+/* listing_wait's answer when the walk completed with no entry @index: the end, not an error. */
+#define LISTING_END 1
 
 /*
  * Reader side: waits until entry @index exists or the walk ended, at most until @deadline.
- * Returns 0 (entry exists), -ENOENT (the walk is done and has fewer entries), the walk's
- * -errno (failed before reaching @index), -ETIMEDOUT, or -EINTR when the calling thread's
- * operation was interrupted (interrupt.h).
+ * Returns 0 (entry exists), LISTING_END (the walk succeeded and has fewer entries), the
+ * walk's -errno (it failed before reaching @index, whatever the errno: never an end), or
+ * -ETIMEDOUT, or -EINTR when the calling thread's operation was interrupted (interrupt.h).
  */
 int listing_wait(struct listing *l, guint index, gint64 deadline);
 /* Waits until the walk is done; returns its result, -ETIMEDOUT or -EINTR. */
@@ -47,7 +51,5 @@ guint32 listing_slot(struct listing *l, guint index);
 guint listing_length(struct listing *l);
 /* Whether the walk has ended, its result, and when it ended (monotonic us, 0 if running). */
 bool listing_done(struct listing *l, int *error, gint64 *done_us);
-/* true when the contents were adopted from an older listing after a failed walk. */
-bool listing_stale(struct listing *l);
 
 #endif

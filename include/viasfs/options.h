@@ -56,6 +56,7 @@ struct options {
     int timeout;              /* --timeout seconds 1..3600, default 10 */
     int max_requests;         /* --max-requests 1..256, default 8 */
     int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
+    int max_tasks;            /* --max-tasks per list walk, 1000..1e8, default 500000 */
     bool show_secrets;        /* --show-secrets */
     bool insecure;            /* --insecure */
     bool no_inotify;          /* --no-inotify: no operations through the mountpoint on changes */

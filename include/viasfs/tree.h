@@ -157,16 +157,27 @@ struct tree_dirent {
     char *name; /* owned by the caller after tree_dir_get: g_free */
     struct tree_attr attr;
 };
-/* -ENOTDIR, -ENOENT, or 0 with a handle. Does not wait for the network. */
-int tree_opendir(struct tree *t, guint64 ino, struct tree_dir **out);
 /*
- * Entry number @index ("." is 0, ".." is 1). When the entry comes from a listing that has not
- * reached it yet: waits until @deadline if @may_wait, else returns -EAGAIN at once (so a
- * caller can send what it has and come back). Fetches an entry's attributes need (a task's
- * detail) are always bounded by @deadline. 0 with @out filled, -ENOENT past the end, or
- * -errno.
+ * -ENOTDIR, -ENOENT, or 0 with a handle. Does not wait for the network, but for a listing
+ * that must be walked again, up to a second (never past @deadline) for its first entry
+ * before settling for the last good one (cache_listing).
  */
-int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 index, gint64 deadline, bool may_wait,
+int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir **out);
+
+/* tree_dir_get's answers besides 0 and -errno: control values, never errnos, so that an API
+ * error can never be read as the end of a directory. */
+enum { TREE_DIR_END = 1, TREE_DIR_LATER = 2 };
+
+/*
+ * The entry at *@index ("." is 0, ".." is 1), or the next one that still exists (a task gone
+ * since its listing was made is skipped): *@index is advanced to the entry returned. When the
+ * entry comes from a listing that has not reached it yet: waits until @deadline if @may_wait,
+ * else returns TREE_DIR_LATER at once (so a caller can send what it has and come back).
+ * Fetches an entry's attributes need (a task's detail) are always bounded by @deadline.
+ * Returns 0 with @out filled, TREE_DIR_END past the end, or -errno (the walk's failure
+ * included).
+ */
+int tree_dir_get(struct tree *t, struct tree_dir *d, guint64 *index, gint64 deadline, bool may_wait,
                  struct tree_dirent *out);
 /* Whether the names in @d never change (a task's directory, the root, .viasfs/), so the kernel
  * may keep them across opens. */

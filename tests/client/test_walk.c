@@ -70,7 +70,7 @@ static void walk_release(struct walk *w)
     g_hash_table_unref(w->ids);
 }
 
-static int on_page(GPtrArray *tasks, int page, void *data)
+static int on_page(GPtrArray *tasks, const struct api_page_info *info, void *data)
 {
     struct walk *w = data;
 
@@ -87,7 +87,7 @@ static int on_page(GPtrArray *tasks, int page, void *data)
         else
             w->summary_seen = TRUE;
     }
-    if (page == 1 && w->after_first) {
+    if (info->page == 1 && w->after_first) {
         w->after_first(w->after_first_data);
         w->after_first = NULL; /* once: a page may come in several calls */
     }
@@ -118,7 +118,8 @@ static void test_walk_matrix(void)
                     walk_init(&w);
                     api_error_init(&err);
                     g_assert_cmpint(
-                        api_list_tasks(c.api, NULL, sizes[s], secs(60), on_page, &w, &err), ==, 0);
+                        api_list_tasks(c.api, NULL, sizes[s], secs(60), on_page, &w, NULL, &err),
+                        ==, 0);
                     if (g_hash_table_size(w.ids) != (guint)counts[n] || w.duplicates)
                         g_error("%s %s %s page_size=%d: %u tasks, %u duplicates", tasks,
                                 count_modes[cm], field_modes[fm], sizes[s],
@@ -167,7 +168,7 @@ static void test_dedup_during_walk(void)
     w.after_first = add_three;
     w.after_first_data = &a;
     /* Newest first: the 3 new tasks push 3 seen ones from page 1 onto page 2. */
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(30), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(30), on_page, &w, NULL, &err), ==, 0);
     g_assert_cmpuint(w.duplicates, ==, 0);
     g_assert_cmpuint(w.delivered, ==, 50);
     g_assert_cmpuint(g_hash_table_size(w.ids), ==, 50);
@@ -178,7 +179,7 @@ static void test_dedup_during_walk(void)
     struct walk w2;
     walk_init(&w2);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(30), on_page, &w2, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(30), on_page, &w2, NULL, &err), ==, 0);
     g_assert_cmpuint(g_hash_table_size(w2.ids), ==, 53);
     g_assert_cmpint(emu_served(e, "list", 200), ==, 6);
     walk_release(&w2);
@@ -202,12 +203,14 @@ struct ahead {
     long served_after_hold[8]; /* by page */
 };
 
-static int hold_page(GPtrArray *tasks, int page, void *data)
+static int hold_page(GPtrArray *tasks, const struct api_page_info *info, void *data)
 {
     struct ahead *a = data;
 
     a->calls++;
     a->tasks += tasks->len;
+    int page = info->page;
+
     if (page != a->last_page && page < (int)G_N_ELEMENTS(a->served_after_hold)) {
         a->last_page = page;
         g_usleep(1500 * 1000);
@@ -226,7 +229,7 @@ static void test_next_page_ahead(void)
 
     client_init(&c, e, NULL);
     api_error_init(&err);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 250, secs(30), hold_page, &a, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 250, secs(30), hold_page, &a, NULL, &err), ==, 0);
     g_assert_cmpuint(a.tasks, ==, 600);
     /* Pages 1 and 2 are full: page 2, then 3, were answered while they were held. */
     g_assert_cmpint(a.served_after_hold[1], ==, 2);
@@ -250,7 +253,7 @@ static GHashTable *all_tasks(struct client *c)
 
     walk_init(&w);
     api_error_init(&err);
-    g_assert_cmpint(api_list_tasks(c->api, NULL, 1000, secs(60), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c->api, NULL, 1000, secs(60), on_page, &w, NULL, &err), ==, 0);
     api_error_release(&err);
     ids = g_hash_table_ref(w.ids);
     walk_release(&w);
@@ -300,7 +303,7 @@ static void check_filter(struct client *c, GHashTable *all, const struct api_fil
 
     walk_init(&w);
     api_error_init(&err);
-    g_assert_cmpint(api_list_tasks(c->api, filter, 7, secs(60), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c->api, filter, 7, secs(60), on_page, &w, NULL, &err), ==, 0);
     g_hash_table_iter_init(&it, all);
     while (g_hash_table_iter_next(&it, &key, &val)) {
         if (!match(val, value))
@@ -372,8 +375,8 @@ static void test_filters(void)
         struct api_error err;
         walk_init(&w);
         api_error_init(&err);
-        g_assert_cmpint(api_list_tasks(c.api, &hidden[i].f, 100, secs(60), on_page, &w, &err), ==,
-                        0);
+        g_assert_cmpint(api_list_tasks(c.api, &hidden[i].f, 100, secs(60), on_page, &w, NULL, &err),
+                        ==, 0);
         g_assert_cmpuint(g_hash_table_size(w.ids), >, 0);
         g_assert_cmpuint(g_hash_table_size(w.ids), <=, 600);
         g_assert_cmpuint(w.duplicates, ==, 0);
@@ -388,7 +391,7 @@ static void test_filters(void)
     api_error_init(&err);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
     f = (struct api_filter){.alg_id = "not-a-uuid"};
-    g_assert_cmpint(api_list_tasks(c.api, &f, 10, secs(10), on_page, &w, &err), ==, -EINVAL);
+    g_assert_cmpint(api_list_tasks(c.api, &f, 10, secs(10), on_page, &w, NULL, &err), ==, -EINVAL);
     g_assert_cmpstr(err.code, ==, "VIAS.00010001");
     g_assert_cmpint(emu_served(e, "list", 0), ==, 1);
     api_error_release(&err);
@@ -422,7 +425,8 @@ static void test_errors(void)
     g_assert_cmpstr(err.code, ==, "APIG.0301");
     walk_init(&w);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
-    g_assert_cmpint(api_list_tasks(bad.api, NULL, 10, secs(10), on_page, &w, &err), ==, -EACCES);
+    g_assert_cmpint(api_list_tasks(bad.api, NULL, 10, secs(10), on_page, &w, NULL, &err), ==,
+                    -EACCES);
     /* The rejected token is not sent again while it has not changed: no loop, no lockout. */
     g_assert_cmpint(emu_served(e, "list", 0), ==, 0);
     g_assert_true(err.no_credential);
@@ -430,7 +434,7 @@ static void test_errors(void)
 
     /* A task from the list can be fetched in detail, and the detail is complete. */
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(10), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 10, secs(10), on_page, &w, NULL, &err), ==, 0);
     GHashTableIter it;
     gpointer id;
     g_hash_table_iter_init(&it, w.ids);
@@ -466,7 +470,7 @@ static void test_faults(void)
                     ==, 200);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, NULL, &err), ==, 0);
     g_assert_cmpuint(g_hash_table_size(w.ids), ==, 20);
     g_assert_cmpint(emu_served(e, "list", 429), ==, 2);
     g_assert_cmpint(emu_served(e, "list", 200), ==, 1);
@@ -476,7 +480,7 @@ static void test_faults(void)
     emu_control(e, "PUT", "/_emulator/faults", "{\"error_500\":{\"rate\":1,\"count\":3}}", NULL);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, NULL, &err), ==, 0);
     g_assert_cmpint(emu_served(e, "list", 500), ==, 3);
     g_assert_cmpuint(g_hash_table_size(w.ids), ==, 20);
     walk_release(&w);
@@ -485,7 +489,7 @@ static void test_faults(void)
     emu_control(e, "PUT", "/_emulator/faults",
                 "{\"drop\":{\"rate\":1,\"count\":1},\"truncate\":{\"rate\":1,\"count\":1}}", NULL);
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, NULL, &err), ==, 0);
     g_assert_cmpuint(g_hash_table_size(w.ids), ==, 20);
     walk_release(&w);
 
@@ -493,7 +497,7 @@ static void test_faults(void)
     emu_control(e, "PUT", "/_emulator/faults", "{\"malformed\":{\"rate\":1,\"count\":1}}", NULL);
     emu_control(e, "DELETE", "/_emulator/stats", NULL, NULL);
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, -EIO);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, NULL, &err), ==, -EIO);
     g_assert_true(err.malformed);
     g_assert_cmpint(emu_served(e, "list", 0), ==, 1);
     walk_release(&w);
@@ -502,7 +506,7 @@ static void test_faults(void)
     emu_control(e, "PUT", "/_emulator/faults", "{\"stall\":{\"rate\":1},\"stall_ms\":0}", NULL);
     walk_init(&w);
     start = g_get_monotonic_time();
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, 700 * 1000, on_page, &w, &err), ==,
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, 700 * 1000, on_page, &w, NULL, &err), ==,
                     -ETIMEDOUT);
     g_assert_cmpint(g_get_monotonic_time() - start, <, 3 * G_USEC_PER_SEC);
     walk_release(&w);
@@ -510,7 +514,7 @@ static void test_faults(void)
 
     /* And after the faults are cleared, it works again with the same client. */
     walk_init(&w);
-    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, &err), ==, 0);
+    g_assert_cmpint(api_list_tasks(c.api, NULL, 1000, secs(10), on_page, &w, NULL, &err), ==, 0);
     g_assert_cmpuint(g_hash_table_size(w.ids), ==, 20);
     walk_release(&w);
 
