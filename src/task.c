@@ -250,9 +250,36 @@ int task_from_cjson(cJSON *obj, const struct task_parse_opts *opts, struct task 
     return 0;
 }
 
+/*
+ * A NUL escaped inside a JSON string ("x\u0000y") would cut the C string cJSON makes of it,
+ * and an id cut short could alias another task's: each such escape is read as U+FFFD (the
+ * same length, so in place in a copy), which no id accepts and every name shows.
+ */
+static char *nul_escapes_replaced(const char *text, size_t len)
+{
+    char *copy = NULL;
+    const char *at = text;
+
+    while ((at = memmem(at, len - (size_t)(at - text), "\\u0000", 6))) {
+        size_t i = (size_t)(at - text), run = 0;
+
+        while (run < i && text[i - 1 - run] == '\\')
+            run++;
+        if (run % 2 == 0) { /* an odd run would be an escaped backslash, then text */
+            if (!copy)
+                copy = g_memdup2(text, len);
+            memcpy(copy + i, "\\uFFFD", 6);
+        }
+        at++;
+    }
+    return copy;
+}
+
 cJSON *task_cjson_parse(const char *text, size_t len)
 {
-    return cJSON_ParseWithLength(text, len);
+    g_autofree char *copy = nul_escapes_replaced(text, len);
+
+    return cJSON_ParseWithLength(copy ? copy : text, len);
 }
 
 int task_from_json(const char *text, size_t len, const struct task_parse_opts *opts,

@@ -315,6 +315,26 @@ static void test_page_rejects(void)
     page_reject("{\"tasks\":[],\"page_size\":1e300}");
 }
 
+/* An escaped NUL would cut a string short: "x\u0000y" and "x" would be one id. The id is
+ * left out as malformed; a name keeps its length (U+FFFD stands for the NUL); an escaped
+ * backslash followed by "u0000" is text (the pair). */
+static void test_nul_escape(void)
+{
+    static const char page[] = "{\"tasks\":[{\"id\":\"x\\u0000y\",\"state\":\"RUNNING\"},"
+                               "{\"id\":\"x\",\"state\":\"RUNNING\",\"name\":\"a\\u0000b\"},"
+                               "{\"id\":\"z\",\"state\":\"RUNNING\",\"name\":\"c\\\\u0000\"}]}";
+    g_autoptr(TaskPage) p = NULL;
+    g_autofree char *why = NULL;
+
+    g_assert_cmpint(task_page_parse(page, strlen(page), &redact, &p, &why), ==, 0);
+    g_assert_cmpuint(p->rejected, ==, 1);
+    g_assert_cmpuint(p->tasks->len, ==, 2);
+    struct task *x = g_ptr_array_index(p->tasks, 0), *z = g_ptr_array_index(p->tasks, 1);
+    g_assert_cmpstr(x->id, ==, "x");
+    g_assert_cmpstr(x->name, ==, "a\xef\xbf\xbd" "b");
+    g_assert_cmpstr(z->name, ==, "c\\u0000");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -332,5 +352,6 @@ int main(int argc, char **argv)
     g_test_add_func("/task/refcount", test_refcount);
     g_test_add_func("/task_page/parse", test_page);
     g_test_add_func("/task_page/rejects", test_page_rejects);
+    g_test_add_func("/task_page/nul-escape", test_nul_escape);
     return g_test_run();
 }
