@@ -223,7 +223,9 @@ void api_handle(struct emulator *e, struct request *r, struct reply *out)
     api_route(r->path, &p);
     enum endpoint ep = api_endpoint(p.route);
     struct fault_plan plan;
-    faults_plan(e->faults, ep, &plan);
+    size_t page_len;
+    const char *page = ep == ENDPOINT_LIST ? request_arg(r, "page", &page_len) : NULL;
+    faults_plan(e->faults, ep, page ? strtol(page, NULL, 10) : (ep == ENDPOINT_LIST), &plan);
     if (faults_wait(e->faults, &plan) < 0)
         plan.outcome = FAULT_DROP; /* shutting down: do not hold the connection */
 

@@ -25,6 +25,7 @@ struct config {
     unsigned latency_ms;
     int endpoint; /* -1: all, else an enum endpoint */
     unsigned stall_ms;
+    long from_page; /* list pages before this one meet nothing; 0: every page */
     struct fault_rule rule[FAULT_COUNT];
 };
 
@@ -134,6 +135,13 @@ static int config_parse(struct config *c, const cJSON *json, char **error)
         } else if (strcmp(name, "stall_ms") == 0) {
             if (parse_ms(m, name, &c->stall_ms, error) < 0)
                 return -EINVAL;
+        } else if (strcmp(name, "from_page") == 0) {
+            if (!cJSON_IsNumber(m) || m->valuedouble < 1 || m->valuedouble > 1e6 ||
+                m->valuedouble != (double)(long)m->valuedouble) {
+                *error = g_strdup("from_page must be an integer from 1 to 1000000");
+                return -EINVAL;
+            }
+            c->from_page = (long)m->valuedouble;
         } else if (strcmp(name, "endpoints") == 0) {
             const char *v = cJSON_IsString(m) ? m->valuestring : "";
             if (strcmp(v, "all") == 0)
@@ -192,6 +200,8 @@ cJSON *faults_to_json(struct faults *f)
     cJSON_AddStringToObject(out, "endpoints",
                             f->cfg.endpoint < 0 ? "all" : endpoint_name(f->cfg.endpoint));
     cJSON_AddNumberToObject(out, "stall_ms", f->cfg.stall_ms);
+    if (f->cfg.from_page)
+        cJSON_AddNumberToObject(out, "from_page", (double)f->cfg.from_page);
     for (int k = 0; k < FAULT_COUNT; k++) {
         cJSON *r = cJSON_AddObjectToObject(out, fault_names[k]);
         cJSON_AddNumberToObject(r, "rate", f->cfg.rule[k].rate);
@@ -213,12 +223,14 @@ static bool faults_fire(struct faults *f, enum fault_kind k)
     return true;
 }
 
-void faults_plan(struct faults *f, enum endpoint e, struct fault_plan *plan)
+void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan *plan)
 {
     memset(plan, 0, sizeof(*plan));
     plan->outcome = FAULT_NONE;
     g_mutex_lock(&f->lock);
     bool selected = f->cfg.endpoint < 0 ? e != ENDPOINT_IAM : f->cfg.endpoint == (int)e;
+    if (e == ENDPOINT_LIST && page < f->cfg.from_page)
+        selected = false;
     if (selected) {
         plan->latency_ms = f->cfg.latency_ms;
         if (faults_fire(f, FAULT_STALL)) {

@@ -52,8 +52,11 @@ void faults_clear(struct faults *f);
 /* The configuration, in the form faults_set() takes. Caller frees. */
 cJSON *faults_to_json(struct faults *f);
 
-/* Decides the plan of one request to endpoint e, counting the faults that fire. */
-void faults_plan(struct faults *f, enum endpoint e, struct fault_plan *plan);
+/* Decides the plan of one request to endpoint e (a list request asking for page `page`; 0
+ * for other requests), counting the faults that fire. A configuration with "from_page": N
+ * leaves list requests for pages before N alone (no latency, no fault): page 1 of a walk
+ * succeeds, page 2 fails. */
+void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan *plan);
 /* Waits out the plan's latency and stall. 0, or -ECANCELED when shutdown cut it short. */
 int faults_wait(struct faults *f, const struct fault_plan *plan);
 /* Wakes every waiter for good: the emulator is stopping. */

@@ -28,6 +28,8 @@ struct record {
     gint64 version_us;       /* when the request whose answer is stored was sent; 0 none */
     gint64 expired_us;       /* answers to requests sent before then are stored, not fresh */
     int holds;               /* open files using the detail (cache_hold) */
+    bool disowned;           /* the detail said "no such task": list pages that still name it
+                                are not believed (a ghost) until a detail answers again */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
     GList lru;               /* in c->lru while task is complete (lru.data = the record) */
     size_t bytes;            /* task_size of the complete task counted in c->detail_bytes */
@@ -61,6 +63,7 @@ struct cache {
     size_t detail_bytes;          /* their task_size total; kept under cfg.max_detail_bytes */
     struct scan *scan;            /* reads walking the tasks in order, to fetch ahead of */
     struct listing *scan_listing; /* the listing whose order scan knows (reference) */
+    gint64 expired_all_us;        /* cache_expire_all: answers sent before are not fresh */
     GHashTable *good;             /* key -> the last listing of that view whose walk succeeded:
                                      served, stale, while the API fails or stalls */
     struct cache_stats stats;
@@ -216,7 +219,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
 {
     struct record *r = record_for_locked(c, t->id);
     struct task *old = r->task;
-    gint64 now = sent_us >= r->expired_us ? sent_us : 0;
+    gint64 now = sent_us >= MAX(r->expired_us, c->expired_all_us) ? sent_us : 0;
 
     if (sent_us < r->version_us)
         return r;
@@ -315,7 +318,7 @@ static void fetch_run(gpointer data, gpointer pool_data)
     g_mutex_lock(&c->lock);
     now = g_get_monotonic_time();
     if (rc == 0) {
-        upsert_locked(c, t, sent_us, changes);
+        upsert_locked(c, t, sent_us, changes)->disowned = false;
         note_success_locked(c);
     } else if (rc == -ENOENT) {
         struct record *r = g_hash_table_lookup(c->by_id, id);
@@ -327,6 +330,7 @@ static void fetch_run(gpointer data, gpointer pool_data)
             lru_note_locked(c, r);
             r->version_us = sent_us;
             r->missing_until_us = now + c->negative_us;
+            r->disowned = true;
         } else if (!r) {
             if (g_hash_table_size(c->missing) >= MAX_MISSING)
                 g_hash_table_remove_all(c->missing);
@@ -669,6 +673,8 @@ static int walk_page(GPtrArray *tasks, const struct api_page_info *info, void *d
         struct task *t = g_ptr_array_index(tasks, i);
         struct record *r = g_hash_table_lookup(c->by_id, t->id);
 
+        if (r && r->disowned)
+            continue;
         if (r && r->task && r->task->complete && !t->complete && !summary_same(r->task, t) &&
             info->sent_us >= r->version_us)
             g_ptr_array_add(deferred, task_ref(t));
@@ -1031,6 +1037,7 @@ void cache_expire_all(struct cache *c)
     gint64 now = g_get_monotonic_time();
 
     g_mutex_lock(&c->lock);
+    c->expired_all_us = now;
     for (guint i = 0; i < c->records->len; i++)
         expire_locked(g_ptr_array_index(c->records, i), now);
     g_hash_table_remove_all(c->missing);
@@ -1044,6 +1051,8 @@ void cache_expire_task(struct cache *c, const char *id)
 
     g_mutex_lock(&c->lock);
     r = g_hash_table_lookup(c->by_id, id);
+    if (!r && g_hash_table_contains(c->flights, id))
+        r = record_for_locked(c, id); /* a first fetch in flight: its answer is not fresh */
     if (r)
         expire_locked(r, g_get_monotonic_time());
     g_hash_table_remove(c->missing, id);

@@ -171,6 +171,15 @@ t=$(curl -s -o /dev/null -w '%{time_total}' -H "X-Auth-Token: $EMU_TOKEN" "$LIST
 check "--latency 250 delays API answers ($t s)" awk "BEGIN { exit !($t >= 0.24 && $t < 3) }"
 check_eq "and they still succeed" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $EMU_TOKEN" "$LIST")"
 check_eq "--latency shows in the configuration" 250 "$(ctl GET /_emulator/faults | python3 -c 'import json,sys; print(json.load(sys.stdin)["latency_ms"])')"
+code() { curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $EMU_TOKEN" "$EMU_URL/v2/$EMU_PROJECT/tasks$1"; }
+ctl PUT /_emulator/faults '{"endpoints":"list","from_page":2,"error_429":{}}' >/dev/null
+check_eq "from_page 2: pages 1 (with or without page=), 2 and 3 answer 200 200 429 429" "200 200 429 429" \
+    "$(code '?page_size=5') $(code '?page=1&page_size=5') $(code '?page=2&page_size=5') $(code '?page=3&page_size=5')"
+check_eq "from_page shows in the configuration" 2 "$(ctl GET /_emulator/faults | python3 -c 'import json,sys; print(json.load(sys.stdin)["from_page"])')"
+ctl PUT /_emulator/faults '{"endpoints":"list","error_429":{}}' >/dev/null
+check_eq "without from_page: page 1 answers 429 too" 429 "$(code '?page=1&page_size=5')"
+check_eq "from_page 0 is refused (400)" 400 "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data '{"from_page":0}' "$EMU_URL/_emulator/faults")"
+ctl DELETE /_emulator/faults >/dev/null
 kill -INT "$EMU_PID"
 wait "$EMU_PID"
 check_eq "SIGINT: exit status 0" 0 "$?"

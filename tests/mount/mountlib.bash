@@ -174,12 +174,15 @@ print(" ".join(out) or "none")'
 }
 
 # proxy_start: a recording HTTP proxy in front of the emulator; sets PROXY_URL and
-# PROXY_LOG (one "METHOD path?query" line per forwarded request).
+# PROXY_LOG (one "METHOD path?query" line per forwarded request), and PROXY_GHOSTS (a file
+# of ids whose detail call the proxy answers 400 "no task" while the list names them).
 proxy_start() {
     PROXY_LOG=$TEST_TMP/proxy.log
     : >"$PROXY_LOG"
     rm -f "$TEST_TMP/proxy.port"
-    python3 "$MOUNT_DIR/proxy.py" "$EMU_URL" "$TEST_TMP/proxy.port" "$PROXY_LOG" \
+    PROXY_GHOSTS=$TEST_TMP/proxy.ghosts # ids whose detail the proxy answers "no task"
+    : >"$PROXY_GHOSTS"
+    python3 "$MOUNT_DIR/proxy.py" "$EMU_URL" "$TEST_TMP/proxy.port" "$PROXY_LOG" "$PROXY_GHOSTS" \
         2>"$TEST_TMP/proxy.err" &
     PROXY_PID=$!
     for _ in $(seq 1 100); do
