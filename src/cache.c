@@ -817,7 +817,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     api_error_release(&err);
     if (rc == 0)
         unseen = walk_add_unseen(w);
-    listing_finish(w->listing, rc);
+    /* The table is settled before the listing is done: whoever saw it done finds it there. */
     g_mutex_lock(&c->lock);
     if (rc == 0) {
         g_hash_table_replace(c->good, g_strdup(w->key), listing_ref(w->listing));
@@ -829,6 +829,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     if (rc < 0 && g_hash_table_lookup(c->listings, w->key) == w->listing)
         g_hash_table_remove(c->listings, w->key); /* the next reader walks again */
     g_mutex_unlock(&c->lock);
+    listing_finish(w->listing, rc);
     if (unseen && unseen->len)
         walk_check(c, unseen);
     walk_free(w);

@@ -480,6 +480,68 @@ static void test_memory_bound(struct fixture *f, gconstpointer unused)
     g_assert_cmpuint(f->changes->len, ==, G_N_ELEMENTS(ids)); /* evictions are not changes */
 }
 
+/* Waits (5 s at most) until the stub has received @n requests. */
+static void wait_requests(struct fixture *f, guint n)
+{
+    for (int i = 0; i < 500 && stub_count(f->stub) < n; i++)
+        g_usleep(10000);
+    g_assert_cmpuint(stub_count(f->stub), >=, n);
+}
+
+/*
+ * The race answers are dated for: a detail fetch sent before a change lands after a walk
+ * that saw the change. The walk does not take the slow fetch's answer for its own: it waits
+ * for it, then fetches anew, and the newer state stands (no flip back), reported once.
+ */
+static void test_slow_fetch_loses_to_newer_walk(struct fixture *f, gconstpointer unused)
+{
+    const char *ids[] = {"t1", NULL};
+    g_autofree char *running = task_json("t1", "RUNNING");
+    g_autofree char *page = page_json(ids, "FAILED");
+    g_autofree char *failed = task_json("t1", "FAILED");
+    struct task *t = NULL;
+    struct listing *l;
+    GThread *slow;
+
+    stub_push(f->stub, 200, running, 0);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    cache_expire_task(f->cache, "t1");
+    stub_push(f->stub, 200, running, 600); /* sent now, answers the old state late */
+    slow = g_thread_new("slow", reader, f);
+    wait_requests(f, 2);
+    stub_push(f->stub, 200, page, 0);   /* the walk sees FAILED */
+    stub_push(f->stub, 200, failed, 0); /* and its own detail fetch */
+    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    listing_unref(l);
+    g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(slow)), ==, 0);
+    g_assert_cmpuint(stub_count(f->stub), ==, 4);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_assert_cmpstr(t->state, ==, "FAILED");
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(wait_changes(f, 2), ==, 2);
+    g_assert_cmpstr(f->changes->pdata[1], ==, "t1:RUNNING>FAILED");
+}
+
+/* The pair: a slow fetch with nothing newer meanwhile is stored, and its change reported. */
+static void test_slow_fetch_stored(struct fixture *f, gconstpointer unused)
+{
+    g_autofree char *running = task_json("t1", "RUNNING");
+    g_autofree char *failed = task_json("t1", "FAILED");
+    struct task *t = NULL;
+
+    stub_push(f->stub, 200, running, 0);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    cache_expire_task(f->cache, "t1");
+    stub_push(f->stub, 200, failed, 600);
+    g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
+    g_assert_cmpstr(t->state, ==, "FAILED");
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpuint(f->changes->len, ==, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -497,5 +559,7 @@ int main(int argc, char **argv)
     ADD("/cache/removal-sweep", test_removal_sweep, setup_ttl0);
     ADD("/cache/slid-not-removed", test_slid_not_removed, setup_ttl0);
     ADD("/cache/changed-summary-fetches-detail", test_changed_summary_fetches_detail, setup);
+    ADD("/cache/slow-fetch-loses-to-newer-walk", test_slow_fetch_loses_to_newer_walk, setup);
+    ADD("/cache/slow-fetch-stored", test_slow_fetch_stored, setup);
     return g_test_run();
 }
