@@ -576,6 +576,21 @@ struct task *cache_peek_slot(struct cache *c, guint32 slot)
     return t;
 }
 
+static bool view_matches(enum listing_view view, const char *value, const struct task *t);
+
+bool cache_slot_in_view(struct cache *c, guint32 slot, const struct listing *l)
+{
+    bool in = false;
+
+    g_mutex_lock(&c->lock);
+    if (slot < c->records->len) {
+        struct record *r = g_ptr_array_index(c->records, slot);
+        in = r->task && view_matches(listing_view(l), listing_value(l), r->task);
+    }
+    g_mutex_unlock(&c->lock);
+    return in;
+}
+
 char *cache_slot_id(struct cache *c, guint32 slot)
 {
     char *id = NULL;

@@ -969,13 +969,12 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
     return tree_getattr(t, ino, deadline, a);
 }
 
-/* The slot of entry @index of @d's listing, or a task gone since is skipped (*@index moves
- * on). See tree_dir_get for the answers. */
+/* The slot of entry @index of @d's listing; a task gone or moved to another view since is
+ * skipped (*@index moves on). See tree_dir_get for the answers. */
 static int listing_entry(struct tree *t, struct tree_dir *d, guint64 *index, gint64 deadline,
                          bool may_wait, guint32 *slot)
 {
     for (;; (*index)++) {
-        g_autoptr(Task) task = NULL;
         guint i = (guint)(*index - 2);
         int rc;
 
@@ -987,8 +986,7 @@ static int listing_entry(struct tree *t, struct tree_dir *d, guint64 *index, gin
         if (rc < 0)
             return rc;
         *slot = listing_slot(d->listing, i);
-        task = cache_peek_slot(t->cfg.cache, *slot);
-        if (task)
+        if (cache_slot_in_view(t->cfg.cache, *slot, d->listing))
             return 0;
     }
 }

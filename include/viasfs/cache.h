@@ -55,6 +55,9 @@ int cache_get_slot(struct cache *c, guint32 slot, bool need_complete, gint64 dea
                    struct task **out, gint64 *fresh_until);
 /* What is cached for @slot, however old, without fetching; NULL if nothing. New reference. */
 struct task *cache_peek_slot(struct cache *c, guint32 slot);
+/* Whether @slot's task, as cached now, exists and belongs in @l's view: a listing's entry
+ * that has gone or moved to another view since is not shown. Never fetches. */
+bool cache_slot_in_view(struct cache *c, guint32 slot, const struct listing *l);
 /* The id of @slot (caller frees), or NULL for a slot never handed out. */
 char *cache_slot_id(struct cache *c, guint32 slot);
 /* The slot of @id when the id was ever seen, without fetching. */
