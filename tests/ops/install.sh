@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/ops/private_ns.bash
 . tests/mount/mountlib.bash
 require_fuse
+require_tool man
 
 # mk ARGS...: make in the repository with the test's build directory, never rebuilding.
 mk() { make -s --no-print-directory -o "$BUILD/viasfs" -o "$BUILD/vias-emulator" BUILD="$BUILD" "$@"; }
