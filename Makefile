@@ -169,7 +169,8 @@ fuzz-merge: fuzz-build
 	done
 
 # ---- Install (man viasfs, FILES). `make install` copies viasfs, vias-emulator, the man page
-# and examples/ under $(DESTDIR)$(PREFIX); `make uninstall` removes exactly those files.
+# and examples/ under $(DESTDIR)$(PREFIX), but not demo.sh, which is `make demo` and runs only
+# in the repository (its build/ and ./mnt); `make uninstall` removes exactly those files.
 # `mount -t fuse.viasfs` and fstab need nothing more: mount(8) runs mount.fuse from the fuse3
 # package, which runs `viasfs` from /bin/sh's default PATH (mount clears PATH), so BINDIR
 # must be /usr/local/bin (the default), /usr/bin, /usr/sbin or /bin for them to find it.
@@ -178,7 +179,7 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/viasfs
 INSTALL  ?= install
-EXAMPLE_FILES := $(wildcard examples/*)
+EXAMPLE_FILES := $(filter-out examples/demo.sh,$(wildcard examples/*))
 .PHONY: install uninstall
 install: $(BIN) $(EMU) man/viasfs.1
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
