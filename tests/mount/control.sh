@@ -117,6 +117,7 @@ nonsense"; do
     nbad=$((nbad + 1))
 done
 check_eq "ten kinds of wrong writes give Invalid argument" 10 "$nbad"
+check_eq "... and so does a path of four parts" "Invalid argument" "$(W "by-state/RUNNING/$a/state")"
 cat "$M/tasks/$a/status" "$M/tasks/$b/status" >/dev/null
 ls "$M/tasks" >/dev/null
 check_eq "... and drop nothing (a bad line anywhere cancels the whole write)" "none" "$(counts)"
@@ -141,6 +142,11 @@ check_eq "SIGHUP counts as a refresh in status" "$((before + 1))" "$(sed -n 's/^
 cat "$M/tasks/$b/status" >/dev/null
 ls "$M/tasks" >/dev/null
 check_eq "after SIGHUP: cat and ls fetch again" "list.200=1 detail.200=1" "$(counts)"
+
+# The other forms the README and the manual document are accepted (whether they drop the
+# right thing is checked above for each kind).
+check_eq "accepted: ./, doubled and trailing slashes, CRLF, trailing blanks, by-state, by-camera, by-algorithm, by-name" \
+    ok "$(W "$(printf './tasks//%s/\r\ntasks/%s   \nby-state\nby-camera\nby-algorithm\nby-name' "$a" "$b")")"
 
 # ---- status
 cat "$M/.viasfs/status" >"$TEST_TMP/status"
