@@ -4,7 +4,9 @@
 # becomes $BUILD/. Each of the three mounts must work and leave nothing mounted; the IAM mount's
 # grep shows what its comment says (the project, auth iam and the token's expiry).
 # Then the README's sample of .viasfs/status and the manual's list of its keys (THE .viasfs
-# DIRECTORY, status) against a real status file: the same keys, in the same order.
+# DIRECTORY, status) against a real status file: the same keys, in the same order. Then the
+# Tests section's commands for one test: the test programs' lines run and print TAP, and the
+# script it names exists.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
@@ -47,4 +49,23 @@ if have_tool man; then
 else
     skip "the manual's status entry names every real key: man is missing (Debian package man-db)"
 fi
+
+one=$(sed -n '/^To run one test, build/,/^```$/p' README.md | sed -n '/^```sh$/,/^```$/p' | sed '1d;$d')
+check "the README says how to run one test" [ -n "$one" ]
+script=$(sed -n 's/^make && BUILD=build bash \(tests\/[a-z]*\/[a-z_]*\.sh\) .*/\1/p' <<<"$one")
+check "... its script line names a test script that exists ($script)" [ -n "$script" -a -f "$script" ]
+n=0
+while IFS= read -r line; do
+    cmd=${line%%#*}
+    cmd=${cmd//build\//$BUILD/}
+    out=$(bash -c "$cmd" 2>&1)
+    rc=$?
+    check_eq "... \`$(sed 's/ *#.*//' <<<"$line")\` runs (exit 0)" 0 "$rc"
+    case $cmd in
+    *--tap*) check "... and prints TAP" grep -qE '^ok 1 ' <<<"$out" ;;
+    *) check "... and lists test cases" grep -qE '^/' <<<"$out" ;;
+    esac
+    n=$((n + 1))
+done < <(grep '^build/tests/' <<<"$one")
+check_eq "... three test program lines were run" 3 "$n"
 finish
