@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 require_fuse
 TOP=$(pwd)
 BUILD_ABS=$(realpath "$BUILD")
+unset MAKEFLAGS MFLAGS MAKELEVEL # a make of its own, not a sub-make of make check's
 REPO=$TEST_TMP/repo
 mkdir -p "$REPO/examples"
 cp examples/demo.sh "$REPO/examples/"
