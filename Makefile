@@ -1,16 +1,21 @@
 # viasfs: plain Makefile. `make` builds the library, the emulator and the tests;
 # `make check` runs every test; `make SANITIZE=address,undefined check` does so sanitized.
-# Every target first runs the dependency step (`deps`), which installs missing Debian
-# packages as root or prints the exact install line and stops.
+# Every target first runs the dependency step (`deps`: what building and running need), and
+# the test targets the test-dependency step too (`check-deps`: the tools the tests use); each
+# installs missing Debian packages as root or prints the exact install line and stops.
 
 CC        ?= cc
 BUILD     ?= build
 PKGS      := fuse3 libcurl libcjson glib-2.0 libmicrohttpd
+# Building, running and the demo (which asks the emulator for a task with curl).
 DEB_PKGS  := gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libglib2.0-dev \
-             libmicrohttpd-dev curl python3 inotify-tools rsync openssl attr prometheus man-db \
-             valgrind
-TOOLS     := cc pkg-config curl fusermount3 python3 inotifywait rsync openssl getfattr promtool \
-             man valgrind
+             libmicrohttpd-dev curl
+TOOLS     := cc pkg-config curl fusermount3
+# The tests only: make check (python3, inotifywait, rsync, openssl, getfattr, promtool, man)
+# and make check-valgrind. promtool comes only with the prometheus server package, whose
+# installation starts the prometheus service on a systemd host; its recommends are not taken.
+TEST_DEB_PKGS := python3 inotify-tools rsync openssl attr man-db prometheus valgrind
+TEST_TOOLS    := python3 inotifywait rsync openssl getfattr man promtool valgrind
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-unused-parameter
@@ -41,28 +46,42 @@ EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.
 TEST_SRC   := $(wildcard tests/unit/test_*.c tests/client/test_*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
+CHECK_DEPS_STAMP := $(BUILD)/.check-deps-ok
 
-.PHONY: all deps check demo format clean
+.PHONY: all deps check-deps check demo format clean
 # Test support objects are shared by every test program: keep them between runs.
 .SECONDARY:
 all: $(DEPS_STAMP) $(LIB) $(BIN) $(EMU) $(TEST_BIN) $(EXAMPLES)
 
-# The dependency step. Re-checked when the Makefile changes.
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): Makefile
-	@missing=""; \
-	for m in $(PKGS); do pkg-config --exists $$m 2>/dev/null || missing="$$missing $$m"; done; \
-	for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+# install_missing STEP,DEB_PKGS,MISSING_CHECK,APT_OPTIONS: the recipe of a dependency step.
+# MISSING_CHECK appends what is missing to $$missing; then, as root, apt-get installs DEB_PKGS;
+# otherwise the exact line to run is printed and make stops.
+define install_missing
+	@missing=""; $(3) \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: missing:$$missing"; \
+	  echo "$(1): missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "deps: installing: apt-get install -y $(DEB_PKGS)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS)) || exit 1; \
+	    echo "$(1): installing: apt-get install -y $(4)$(2)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(4)$(2)) || exit 1; \
 	  else \
-	    echo "deps: run as root: apt-get update && apt-get install -y $(DEB_PKGS)"; exit 1; \
+	    echo "$(1): run as root: apt-get update && apt-get install -y $(4)$(2)"; exit 1; \
 	  fi; \
 	fi
 	@mkdir -p $(@D) && touch $@
+endef
+missing_tools = for t in $(1); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done;
+
+# The dependency step: what building and running need. Re-checked when the Makefile changes.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): Makefile
+	$(call install_missing,deps,$(DEB_PKGS),\
+	  for m in $(PKGS); do pkg-config --exists $$m 2>/dev/null || missing="$$missing $$m"; done; \
+	  $(call missing_tools,$(TOOLS)),)
+
+# The test-dependency step: the tools the tests use (make check, make check-valgrind).
+check-deps: $(CHECK_DEPS_STAMP)
+$(CHECK_DEPS_STAMP): Makefile | $(DEPS_STAMP)
+	$(call install_missing,check-deps,$(TEST_DEB_PKGS),$(call missing_tools,$(TEST_TOOLS)),--no-install-recommends )
 
 # Objects depend on the stamp only for ordering, so a fresh clone installs first.
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
@@ -94,12 +113,14 @@ $(BUILD)/tests/%: tests/%.c $(SUP_OBJ) $(LIB) | $(DEPS_STAMP)
 	@echo '  CCLD    $@'
 	@$(CC) $(ALL_CFLAGS) -Itests/support -MMD -MP -o $@ $< $(SUP_OBJ) $(LIB) $(LDFLAGS) $(LIBS)
 
-check: all
+check: all $(CHECK_DEPS_STAMP)
 	@BUILD=$(BUILD) tests/run.sh
 
-# Emulator with a few thousand changing tasks, mounted at ./mnt until Ctrl-C.
+# Emulator with a few thousand changing tasks, mounted at ./mnt until Ctrl-C. exec: no shell
+# between make and the script, since a shell that sees Ctrl-C re-raises it when its child ends,
+# and make then reports "Interrupt" for a demo that ended cleanly.
 demo: all
-	@BUILD=$(BUILD) examples/demo.sh
+	@BUILD=$(BUILD) exec examples/demo.sh
 
 format:
 	clang-format -i $(wildcard src/*.c include/viasfs/*.h emulator/*.c emulator/*.h tests/*/*.c tests/*/*.h)
@@ -148,7 +169,8 @@ fuzz-merge: fuzz-build
 	done
 
 # ---- Install (man viasfs, FILES). `make install` copies viasfs, vias-emulator, the man page
-# and examples/ under $(DESTDIR)$(PREFIX); `make uninstall` removes exactly those files.
+# and examples/ under $(DESTDIR)$(PREFIX), but not demo.sh, which is `make demo` and runs only
+# in the repository (its build/ and ./mnt); `make uninstall` removes exactly those files.
 # `mount -t fuse.viasfs` and fstab need nothing more: mount(8) runs mount.fuse from the fuse3
 # package, which runs `viasfs` from /bin/sh's default PATH (mount clears PATH), so BINDIR
 # must be /usr/local/bin (the default), /usr/bin, /usr/sbin or /bin for them to find it.
@@ -157,7 +179,7 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/viasfs
 INSTALL  ?= install
-EXAMPLE_FILES := $(wildcard examples/*)
+EXAMPLE_FILES := $(filter-out examples/demo.sh,$(wildcard examples/*))
 .PHONY: install uninstall
 install: $(BIN) $(EMU) man/viasfs.1
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
@@ -195,7 +217,7 @@ VG_TESTS ?= $(filter-out $(addprefix tests/mount/,freshness.sh request_counts.sh
             $(addprefix tests/watch/,events.sh long_lines.sh poll.sh walk_race.sh)
 VG_SCALE ?= 4
 .PHONY: check-valgrind
-check-valgrind: $(EMU) $(EXAMPLES)
+check-valgrind: $(EMU) $(EXAMPLES) $(CHECK_DEPS_STAMP)
 	@$(MAKE) --no-print-directory BUILD=$(VG_BUILD) SANITIZE= CFLAGS='-O0 -g' $(VG_BUILD)/viasfs
 	@mkdir -p $(VG_BUILD)/test-logs; failed=; \
 	for t in $(VG_TESTS); do \
@@ -221,7 +243,7 @@ BENCH_PKGS  := httpdirfs rclone
 BENCH_STAMP := $(BUILD)/.bench-deps-ok
 .PHONY: bench bench-deps
 bench-deps: $(BENCH_STAMP)
-$(BENCH_STAMP): Makefile | $(DEPS_STAMP)
+$(BENCH_STAMP): Makefile | $(CHECK_DEPS_STAMP)
 	@missing=""; \
 	for t in $(BENCH_PKGS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -247,7 +269,7 @@ bench: $(BENCH_STAMP) $(BIN) $(EMU) $(BUILD)/bench/lowerbound
 # growing. Not part of `make check`. bench/soak.sh lists its other knobs (SOAK_TASKS, ...).
 SOAK_SECONDS ?= 300
 .PHONY: soak
-soak: $(BIN) $(EMU)
+soak: $(BIN) $(EMU) $(CHECK_DEPS_STAMP)
 	@BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*/*.d)

@@ -1127,7 +1127,7 @@ static char *render_status(struct tree *t)
     g_string_append_printf(s, "detail_fetches: %" G_GUINT64_FORMAT "\n", st.detail_fetches);
     g_string_append_printf(s, "api_requests: %" G_GUINT64_FORMAT "\n",
                            metrics_attempts(t->cfg.metrics));
-    g_string_append_printf(s, "refreshes: %d\n", g_atomic_int_get(&t->refreshes));
+    g_string_append_printf(s, "manual_refreshes: %d\n", g_atomic_int_get(&t->refreshes));
     g_string_append_printf(s, "errors: %" G_GUINT64_FORMAT "\n", error_log_total(t->cfg.errors));
     g_string_append_printf(s, "last_error: %s\n", last ? last : "none");
     return g_string_free(s, FALSE);

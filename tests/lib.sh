@@ -3,7 +3,7 @@
 # and stops the emulator (by PID) on exit. `ok`/`fail`/`check` print TAP lines; `finish`
 # prints the plan and sets the exit status.
 BUILD=${BUILD:-build}
-# Debian's python3 (installed by the Makefile's dependency step) before any version manager's
+# Debian's python3 (installed by the Makefile's check-deps step) before any version manager's
 # shim: a pyenv shim costs over a second per start, which ttl-bound tests cannot afford.
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 EMU_BIN=${EMU_BIN:-$BUILD/vias-emulator}
@@ -23,6 +23,55 @@ check_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else fail "$1"; diag "expected: $2"; diag "actual:   $3"; fi
 }
 finish() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+
+# ---- Test tools. The build needs none of them: `make check-deps` (which `make check` runs)
+# installs them (Makefile: TEST_PKGS). Run directly without one, a test skips, loudly.
+# tool_package TOOL: the Debian package that provides TOOL.
+tool_package() {
+    case $1 in
+    inotifywait) echo inotify-tools ;;
+    getfattr | setfattr) echo attr ;;
+    promtool) echo prometheus ;;
+    man) echo man-db ;;
+    systemd-analyze) echo systemd ;;
+    timeout) echo coreutils ;;
+    *) echo "$1" ;;
+    esac
+}
+# on_path TOOL: TOOL is an executable on PATH (bash's `command -v` alone also finds a file
+# that cannot be executed).
+on_path() { local p; p=$(command -v "$1" 2>/dev/null) && [ -x "$p" ]; }
+# missing_tools TOOL...: prints "TOOL (Debian package PKG)" for each one not on PATH.
+missing_tools() {
+    local t
+    for t in "$@"; do
+        on_path "$t" || echo "$t (Debian package $(tool_package "$t"))"
+    done
+}
+# skip_banner WHAT REASON: a banner on stderr that a run's log cannot hide.
+skip_banner() {
+    echo "##########################################################################" >&2
+    echo "# SKIPPING $1: $2" >&2
+    echo "# (make check-deps installs the test tools)" >&2
+    echo "##########################################################################" >&2
+}
+# require_tool TOOL...: exit 77 (the whole test is skipped), loudly, unless every TOOL is on
+# PATH: a banner on stderr, a "# SKIP" line for tests/run.sh.
+require_tool() {
+    local missing
+    missing=$(missing_tools "$@" | paste -sd, - | sed 's/,/, /g')
+    [ -z "$missing" ] && return 0
+    skip_banner "$0" "missing $missing: NOTHING IN IT WAS TESTED"
+    echo "# SKIP: missing $missing"
+    exit 77
+}
+# have_tool TOOL: true when TOOL is on PATH; otherwise a banner naming the checks left out
+# (the test then reports each of them with `skip`).
+have_tool() {
+    on_path "$1" && return 0
+    skip_banner "the $1 checks of $0" "$1 is missing (Debian package $(tool_package "$1"))"
+    return 1
+}
 
 # Every secret the tests use contains $SECRET_MARK, so that tests/run.sh can scan the whole
 # suite's logs and process lists for secrets (tests/secrets_scan.sh).

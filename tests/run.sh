@@ -2,7 +2,8 @@
 # Runs every test program and script, each of which speaks TAP ("ok N ...", "not ok N ...",
 # "ok N # SKIP ..."), and ends with one line: "N passed, N failed[, N skipped]".
 # A program that exits non-zero without reporting a failure counts as one failure; exit 77
-# with no TAP lines counts as one skip.
+# with no TAP lines counts as one skip. The reason of every skip is printed under the test's
+# line.
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -48,6 +49,9 @@ run_one() {
         failed_names+=("$name")
         grep -E '^not ok|^# ' "$log" | head -20 | sed 's/^/    /'
         echo "    (full log: $log)"
+    fi
+    if [ "$s" != 0 ]; then # why (a missing tool, no /dev/fuse...): said, not hidden in the log
+        grep -E '^# SKIP:|^ok [0-9]+ # SKIP' "$log" | head -5 | sed 's/^/    /'
     fi
 }
 

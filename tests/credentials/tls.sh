@@ -5,6 +5,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/credentials/credlib.bash
 require_fuse
+require_tool openssl
 
 make_test_ca "$TEST_TMP/ca" || { fail "test CA created"; finish; exit 1; }
 emu_start --tasks 12 --tls-cert "$TEST_TMP/ca/server.pem" --tls-key "$TEST_TMP/ca/server.key" ||

@@ -2,6 +2,8 @@
 # py_tap runs the Python program on its standard input with emutap.py importable and
 # EMU_URL/EMU_TOKEN/EMU_PROJECT set, and turns its "ok<TAB>desc" / "not ok<TAB>desc" lines
 # into lib.sh's TAP; "#" lines pass through; a Python failure is a test failure.
+# Sourcing it skips the test (exit 77, loudly) when python3 or curl is missing.
+require_tool python3 curl
 py_tap() {
     local line
     while IFS= read -r line; do

@@ -6,6 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/emulator/emutap.bash
+require_tool openssl
 # A sanitized build (BUILD=build-sanitize) reports into files checked at the end.
 export ASAN_OPTIONS="log_path=$TEST_TMP/sanitizer-emulator:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="log_path=$TEST_TMP/sanitizer-emulator:print_stacktrace=1:${UBSAN_OPTIONS:-}"

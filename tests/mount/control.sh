@@ -117,6 +117,7 @@ nonsense"; do
     nbad=$((nbad + 1))
 done
 check_eq "ten kinds of wrong writes give Invalid argument" 10 "$nbad"
+check_eq "... and so does a path of four parts" "Invalid argument" "$(W "by-state/RUNNING/$a/state")"
 cat "$M/tasks/$a/status" "$M/tasks/$b/status" >/dev/null
 ls "$M/tasks" >/dev/null
 check_eq "... and drop nothing (a bad line anywhere cancels the whole write)" "none" "$(counts)"
@@ -130,22 +131,27 @@ check_eq "two good lines in one write: both tasks (and only they) are fetched ag
 stats_reset
 cat "$M/tasks/$b/status" >/dev/null
 check_eq "before SIGHUP: nothing fetched" "none" "$(counts)"
-before=$(sed -n 's/^refreshes: //p' "$M/.viasfs/status")
+before=$(sed -n 's/^manual_refreshes: //p' "$M/.viasfs/status")
 kill -HUP "$MNT_PID"
 for _ in $(seq 1 40); do
-    [ "$(sed -n 's/^refreshes: //p' "$M/.viasfs/status")" != "$before" ] && break
+    [ "$(sed -n 's/^manual_refreshes: //p' "$M/.viasfs/status")" != "$before" ] && break
     sleep 0.05
 done
 check "SIGHUP leaves the daemon running and mounted" sh -c "kill -0 $MNT_PID && awk -v d='$M' '\$2 == d { f = 1 } END { exit !f }' /proc/mounts"
-check_eq "SIGHUP counts as a refresh in status" "$((before + 1))" "$(sed -n 's/^refreshes: //p' "$M/.viasfs/status")"
+check_eq "SIGHUP counts as a refresh in status" "$((before + 1))" "$(sed -n 's/^manual_refreshes: //p' "$M/.viasfs/status")"
 cat "$M/tasks/$b/status" >/dev/null
 ls "$M/tasks" >/dev/null
 check_eq "after SIGHUP: cat and ls fetch again" "list.200=1 detail.200=1" "$(counts)"
 
+# The other forms the README and the manual document are accepted (whether they drop the
+# right thing is checked above for each kind).
+check_eq "accepted: ./, doubled and trailing slashes, CRLF, trailing blanks, by-state, by-camera, by-algorithm, by-name" \
+    ok "$(W "$(printf './tasks//%s/\r\ntasks/%s   \nby-state\nby-camera\nby-algorithm\nby-name' "$a" "$b")")"
+
 # ---- status
 cat "$M/.viasfs/status" >"$TEST_TMP/status"
 for key in version endpoint project auth token_expires mounted ttl refresh list_age stale \
-    last_error api_requests refreshes; do
+    last_error api_requests manual_refreshes; do
     grep -q "^$key: " "$TEST_TMP/status" || fail "status has no $key: line"
 done
 ok "status has version, endpoint, project, auth, token_expires, data age, stale, last_error..."

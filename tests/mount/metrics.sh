@@ -8,7 +8,11 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
-command -v promtool >/dev/null || { echo "Bail out! promtool is not installed (Debian package prometheus)"; exit 1; }
+# promtool (Debian package prometheus) and getfattr/setfattr (attr) check a few things; without
+# them those checks are skipped, loudly, and the rest run.
+HAVE_PROMTOOL=0 HAVE_ATTR=0
+have_tool promtool && HAVE_PROMTOOL=1
+have_tool getfattr && have_tool setfattr && HAVE_ATTR=1
 
 # snap NAME: saves the metrics as $TEST_TMP/NAME.prom
 snap() { cat "$MNT/.viasfs/metrics" >"$TEST_TMP/$1.prom"; }
@@ -43,12 +47,17 @@ helps = {l.split()[2] for l in lines if l.startswith("# HELP ")}
 types = {l.split()[2] for l in lines if l.startswith("# TYPE ")}
 sys.exit(not (lines and lines[0].startswith("# HELP ") and helps == types and len(types) >= 15))
 EOF
-out=$(promtool check metrics <"$TEST_TMP/fmt.prom" 2>&1)
-rc=$?
-check_eq "promtool check metrics accepts it with no warning" "0:" "$rc:$out"
-sed 's/viasfs_events_total/viasfs_events/' "$TEST_TMP/fmt.prom" >"$TEST_TMP/broken.prom"
-out=$(promtool check metrics <"$TEST_TMP/broken.prom" 2>&1)
-check "(promtool does flag a copy with a counter that lacks _total: $(echo $out | head -c 80))" [ -n "$out" ]
+if [ "$HAVE_PROMTOOL" = 1 ]; then
+    out=$(promtool check metrics <"$TEST_TMP/fmt.prom" 2>&1)
+    rc=$?
+    check_eq "promtool check metrics accepts it with no warning" "0:" "$rc:$out"
+    sed 's/viasfs_events_total/viasfs_events/' "$TEST_TMP/fmt.prom" >"$TEST_TMP/broken.prom"
+    out=$(promtool check metrics <"$TEST_TMP/broken.prom" 2>&1)
+    check "(promtool does flag a copy with a counter that lacks _total: $(echo $out | head -c 80))" [ -n "$out" ]
+else
+    skip "promtool check metrics accepts it: promtool is missing (Debian package prometheus)"
+    skip "(promtool flags a broken copy): promtool is missing"
+fi
 for fam in viasfs_info process_start_time_seconds viasfs_api_requests_total \
     viasfs_api_transport_failures_total viasfs_api_retries_total viasfs_api_request_duration_seconds \
     viasfs_cache_lookups_total viasfs_cache_tasks viasfs_cache_bytes viasfs_events_total \
@@ -159,12 +168,18 @@ check "a re-fetch that finds a state change: events grow (by $(delta v1 v2 viasf
 # ---- FUSE operations
 check "FUSE writes so far: the 3 (or more, above) to .viasfs/refresh; no listxattr yet" \
     [ "$(mval v2 "${OPS}\"write\"}")" -ge 3 ] && [ "$(mval v2 "${OPS}\"listxattr\"}")" = 0 ]
-getfattr -d "$MNT/tasks/$e" >/dev/null 2>&1
-setfattr -n user.x -v 1 "$MNT/tasks/$e" 2>/dev/null
+if [ "$HAVE_ATTR" = 1 ]; then
+    getfattr -d "$MNT/tasks/$e" >/dev/null 2>&1
+    setfattr -n user.x -v 1 "$MNT/tasks/$e" 2>/dev/null
+fi
 stat "$MNT/.viasfs/status" >/dev/null
 snap o1
-check_eq "getfattr -d, setfattr: listxattr +2 (size probe, names), setxattr +1; writes unchanged" "2 1 0" \
-    "$(delta v2 o1 "${OPS}\"listxattr\"}") $(delta v2 o1 "${OPS}\"setxattr\"}") $(delta v2 o1 "${OPS}\"write\"}")"
+if [ "$HAVE_ATTR" = 1 ]; then
+    check_eq "getfattr -d, setfattr: listxattr +2 (size probe, names), setxattr +1; writes unchanged" "2 1 0" \
+        "$(delta v2 o1 "${OPS}\"listxattr\"}") $(delta v2 o1 "${OPS}\"setxattr\"}") $(delta v2 o1 "${OPS}\"write\"}")"
+else
+    skip "getfattr -d, setfattr: listxattr and setxattr are counted: getfattr/setfattr are missing (Debian package attr)"
+fi
 check "stat .viasfs/status: getattr and lookup are counted" \
     [ "$(delta v2 o1 "${OPS}\"getattr\"}")" -ge 1 -a "$(mval o1 "${OPS}\"lookup\"}")" -ge 1 ]
 
@@ -183,8 +198,12 @@ check "cat status of 4 tasks in list order: prefetches start ($(delta o1 p1 vias
     [ "$(delta o1 p1 viasfs_detail_prefetches_total)" -ge 1 ]
 
 snap last
-out=$(promtool check metrics <"$TEST_TMP/last.prom" 2>&1)
-check_eq "after all that (errors, failures, retries), promtool still accepts it with no warning" \
-    "0:" "$?:$out"
+if [ "$HAVE_PROMTOOL" = 1 ]; then
+    out=$(promtool check metrics <"$TEST_TMP/last.prom" 2>&1)
+    check_eq "after all that (errors, failures, retries), promtool still accepts it with no warning" \
+        "0:" "$?:$out"
+else
+    skip "after all that, promtool still accepts it: promtool is missing (Debian package prometheus)"
+fi
 mnt_stop "$MNT"
 finish

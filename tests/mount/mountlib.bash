@@ -1,7 +1,8 @@
 # Shared helpers for the mount tests (tests/mount/*.sh). Not a test itself: run.sh runs only
 # *.sh. Source it from the repository root; it sources tests/lib.sh (TAP helpers, emu_start,
 # api, ctl) and adds:
-#   require_fuse                 exit 77, loudly, when /dev/fuse is missing
+#   require_fuse                 exit 77, loudly, when /dev/fuse is missing, or python3 or curl,
+#                                which the helpers below use (tests/lib.sh require_tool)
 #   mnt_start NAME [OPTS...]     mount viasfs at $TEST_TMP/NAME against the emulator; sets MNT
 #   mnt_stop DIR                 unmount, wait for the daemon to exit, one TAP line about it
 #   counts                       the emulator's API counters as "list.200=3 detail.400=1"
@@ -32,6 +33,7 @@ require_fuse() {
         echo "# SKIP: /dev/fuse is missing, no mount test was run"
         exit 77
     fi
+    require_tool python3 curl
     command -v fusermount3 >/dev/null || { echo "Bail out! fusermount3 is not installed"; exit 1; }
     [ -x "$VIASFS_REAL_BIN" ] || { echo "Bail out! $VIASFS_REAL_BIN is not built (run make)"; exit 1; }
     [ -x "$EMU_BIN" ] || { echo "Bail out! $EMU_BIN is not built (run make)"; exit 1; }

@@ -9,7 +9,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
-command -v rsync >/dev/null || { echo "Bail out! rsync is not installed (apt-get install rsync)"; exit 1; }
+HAVE_RSYNC=0
+have_tool rsync && HAVE_RSYNC=1 # without it, the rsync checks are skipped (loudly)
 
 # Extra tasks on top of the generated ones: a name shared by two tasks (by-name "%@<id>"), a
 # name with a line break and a slash, a failed task (status and error present).
@@ -63,13 +64,17 @@ print(1 + 6 + len(t) + len(states) + len(set(x["video_source_name"] for x in t))
 
     # rsync -a: no warning, exit 0, the copy equals the mount; a second (dry) run finds
     # nothing to transfer (sizes and mtimes are stable).
-    rm -rf "$TEST_TMP/rsync-$mode"
-    rsync -a "$MNT/" "$TEST_TMP/rsync-$mode/" >"$TEST_TMP/rsync.out" 2>&1
-    rc=$?
-    check_eq "$mode: rsync -a of the mount exits 0 and prints nothing" "0:" "$rc:$(head -c 600 "$TEST_TMP/rsync.out")"
-    py_tap "$MOUNT_DIR/treemodel.py" same-tree "$MNT" "$TEST_TMP/rsync-$mode" "$mode: rsync -a"
-    again=$(rsync -ai --dry-run --exclude=/.viasfs/ "$MNT/" "$TEST_TMP/rsync-$mode/" 2>&1)
-    check_eq "$mode: a second rsync -a finds nothing to transfer (outside .viasfs)" "" "$(echo "$again" | head -5)"
+    if [ "$HAVE_RSYNC" = 1 ]; then
+        rm -rf "$TEST_TMP/rsync-$mode"
+        rsync -a "$MNT/" "$TEST_TMP/rsync-$mode/" >"$TEST_TMP/rsync.out" 2>&1
+        rc=$?
+        check_eq "$mode: rsync -a of the mount exits 0 and prints nothing" "0:" "$rc:$(head -c 600 "$TEST_TMP/rsync.out")"
+        py_tap "$MOUNT_DIR/treemodel.py" same-tree "$MNT" "$TEST_TMP/rsync-$mode" "$mode: rsync -a"
+        again=$(rsync -ai --dry-run --exclude=/.viasfs/ "$MNT/" "$TEST_TMP/rsync-$mode/" 2>&1)
+        check_eq "$mode: a second rsync -a finds nothing to transfer (outside .viasfs)" "" "$(echo "$again" | head -5)"
+    else
+        skip "$mode: rsync -a of the mount: rsync is missing (Debian package rsync)"
+    fi
 
     # tar: no warning ("file changed as we read it", ...), exit 0, the copy equals the mount.
     rm -rf "$TEST_TMP/tar-$mode"

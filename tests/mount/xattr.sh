@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
-command -v getfattr >/dev/null || { echo "Bail out! getfattr is not installed (Debian package attr)"; exit 1; }
+require_tool getfattr
 
 emu_start --tasks 25 --seed 11 --hostile || { fail "emulator starts"; finish; exit; }
 fetch_details "$TEST_TMP/api" || { fail "the emulator's details can be fetched"; finish; exit; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make install / make uninstall: with DESTDIR and the default PREFIX (/usr/local), exactly
-# bin/viasfs, bin/vias-emulator, share/man/man1/viasfs.1 and share/doc/viasfs/examples/* with
-# the right modes, a working binary and the unit pointing at it; PREFIX=/usr moves them; make
+# bin/viasfs, bin/vias-emulator, share/man/man1/viasfs.1 and share/doc/viasfs/examples/* but
+# demo.sh (it runs only in the repository) with the right modes, a working binary and the unit pointing at it; PREFIX=/usr moves them; make
 # uninstall removes every one. Then for real, in a private mount namespace with a tmpfs on
 # /usr/local: man finds the page, and `mount -t fuse.viasfs` finds the installed viasfs (that
 # is all mount(8) needs: mount.fuse3 runs viasfs from /bin/sh's default PATH). The build is
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/ops/private_ns.bash
 . tests/mount/mountlib.bash
 require_fuse
+require_tool man
 
 # mk ARGS...: make in the repository with the test's build directory, never rebuilding.
 mk() { make -s --no-print-directory -o "$BUILD/viasfs" -o "$BUILD/vias-emulator" BUILD="$BUILD" "$@"; }
@@ -23,7 +24,9 @@ expected_files() {
         echo "${1#/}/bin/viasfs"
         echo "${1#/}/bin/vias-emulator"
         echo "${1#/}/share/man/man1/viasfs.1"
-        for f in examples/*; do echo "${1#/}/share/doc/viasfs/examples/${f#examples/}"; done
+        for f in examples/*; do
+            [ "$f" = examples/demo.sh ] || echo "${1#/}/share/doc/viasfs/examples/${f#examples/}"
+        done
     } | sort
 }
 files_in() { (cd "$1" && find . -type f | sed 's|^\./||' | sort); }
@@ -38,6 +41,7 @@ fi
 check_eq "... installs exactly the binaries, the man page and the examples under /usr/local" \
     "$(expected_files /usr/local)" "$(files_in "$D1")"
 U=$D1/usr/local
+check "... but not demo.sh, which works only in the repository" test ! -e "$U/share/doc/viasfs/examples/demo.sh"
 check_eq "... binaries 755, man page 644, scripts 755, other examples 644" \
     "755 755 644 755 644" \
     "$(mode_of "$U/bin/viasfs") $(mode_of "$U/bin/vias-emulator") $(mode_of "$U/share/man/man1/viasfs.1") $(mode_of "$U/share/doc/viasfs/examples/follow-events.sh") $(mode_of "$U/share/doc/viasfs/examples/viasfs@.service")"

@@ -12,7 +12,7 @@ PAGE=man/viasfs.1
 # The system's python3 when there is one: a version manager's shim can cost seconds a call.
 PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
-command -v man >/dev/null || { echo "Bail out! man is not installed (Debian package man-db)"; exit 1; }
+require_tool man python3
 [ -x "$VIASFS_BIN" ] || { echo "Bail out! $VIASFS_BIN is not built (run make)"; exit 1; }
 
 # mancheck HELP RENDERED SOURCE: runs the comparison; its ok/not ok lines become TAP lines.

@@ -7,7 +7,7 @@
 # the by-state directories list exactly what the API says.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/watch/watchlib.bash
-require_watch
+require_watch inotifywait
 
 N=500
 emu_start --tasks 1200 --seed 15 || { echo "Bail out! emulator did not start"; exit 1; }

@@ -10,7 +10,7 @@
 # filter; Ctrl-C ends it at once with status 130.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/watch/watchlib.bash
-require_watch
+require_watch inotifywait
 WFS=examples/wait-for-state.sh
 FE=examples/follow-events.sh
 

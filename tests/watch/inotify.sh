@@ -7,7 +7,7 @@
 # way) none of these are reported, while .viasfs/events still gets its lines.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/watch/watchlib.bash
-require_watch
+require_watch inotifywait
 
 emu_start --tasks 60 --seed 14 || { echo "Bail out! emulator did not start"; exit 1; }
 w_mount ino --refresh=1 || { echo "Bail out! mount failed"; exit 1; }

@@ -7,7 +7,7 @@
 # notifier busy with inotify operations on 300 changed tasks) when SIGTERM comes: the same.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/watch/watchlib.bash
-require_watch
+require_watch inotifywait
 
 emu_start --tasks 1000 --seed 17 || { echo "Bail out! emulator did not start"; exit 1; }
 

@@ -1,8 +1,9 @@
 # Shared helpers for the watching tests (tests/watch/*.sh). Not a test itself: run.sh runs
 # only *.sh. Source it from the repository root. It sources tests/lib.sh (TAP helpers,
 # emu_start, api, ctl) and adds:
-#   require_watch              exit 77, loudly, when /dev/fuse or fusermount3 is missing;
-#                              bail out when a tool the tests need is missing
+#   require_watch [TOOL...]    exit 77, loudly, when /dev/fuse or fusermount3 is missing, or
+#                              python3, curl or a TOOL the test names (tests/lib.sh
+#                              require_tool); bail out when a program is not built
 #   w_mount NAME [OPTS...]     mount viasfs at $TEST_TMP/mnt-NAME against the emulator and wait for
 #                              its first complete walk; sets MNT and MNT_PID (the daemon)
 #   w_stop DIR                 unmount, wait for the daemon, one TAP line: exited 0, no
@@ -51,10 +52,7 @@ require_watch() {
     for t in "$VIASFS_REAL_BIN" "$EMU_BIN" "$POLL_STATE"; do
         [ -x "$t" ] || { echo "Bail out! $t is not built (run make)"; exit 1; }
     done
-    for t in inotifywait python3 curl timeout; do
-        command -v "$t" >/dev/null ||
-            { echo "Bail out! $t is missing (inotifywait: apt-get install inotify-tools)"; exit 1; }
-    done
+    require_tool python3 curl timeout "$@"
     [ -x "$PY" ] || { echo "Bail out! python3 does not run"; exit 1; }
 }
 
