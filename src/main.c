@@ -17,12 +17,14 @@
 #include "viasfs/tree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mntent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static int refuse(int status, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -57,9 +59,11 @@ static bool viasfs_mounted_on(const char *path)
 
 static int check_mountpoint(const char *path)
 {
+    struct statfs fs;
     struct stat st;
 
-    if (stat(path, &st) < 0 && errno == ENOTCONN)
+    /* statfs, unlike stat, is never answered from the kernel's cache: a dead mount fails. */
+    if ((statfs(path, &fs) < 0 || stat(path, &st) < 0) && errno == ENOTCONN)
         return refuse(2,
                       "mountpoint %s: a FUSE mount whose daemon is gone (%s): run "
                       "fusermount3 -u %s first",
@@ -101,6 +105,23 @@ static char *way_out(const struct api_error *err, const char *option)
     default:
         return g_strdup("");
     }
+}
+
+/* --cacert names a readable file, whatever the endpoint's scheme (a typo must not wait for
+ * the day the endpoint becomes https://). */
+static int check_cacert(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return refuse(2, "--cacert=%s: %s", path, g_strerror(errno));
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return refuse(2, "--cacert=%s: not a file of PEM certificates", path);
+    }
+    close(fd);
+    return 0;
 }
 
 /*
@@ -212,9 +233,8 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     heap_setup();
-    if (options_parse(&o, argc, argv, &why) < 0) {
-        return refuse(2, "%s (see viasfs --help)", why);
-    }
+    if (options_parse(&o, argc, argv, &why) < 0)
+        return refuse(2, "%s", why); /* the line holds its own hint */
     if (o.show_help) {
         fputs(options_usage(), stdout);
         options_release(&o);
@@ -229,7 +249,8 @@ int main(int argc, char **argv)
         status = refuse(2, "%s", why);
         goto out;
     }
-    if ((status = check_mountpoint(o.mountpoint)) != 0)
+    if ((status = check_mountpoint(o.mountpoint)) != 0 ||
+        (o.cacert && (status = check_cacert(o.cacert)) != 0))
         goto out;
     status = 1;
     log_set_level(o.log_level); /* --log-level, config log-level; -d makes it debug */
@@ -318,9 +339,8 @@ int main(int argc, char **argv)
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
     heap_trimmer_stop();
-    if (rc < 0)
-        refuse(1, "%s", why);
-    status = rc < 0 ? 1 : 0;
+    /* -EINVAL: FUSE did not accept its options (a usage error, as libfuse's line says). */
+    status = rc == 0 ? 0 : refuse(rc == -EINVAL ? 2 : 1, "%s", why);
 out:
     cache_free(cache);
     event_log_free(events);
