@@ -255,7 +255,7 @@ int main(int argc, char **argv)
     status = 1;
     log_set_level(o.log_level); /* --log-level, config log-level; -d makes it debug */
     if (o.log_target && (rc = log_set_target(o.log_target)) < 0) {
-        refuse(1, "--log=%s: %s", o.log_target, g_strerror(-rc));
+        status = refuse(2, "--log=%s: %s", o.log_target, g_strerror(-rc));
         goto out;
     }
 

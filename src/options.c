@@ -1061,7 +1061,7 @@ static int parse_positional(struct parser *p)
         if (p->o->show_help || p->o->show_version)
             return 0;
         return fail(p, g_strdup("missing MOUNTPOINT (usage: viasfs [OPTIONS] [SOURCE] "
-                                "MOUNTPOINT; see --help)"));
+                                "MOUNTPOINT; see viasfs --help)"));
     }
     if (*(const char *)g_ptr_array_index(pos, pos->len - 1) == '\0')
         return fail(p, g_strdup("the MOUNTPOINT is an empty string"));
