@@ -196,7 +196,7 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
     f = http_perform(api->http, &req, resp);
     err->attempts = resp->attempts;
     if (f != HTTP_OK) {
-        err->failure = f;
+        api_error_set_failure(err, resp);
         return fail(api, err);
     }
     if (resp->status < 200 || resp->status >= 300) {

@@ -77,6 +77,14 @@ void api_error_set_answer(struct api_error *e, long status, const char *body, si
     cJSON_Delete(root);
 }
 
+void api_error_set_failure(struct api_error *e, const struct http_response *resp)
+{
+    e->failure = resp->failure;
+    e->attempts = resp->attempts;
+    g_free(e->message);
+    e->message = g_strdup(resp->reason);
+}
+
 static bool code_is(const struct api_error *e, const char *code)
 {
     return e->code && strcmp(e->code, code) == 0;

@@ -30,6 +30,10 @@ struct http {
     double retry_tokens;      /* the retry budget: requests add to it, retries take from it */
     gint64 retry_refilled_us; /* when time last added to it (monotonic) */
 
+    GMutex answered_lock; /* protects answered */
+    GHashTable *answered; /* "scheme://host:port" that gave an HTTP answer: a set, owns keys;
+                             only the configured endpoints, so it stays small */
+
     atomic_ullong attempts;       /* atomic, no lock */
     atomic_ullong retries;        /* atomic, no lock */
     atomic_ullong retries_denied; /* retries the budget refused; atomic */
@@ -80,6 +84,8 @@ const char *http_failure_name(enum http_failure f)
         return "answer too large";
     case HTTP_FAIL_TLS:
         return "TLS failure";
+    case HTTP_FAIL_NOT_HTTP:
+        return "the server did not answer with HTTP";
     case HTTP_FAIL_BAD_URL:
         return "bad URL";
     case HTTP_FAIL_INTERNAL:
@@ -97,6 +103,7 @@ void http_response_init(struct http_response *resp)
 
 void http_response_release(struct http_response *resp)
 {
+    g_clear_pointer(&resp->reason, g_free);
     g_clear_pointer(&resp->body, g_byte_array_unref);
     g_clear_pointer(&resp->headers, g_hash_table_unref);
 }
@@ -138,6 +145,8 @@ struct http *http_new(const struct http_config *cfg, char **why)
         g_mutex_init(&http->share_locks[i]);
     g_mutex_init(&http->pool_lock);
     g_mutex_init(&http->slot_lock);
+    g_mutex_init(&http->answered_lock);
+    http->answered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_cond_init(&http->slot_cond);
     http->slots_free = http->cfg.max_requests;
     http->retry_tokens = RETRY_BURST;
@@ -174,6 +183,8 @@ void http_free(struct http *http)
         g_mutex_clear(&http->share_locks[i]);
     g_mutex_clear(&http->pool_lock);
     g_mutex_clear(&http->slot_lock);
+    g_mutex_clear(&http->answered_lock);
+    g_hash_table_unref(http->answered);
     g_cond_clear(&http->slot_cond);
     g_free(http->cacert);
     g_free(http->user_agent);
@@ -346,7 +357,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
+/* Whether @url is http:// or https:// (the only schemes the options let through). */
+static bool is_http_url(const char *url)
+{
+    return g_ascii_strncasecmp(url, "http://", 7) == 0 ||
+           g_ascii_strncasecmp(url, "https://", 8) == 0;
+}
+
+static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a, const char *url)
 {
     switch (rc) {
     case CURLE_OK:
@@ -372,8 +390,11 @@ static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         return HTTP_FAIL_TLS;
+    case CURLE_WEIRD_SERVER_REPLY:
+        return HTTP_FAIL_NOT_HTTP;
+    case CURLE_UNSUPPORTED_PROTOCOL: /* for an http(s) URL: the answer was HTTP/0.9 or junk */
+        return is_http_url(url) ? HTTP_FAIL_NOT_HTTP : HTTP_FAIL_BAD_URL;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
         return HTTP_FAIL_BAD_URL;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_FAILED_INIT:
@@ -383,6 +404,54 @@ static enum http_failure failure_from_curl(CURLcode rc, const struct attempt *a)
     }
 }
 
+/* "scheme://host:port" of @url (up to the path), lower-cased, as the key of http->answered. */
+static char *origin_of(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *end = host ? host + 3 + strcspn(host + 3, "/?#") : url + strlen(url);
+
+    return g_ascii_strdown(url, end - url);
+}
+
+/* Whether @url's origin has given an HTTP answer before (see http_perform). */
+static bool has_answered(struct http *http, const char *url)
+{
+    g_autofree char *origin = origin_of(url);
+    bool yes;
+
+    g_mutex_lock(&http->answered_lock);
+    yes = g_hash_table_contains(http->answered, origin);
+    g_mutex_unlock(&http->answered_lock);
+    return yes;
+}
+
+static void mark_answered(struct http *http, const char *url)
+{
+    char *origin = origin_of(url);
+
+    g_mutex_lock(&http->answered_lock);
+    g_hash_table_add(http->answered, origin);
+    g_mutex_unlock(&http->answered_lock);
+}
+
+/* libcurl's error text for @rc as one printable line, for the failures whose name is not
+ * enough; NULL for the others. Caller frees. */
+static char *reason_of(enum http_failure f, CURLcode rc, const char *errbuf)
+{
+    const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    char *r;
+
+    if (f != HTTP_FAIL_TLS && f != HTTP_FAIL_NOT_HTTP && f != HTTP_FAIL_BROKEN &&
+        f != HTTP_FAIL_BAD_URL && f != HTTP_FAIL_INTERNAL)
+        return NULL;
+    r = g_utf8_make_valid(text, MIN(strlen(text), 200));
+    g_strstrip(r);
+    for (char *p = r; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    return r;
+}
+
 /* One request on one easy handle, bounded by @deadline. */
 static enum http_failure attempt_once(struct http *http, const struct http_request *req,
                                       struct http_response *resp)
@@ -390,10 +459,12 @@ static enum http_failure attempt_once(struct http *http, const struct http_reque
     struct curl_slist *headers = NULL;
     struct attempt a = {.resp = resp, .max_body = http->cfg.max_body};
     gint64 left_ms = (req->deadline - g_get_monotonic_time()) / 1000;
+    char errbuf[CURL_ERROR_SIZE] = "";
     enum http_failure f;
     CURLcode rc;
     CURL *easy;
 
+    g_clear_pointer(&resp->reason, g_free);
     if (left_ms <= 0)
         return HTTP_FAIL_TIMEOUT;
     easy = easy_get(http);
@@ -437,23 +508,30 @@ static enum http_failure attempt_once(struct http *http, const struct http_reque
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, http);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
 
     rc = curl_easy_perform(easy);
-    f = failure_from_curl(rc, &a);
-    if (f == HTTP_OK)
+    f = failure_from_curl(rc, &a, req->url);
+    if (f == HTTP_OK) {
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
-    else
+        mark_answered(http, req->url);
+    } else {
+        resp->reason = reason_of(f, rc, errbuf);
         log_debug("http: %s %s: %s (%s)", req->method, req->url, http_failure_name(f),
-                  curl_easy_strerror(rc));
+                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
     curl_slist_free_all(headers);
     easy_put(http, easy);
     return f;
 }
 
-static bool retryable(enum http_failure f, long status)
+/* Refused is retried only where something answered before (see http_perform in http.h). */
+static bool retryable(struct http *http, const char *url, enum http_failure f, long status)
 {
-    if (f == HTTP_FAIL_BROKEN || f == HTTP_FAIL_REFUSED)
+    if (f == HTTP_FAIL_BROKEN)
         return true;
+    if (f == HTTP_FAIL_REFUSED)
+        return has_answered(http, url);
     return f == HTTP_OK && (status == 429 || status >= 500);
 }
 
@@ -485,7 +563,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
                                      g_get_monotonic_time() - attempt_start};
             http->cfg.on_attempt(&a, http->cfg.on_attempt_data);
         }
-        if (!retryable(resp->failure, resp->status) ||
+        if (!retryable(http, req->url, resp->failure, resp->status) ||
             (http->cfg.max_attempts > 0 && resp->attempts >= http->cfg.max_attempts))
             break;
         gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);

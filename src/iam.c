@@ -121,7 +121,7 @@ int iam_request_token(struct http *http, const struct iam_credentials *c, gint64
     wipe_string(body);
     err->attempts = resp.attempts;
     if (f != HTTP_OK) {
-        err->failure = f;
+        api_error_set_failure(err, &resp);
         rc = api_error_errno(err);
     } else if (resp.status < 200 || resp.status >= 300) {
         api_error_set_answer(err, resp.status, (const char *)resp.body->data, resp.body->len,

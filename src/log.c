@@ -100,10 +100,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     g_mutex_lock(&sink_lock);
     if (sink_syslog) {
         syslog(syslog_prio[level], "%s", text);
+    } else if (!sink_file) { /* the form of main's refusals: "viasfs: error: ..." */
+        fprintf(stderr, "viasfs: %s: %s\n", line_label(level), text);
     } else {
         g_autoptr(GDateTime) now = g_date_time_new_now_utc();
         g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
-        fprintf(sink_file ? sink_file : stderr, "%s.%03dZ viasfs %s: %s\n", stamp,
+        fprintf(sink_file, "%s.%03dZ viasfs: %s: %s\n", stamp,
                 g_date_time_get_microsecond(now) / 1000, line_label(level), text);
     }
     g_mutex_unlock(&sink_lock);

@@ -1,8 +1,8 @@
 /*
  * main: the viasfs command. Parses options, checks what mounting needs (mountpoint,
  * credential, the API answering), wires the layers together (http -> api -> cache -> tree ->
- * fs) and runs the mount. Every refusal is one line on stderr and a non-zero exit status:
- * 2 for usage errors, 1 for everything else.
+ * fs) and runs the mount. Every refusal is one line on stderr, "viasfs: error: WHAT (WAY
+ * OUT)", and a non-zero exit status: 2 for usage errors, 1 for everything else.
  */
 #include "viasfs/api.h"
 #include "viasfs/cache.h"
@@ -17,9 +17,14 @@
 #include "viasfs/tree.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static int refuse(int status, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -27,7 +32,7 @@ static int refuse(int status, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("viasfs: ", stderr);
+    fputs("viasfs: error: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -35,12 +40,41 @@ static int refuse(int status, const char *fmt, ...)
     return status;
 }
 
+/* Whether a viasfs is mounted on the directory @path (as /proc/self/mounts says). */
+static bool viasfs_mounted_on(const char *path)
+{
+    g_autofree char *real = realpath(path, NULL);
+    struct mntent *m;
+    bool found = false;
+    FILE *f;
+
+    if (!real || !(f = setmntent("/proc/self/mounts", "re")))
+        return false;
+    while ((m = getmntent(f)))
+        if (strcmp(m->mnt_dir, real) == 0)
+            found = strcmp(m->mnt_type, "fuse.viasfs") == 0; /* the last mount there is seen */
+    endmntent(f);
+    return found;
+}
+
 static int check_mountpoint(const char *path)
 {
+    struct statfs fs;
     struct stat st;
 
+    /* statfs, unlike stat, is never answered from the kernel's cache: a dead mount fails. */
+    if ((statfs(path, &fs) < 0 || stat(path, &st) < 0) && errno == ENOTCONN)
+        return refuse(2,
+                      "mountpoint %s: a FUSE mount whose daemon is gone (%s): run "
+                      "fusermount3 -u %s first",
+                      path, g_strerror(ENOTCONN), path);
     if (stat(path, &st) < 0)
         return refuse(2, "mountpoint %s: %s", path, g_strerror(errno));
+    if (viasfs_mounted_on(path))
+        return refuse(2,
+                      "mountpoint %s: viasfs is already mounted there (unmount it with "
+                      "fusermount3 -u %s)",
+                      path, path);
     if (!S_ISDIR(st.st_mode))
         return refuse(2, "mountpoint %s: not a directory", path);
     if (access(path, R_OK | W_OK | X_OK) < 0)
@@ -48,15 +82,57 @@ static int check_mountpoint(const char *path)
     return 0;
 }
 
+/* What to do about a request to @option's URL that failed with @err, as " (...)", or "".
+ * Caller frees. */
+static char *way_out(const struct api_error *err, const char *option)
+{
+    switch (err->failure) {
+    case HTTP_FAIL_REFUSED:
+        return g_strdup_printf(" (nothing listens there: check %s, and that the server runs)",
+                               option);
+    case HTTP_FAIL_RESOLVE:
+        return g_strdup_printf(" (check the host name in %s)", option);
+    case HTTP_FAIL_TLS:
+        if (err->message && strstr(err->message, "wrong version number"))
+            return g_strdup(" (the server does not speak TLS there: is the URL http://?)");
+        return g_strdup(" (if a private CA signed the server's certificate, trust that CA "
+                        "with --cacert=FILE)");
+    case HTTP_FAIL_NOT_HTTP:
+        return g_strdup_printf(" (check the port in %s; a TLS server needs an https:// URL)",
+                               option);
+    case HTTP_FAIL_BAD_URL:
+        return g_strdup_printf(" (check %s)", option);
+    default:
+        return g_strdup("");
+    }
+}
+
+/* --cacert names a readable file, whatever the endpoint's scheme (a typo must not wait for
+ * the day the endpoint becomes https://). */
+static int check_cacert(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return refuse(2, "--cacert=%s: %s", path, g_strerror(errno));
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return refuse(2, "--cacert=%s: not a file of PEM certificates", path);
+    }
+    close(fd);
+    return 0;
+}
+
 /*
  * One small list request before mounting: a rejected credential or an endpoint that is not
- * there is refused now; an API that is failing (5xx, timeouts) is mounted anyway and reported
- * in .viasfs/status.
+ * there is refused now (a refused connection at once: nothing listens, see http_perform); an
+ * API that is failing (5xx, timeouts) is mounted anyway and reported in .viasfs/status.
  */
 static int probe(struct api *api, int timeout_s)
 {
     g_autoptr(TaskPage) page = NULL;
-    g_autofree char *text = NULL;
+    g_autofree char *text = NULL, *hint = NULL;
     enum log_level level = log_get_level();
     struct api_error err;
     int rc;
@@ -67,11 +143,11 @@ static int probe(struct api *api, int timeout_s)
                        &err);
     log_set_level(level);
     text = rc < 0 ? api_error_describe(&err) : NULL;
+    hint = way_out(&err, "--endpoint");
     if (rc == -EACCES)
         rc = refuse(1, "the API rejected the credential: %s", text);
-    else if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH ||
-             (err.failure != HTTP_OK && err.failure != HTTP_FAIL_TIMEOUT))
-        rc = refuse(1, "cannot reach %s: %s", api_endpoint(api), text);
+    else if (err.failure != HTTP_OK && err.failure != HTTP_FAIL_TIMEOUT)
+        rc = refuse(1, "cannot reach %s: %s%s", api_endpoint(api), text, hint);
     else if (rc == -EINVAL || rc == -ENOENT)
         rc = refuse(1, "%s does not answer like the VIAS API: %s", api_endpoint(api), text);
     else if (rc < 0) {
@@ -107,15 +183,16 @@ static struct auth *make_auth(const struct options *o, struct http *http, char *
 static int prepare_iam(struct auth *auth, int timeout_s)
 {
     struct api_error err;
-    g_autofree char *text = NULL;
+    g_autofree char *text = NULL, *hint = NULL;
     int rc;
 
     api_error_init(&err);
     rc = auth_prepare(auth, g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC, &err);
     if (rc < 0) {
         text = api_error_describe(&err);
+        hint = way_out(&err, "--iam-endpoint");
         rc = rc == -EACCES ? refuse(1, "IAM refused the login: %s", text)
-                           : refuse(1, "cannot get an IAM token: %s", text);
+                           : refuse(1, "cannot get an IAM token: %s%s", text, hint);
     }
     api_error_release(&err);
     return rc;
@@ -156,9 +233,8 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     heap_setup();
-    if (options_parse(&o, argc, argv, &why) < 0) {
-        return refuse(2, "%s (see viasfs --help)", why);
-    }
+    if (options_parse(&o, argc, argv, &why) < 0)
+        return refuse(2, "%s", why); /* the line holds its own hint */
     if (o.show_help) {
         fputs(options_usage(), stdout);
         options_release(&o);
@@ -173,12 +249,13 @@ int main(int argc, char **argv)
         status = refuse(2, "%s", why);
         goto out;
     }
-    if ((status = check_mountpoint(o.mountpoint)) != 0)
+    if ((status = check_mountpoint(o.mountpoint)) != 0 ||
+        (o.cacert && (status = check_cacert(o.cacert)) != 0))
         goto out;
     status = 1;
     log_set_level(o.log_level); /* --log-level, config log-level; -d makes it debug */
     if (o.log_target && (rc = log_set_target(o.log_target)) < 0) {
-        refuse(1, "--log=%s: %s", o.log_target, g_strerror(-rc));
+        status = refuse(2, "--log=%s: %s", o.log_target, g_strerror(-rc));
         goto out;
     }
 
@@ -263,9 +340,8 @@ int main(int argc, char **argv)
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
     heap_trimmer_stop();
-    if (rc < 0)
-        refuse(1, "%s", why);
-    status = rc < 0 ? 1 : 0;
+    /* -EINVAL: FUSE did not accept its options (a usage error, as libfuse's line says). */
+    status = rc == 0 ? 0 : refuse(rc == -EINVAL ? 2 : 1, "%s", why);
 out:
     cache_free(cache);
     event_log_free(events);

@@ -21,7 +21,8 @@ static const char *const failure_names[FAILURE_KINDS] = {
     [HTTP_FAIL_TIMEOUT] = "timeout",     [HTTP_FAIL_REFUSED] = "refused",
     [HTTP_FAIL_RESOLVE] = "resolve",     [HTTP_FAIL_BROKEN] = "broken",
     [HTTP_FAIL_TOO_LARGE] = "too_large", [HTTP_FAIL_TLS] = "tls",
-    [HTTP_FAIL_BAD_URL] = "bad_url",     [HTTP_FAIL_INTERNAL] = "internal",
+    [HTTP_FAIL_NOT_HTTP] = "not_http",   [HTTP_FAIL_BAD_URL] = "bad_url",
+    [HTTP_FAIL_INTERNAL] = "internal",
 };
 
 static const char *const op_names[METRICS_OP_COUNT] = {
@@ -221,7 +222,7 @@ static void render_requests(GString *out, struct metrics *m)
 
     family(out, "viasfs_api_transport_failures_total", "counter",
            "HTTP requests sent to the API that got no answer, by endpoint and kind of failure "
-           "(timeout, refused, resolve, broken, too_large, tls, bad_url, internal).");
+           "(timeout, refused, resolve, broken, too_large, tls, not_http, bad_url, internal).");
     for (int e = 0; e < EP_COUNT; e++)
         for (int f = 1; f < FAILURE_KINDS; f++) {
             guint64 n = get(&m->failures[e][f]);

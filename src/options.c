@@ -401,6 +401,53 @@ static const struct opt_spec *spec_named(const char *name)
     return spec_lookup(name, strlen(name));
 }
 
+/* Edits (a letter added, dropped or changed, two neighbours swapped) that turn @a into @b;
+ * more than 64 letters in either count as far apart (G_MAXINT). */
+static int edit_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+    enum { MAX = 64 };
+    int rows[3][MAX + 1]; /* rows i-2, i-1 and i of the usual table, in turn */
+
+    if (alen > MAX || blen > MAX)
+        return G_MAXINT;
+    for (size_t j = 0; j <= blen; j++)
+        rows[0][j] = (int)j;
+    for (size_t i = 1; i <= alen; i++) {
+        int *cur = rows[i % 3], *up = rows[(i - 1) % 3], *up2 = rows[(i + 1) % 3];
+
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= blen; j++) {
+            int cost = a[i - 1] != b[j - 1];
+
+            cur[j] = MIN(MIN(up[j] + 1, cur[j - 1] + 1), up[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                cur[j] = MIN(cur[j], up2[j - 2] + 1);
+        }
+    }
+    return rows[alen % 3][blen];
+}
+
+/*
+ * The option (accepted where @where says) nearest to the unknown @name (dashes), when near
+ * enough to be a typo: one edit for names of up to four letters, two for longer ones. The
+ * first of equals in the table; NULL when none is near.
+ */
+static const struct opt_spec *spec_nearest(const char *name, size_t len, unsigned where)
+{
+    const struct opt_spec *best = NULL;
+    int best_d = len <= 4 ? 1 : 2;
+
+    for (size_t i = 0; i < N_SPECS; i++) {
+        int d = edit_distance(name, len, specs[i].name, strlen(specs[i].name));
+
+        if (d <= best_d && (!where || (specs[i].where & where)) && (!best || d < best_d)) {
+            best = &specs[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 /* The refusal for a name (dashes) under which someone tries to give a secret, or NULL. */
 static const struct secret_name *secret_lookup(const char *name, size_t len)
 {
@@ -705,14 +752,16 @@ static int parse_long(struct parser *p, int argc, char **argv, int *i)
     g_autofree char *label = g_strdup_printf("--%.*s", (int)len, name);
     g_autofree char *dashed = g_strdelimit(g_strndup(name, len), "_", '-');
     const struct secret_name *secret = secret_lookup(dashed, len);
+    const struct opt_spec *near;
     const char *v = eq ? eq + 1 : NULL;
 
     if (secret)
         return fail(p, g_strdup_printf("%s: %s", label, secret->cli));
-    if (!s && spec_lookup(dashed, len))
-        return fail(p, g_strdup_printf("unknown option %s (did you mean --%s?)", label, dashed));
+    if (!s && (near = spec_nearest(dashed, len, 0))) /* "--page_size" too */
+        return fail(p,
+                    g_strdup_printf("unknown option %s (did you mean --%s?)", label, near->name));
     if (!s)
-        return fail(p, g_strdup_printf("unknown option %s (see --help)", label));
+        return fail(p, g_strdup_printf("unknown option %s (see viasfs --help)", label));
     if (!v && s->kind != OPT_FLAG) {
         if (*i + 1 >= argc)
             return fail(p, g_strdup_printf("%s needs a value", label));
@@ -937,6 +986,11 @@ static int apply_config_entry(struct parser *p, const char *path, const struct c
         return fail(p, g_strdup_printf("%s: %s", label, secret->config));
     if (!s) {
         g_autofree char *q = quoted(e->key);
+        const struct opt_spec *near = spec_nearest(dashed, strlen(dashed), IN_CONFIG);
+
+        if (near)
+            return fail(p, g_strdup_printf("%s:%d: unknown key %s (did you mean %s?)", path,
+                                           e->line, q, near->name));
         return fail(p, g_strdup_printf("%s:%d: unknown key %s (the keys are the long options' "
                                        "names)",
                                        path, e->line, q));
@@ -1016,7 +1070,7 @@ static int parse_positional(struct parser *p)
         if (p->o->show_help || p->o->show_version)
             return 0;
         return fail(p, g_strdup("missing MOUNTPOINT (usage: viasfs [OPTIONS] [SOURCE] "
-                                "MOUNTPOINT; see --help)"));
+                                "MOUNTPOINT; see viasfs --help)"));
     }
     if (*(const char *)g_ptr_array_index(pos, pos->len - 1) == '\0')
         return fail(p, g_strdup("the MOUNTPOINT is an empty string"));

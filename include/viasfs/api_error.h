@@ -19,7 +19,7 @@ struct api_error {
     bool malformed;            /* an answer arrived but could not be understood */
     bool no_credential;        /* no request was sent: the credential is unusable */
     char *code;                /* "VIAS.00010007", "APIG.0301"... or NULL */
-    char *message;             /* error_msg, or our own description */
+    char *message;             /* error_msg, libcurl's reason, or our own description */
     char *detail;              /* detail (service errors), or NULL */
     char *request_id;          /* from the body or the X-Request-Id header, or NULL */
     int attempts;              /* requests sent for this call, retries included */
@@ -37,6 +37,10 @@ void api_error_clear(struct api_error *e);
  */
 void api_error_set_answer(struct api_error *e, long status, const char *body, size_t len,
                           const char *request_id);
+
+/* Fills @e from a request that got no answer (@resp->failure is not HTTP_OK): the failure,
+ * the attempts, and libcurl's reason, if any, as the message. */
+void api_error_set_failure(struct api_error *e, const struct http_response *resp);
 
 /*
  * The one map from failures to errno, returned negative: VIAS.00010002/7/8 -> -ENOENT,

@@ -26,7 +26,8 @@ struct fs_config {
 /*
  * Mounts, serves until unmounted or signalled (SIGINT and SIGTERM unmount cleanly; SIGHUP
  * drops the caches, as tree_refresh_all), and unmounts. Returns 0, or -errno with *@why
- * (caller frees) when the mount could not be made. The tree's notifier is installed here.
+ * (caller frees) when the mount could not be made: -EINVAL when FUSE did not accept its
+ * options (libfuse has said which on stderr). The tree's notifier is installed here.
  */
 int fs_run(const struct fs_config *cfg, char **why);
 

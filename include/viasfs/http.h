@@ -48,6 +48,7 @@ enum http_failure {
     HTTP_FAIL_BROKEN,    /* connection dropped, truncated or garbled answer */
     HTTP_FAIL_TOO_LARGE, /* body exceeded max_body */
     HTTP_FAIL_TLS,       /* TLS handshake or certificate verification failed */
+    HTTP_FAIL_NOT_HTTP,  /* something answered, but not with HTTP (another protocol) */
     HTTP_FAIL_BAD_URL,   /* the URL cannot be requested (syntax, scheme) */
     HTTP_FAIL_INTERNAL,  /* out of resources inside libcurl */
     HTTP_FAIL_CANCELLED, /* http_cancel_all was called */
@@ -83,6 +84,9 @@ struct http_response {
     enum http_failure failure;
     int attempts;      /* requests actually sent */
     gint64 elapsed_us; /* from the call to its return */
+    char *reason;      /* libcurl's words for a failure whose name does not say it all (TLS,
+                          not HTTP, broken, bad URL), e.g. "SSL certificate problem:
+                          self-signed certificate": one line, no secret; else NULL. Owned */
 };
 
 void http_response_init(struct http_response *resp);
@@ -97,8 +101,11 @@ void http_free(struct http *http);
 /*
  * Performs @req, retrying 429, 5xx, broken and refused connections while attempts, the
  * deadline and a retry budget shared by all requests allow (20 retries at once, then one per
- * five requests and two a second). Blocks the calling thread; takes no lock of the caller's.
- * Returns HTTP_OK when @resp holds an answer (any status), else the failure, also stored in @resp.
+ * five requests and two a second). A refused connection is retried only when the same
+ * scheme://host:port has answered this struct http before (a server restarting): refused by
+ * one that never answered, nothing listens there, and waiting does not cure that. Blocks the
+ * calling thread; takes no lock of the caller's. Returns HTTP_OK when @resp holds an answer (any
+ * status), else the failure, also stored in @resp.
  * @resp must be initialised; it is overwritten.
  */
 enum http_failure http_perform(struct http *http, const struct http_request *req,

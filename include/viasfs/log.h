@@ -26,7 +26,8 @@ enum log_level log_get_level(void);
 bool log_enabled(enum log_level level);
 
 /*
- * Send messages to "stderr", "syslog" or a file path (appended). Returns 0 or -errno
+ * Send messages to "stderr" ("viasfs: warning: TEXT"), "syslog" or a file path (appended,
+ * "2024-05-01T10:00:00.123Z viasfs: warning: TEXT"). Returns 0 or -errno
  * (the file could not be opened); on failure the previous sink stays.
  */
 int log_set_target(const char *target);

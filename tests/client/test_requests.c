@@ -286,6 +286,10 @@ static void test_token_file_rotation(struct fixture *f, gconstpointer unused)
     g_assert_cmpuint(stub_count(f->stub), ==, 2);
 }
 
+/*
+ * A refused connection is final where nothing ever answered (nothing listens: a wrong
+ * endpoint), and retried where something did (a server restarting).
+ */
 static void test_refused(void)
 {
     struct http_config hc;
@@ -295,20 +299,34 @@ static void test_refused(void)
     struct stub *s = stub_new();
     g_autofree char *url = g_strdup(stub_url(s));
 
-    stub_free(s); /* the port is now closed */
     http_config_defaults(&hc);
     hc.max_attempts = 5; /* the tests count a bounded number of attempts */
     hc.backoff_base_ms = 10;
     hc.throttle_base_ms = 10;
     struct http *http = http_new(&hc, &why);
+    struct http *fresh = http_new(&hc, &why);
     struct auth *auth = auth_new_token("tok", &why);
     struct api_config ac = {.endpoint = url, .project_id = "p", .http = http, .auth = auth};
     struct api *api = api_new(&ac, &why);
+    ac.http = fresh;
+    struct api *fresh_api = api_new(&ac, &why);
+
     api_error_init(&err);
+    stub_push(s, 200, TASK, 0);
+    g_assert_cmpint(api_get_task(api, "t1", in_ms(3000), &t, &err), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    stub_free(s); /* the port is now closed */
+
+    g_assert_cmpint(api_get_task(fresh_api, "t1", in_ms(3000), &t, &err), ==, -ECONNREFUSED);
+    g_assert_cmpint(err.attempts, ==, 1);
     g_assert_cmpint(api_get_task(api, "t1", in_ms(3000), &t, &err), ==, -ECONNREFUSED);
+    g_assert_cmpint(err.attempts, ==, 5);
+
     api_error_release(&err);
+    api_free(fresh_api);
     api_free(api);
     auth_free(auth);
+    http_free(fresh);
     http_free(http);
 }
 

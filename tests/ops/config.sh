@@ -112,33 +112,33 @@ conf() { # conf NAME LINES...: a config file [viasfs] + LINES; prints its path
     echo "$f"
 }
 f=$(conf unknown "ttl = 5" "# comment" "prefetch-depth = 10")
-refused "an unknown key, with the file and line" "^viasfs: $f:4: unknown key \"prefetch-depth\"" \
+refused "an unknown key, with the file and line" "^viasfs: error: $f:4: unknown key \"prefetch-depth\"" \
     --config="$f" "$MP"
 f=$(conf badvalue "" "ttl = soon")
-refused "a bad value, with the file and line" "^viasfs: $f:3: ttl: \"soon\" is not a number of seconds" \
+refused "a bad value, with the file and line" "^viasfs: error: $f:3: ttl: \"soon\" is not a number of seconds" \
     --config="$f" "$MP"
 f=$(conf badbool "insecure = maybe")
-refused "a flag that is not true or false" "^viasfs: $f:2: insecure: \"maybe\" is not true or false" \
+refused "a flag that is not true or false" "^viasfs: error: $f:2: insecure: \"maybe\" is not true or false" \
     --config="$f" "$MP"
 f=$(conf shape "endpoint: $EMU_URL")
-refused "a line that is not key = value" "^viasfs: $f:2: .* is not \"key = value\"" \
+refused "a line that is not key = value" "^viasfs: error: $f:2: .* is not \"key = value\"" \
     --config="$f" "$MP"
 f=$(conf token "endpoint = $EMU_URL" "project-id = $EMU_PROJECT" "token = s3cr3t-in-config-$$")
-refused "a token in the file (says to use token-file)" "^viasfs: $f:4: token: secrets are not read from the config file.*token-file" \
+refused "a token in the file (says to use token-file)" "^viasfs: error: $f:4: token: secrets are not read from the config file.*token-file" \
     --config="$f" "$MP"
 check "... and the message does not repeat the token" not grep -qF "s3cr3t-in-config" "$TEST_TMP/err"
 f=$(conf password "iam-password = pw-in-config")
-refused "a password in the file (says to use iam-password-file)" "^viasfs: $f:2: iam-password: .*iam-password-file" \
+refused "a password in the file (says to use iam-password-file)" "^viasfs: error: $f:2: iam-password: .*iam-password-file" \
     --config="$f" "$MP"
 f=$(conf twokinds "endpoint = $EMU_URL" "project-id = $EMU_PROJECT" "token-file = $XDG/viasfs/token" \
     "credentials-file = $TEST_TMP/keys")
 refused "two kinds of credential in the file, both named" \
     "two kinds of credential given: a token \(token-file at $f:4\) and AK/SK keys \(credentials-file at $f:5\)" \
     --config="$f" "$MP"
-refused "a --config file that does not exist" "^viasfs: --config: $TEST_TMP/none.conf: No such file or directory" \
+refused "a --config file that does not exist" "^viasfs: error: --config: $TEST_TMP/none.conf: No such file or directory" \
     --config="$TEST_TMP/none.conf" "$MP"
 printf '[viasfs]\nrefresh = often\n' >"$XDG/viasfs/config"
-XDG_CONFIG_HOME=$XDG refused "a broken default config file" "^viasfs: $XDG/viasfs/config:2: refresh:" "$MP"
+XDG_CONFIG_HOME=$XDG refused "a broken default config file" "^viasfs: error: $XDG/viasfs/config:2: refresh:" "$MP"
 XDG_CONFIG_HOME=$XDG "$VIASFS_BIN" --help >"$TEST_TMP/help" 2>&1
 check_eq "... but --help works (exit 0) and does not read it" "0 0" "$? $(grep -c 'config:2' "$TEST_TMP/help")"
 rm -f "$XDG/viasfs/config"

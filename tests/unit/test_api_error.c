@@ -36,6 +36,27 @@ static void test_map_answers(void)
     g_assert_cmpint(errno_for(302, NULL), ==, -EIO);
 }
 
+/* A failure without an answer says libcurl's reason after its name. */
+static void test_transport_reason(void)
+{
+    struct http_response resp;
+    struct api_error e;
+    g_autofree char *text = NULL;
+
+    http_response_init(&resp);
+    resp.failure = HTTP_FAIL_TLS;
+    resp.attempts = 1;
+    resp.reason = g_strdup("SSL certificate problem: self-signed certificate");
+    api_error_init(&e);
+    e.call = g_strdup("GET /v2/p/tasks");
+    api_error_set_failure(&e, &resp);
+    text = api_error_describe(&e);
+    g_assert_cmpstr(
+        text, ==, "GET /v2/p/tasks: TLS failure: SSL certificate problem: self-signed certificate");
+    api_error_release(&e);
+    http_response_release(&resp);
+}
+
 static void test_map_transport(void)
 {
     static const struct {
@@ -43,7 +64,8 @@ static void test_map_transport(void)
         int err;
     } cases[] = {{HTTP_FAIL_TIMEOUT, -ETIMEDOUT},    {HTTP_FAIL_REFUSED, -ECONNREFUSED},
                  {HTTP_FAIL_RESOLVE, -EHOSTUNREACH}, {HTTP_FAIL_BROKEN, -EIO},
-                 {HTTP_FAIL_TOO_LARGE, -EIO},        {HTTP_FAIL_TLS, -EIO}};
+                 {HTTP_FAIL_TOO_LARGE, -EIO},        {HTTP_FAIL_TLS, -EIO},
+                 {HTTP_FAIL_NOT_HTTP, -EIO}};
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         struct api_error e;
         api_error_init(&e);
@@ -123,6 +145,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/api_error/map-answers", test_map_answers);
+    g_test_add_func("/api_error/transport-reason", test_transport_reason);
     g_test_add_func("/api_error/map-transport", test_map_transport);
     g_test_add_func("/api_error/service-shape", test_service_shape);
     g_test_add_func("/api_error/gateway-shape", test_gateway_shape);

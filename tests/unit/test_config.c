@@ -449,6 +449,8 @@ static void test_bad_keys(void)
     env_clear();
     key_fails("allow_other = true",
               "unknown key \"allow_other\" (the keys are the long options' names)");
+    key_fails("tll = 5", "unknown key \"tll\" (did you mean ttl?)");
+    key_fails("page_sise = 5", "unknown key \"page_sise\" (did you mean page-size?)");
     key_fails("ttl[de] = 5", "key \"ttl[de]\": localized keys (KEY[LOCALE]) are not used");
     key_fails("config = /etc/other", "config: --config has no place in a config file");
     key_fails("help = true", "help: --help has no place in a config file");

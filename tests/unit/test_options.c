@@ -574,11 +574,22 @@ static void test_numbers(void)
 static void test_errors(void)
 {
     env_clear();
-    parse_fails(ARGS("--foo", "/mnt"), "unknown option --foo (see --help)");
-    parse_fails(ARGS("--foo=1", "/mnt"), "unknown option --foo (see --help)");
-    parse_fails(ARGS("--allow_other", "/mnt"), "unknown option --allow_other (see --help)");
+    /* One hint: the nearest option when one is a typo away, else --help. */
+    parse_fails(ARGS("--foo", "/mnt"), "unknown option --foo (see viasfs --help)");
+    parse_fails(ARGS("--foo=1", "/mnt"), "unknown option --foo (see viasfs --help)");
+    parse_fails(ARGS("--allow_other", "/mnt"), "unknown option --allow_other (see viasfs --help)");
     parse_fails(ARGS("--project_id=p", "/mnt"),
                 "unknown option --project_id (did you mean --project-id?)");
+    parse_fails(ARGS("--tll=3", "/mnt"), "unknown option --tll (did you mean --ttl?)");
+    parse_fails(ARGS("--tl", "3", "/mnt"), "unknown option --tl (did you mean --ttl?)");
+    parse_fails(ARGS("--endpont=http://h", "/mnt"),
+                "unknown option --endpont (did you mean --endpoint?)");
+    parse_fails(ARGS("--timeuot=3", "/mnt"), "unknown option --timeuot (did you mean --timeout?)");
+    parse_fails(ARGS("--cachesize=3", "/mnt"),
+                "unknown option --cachesize (did you mean --cache-size?)");
+    parse_fails(ARGS("--xyz", "/mnt"), "unknown option --xyz (see viasfs --help)");
+    parse_fails(ARGS("--page-sizes-max=3", "/mnt"),
+                "unknown option --page-sizes-max (see viasfs --help)");
     parse_fails(ARGS("/mnt", "--ttl"), "--ttl needs a value");
     parse_fails(ARGS("/mnt", "--endpoint"), "--endpoint needs a value");
     parse_fails(ARGS("/mnt", "-o"), "-o needs a list of options");
@@ -607,7 +618,7 @@ static void test_errors(void)
                 "-o project_id: \"..\" is not a project id (1 to 128 letters, digits, '-' or "
                 "'_')");
     parse_fails(ARGS("-f"), "missing MOUNTPOINT (usage: viasfs [OPTIONS] [SOURCE] MOUNTPOINT; "
-                            "see --help)");
+                            "see viasfs --help)");
     parse_fails(ARGS("a", "b", "c"), "too many arguments at \"c\" (expected [SOURCE] MOUNTPOINT)");
     parse_fails(ARGS(""), "the MOUNTPOINT is an empty string");
 }
