@@ -221,8 +221,17 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
     struct task *old = r->task;
     gint64 now = sent_us >= MAX(r->expired_us, c->expired_all_us) ? sent_us : 0;
 
-    if (sent_us < r->version_us)
+    if (sent_us < r->version_us) {
+        /* Older than what is held: not stored, unless it is a detail that a newer summary
+         * agrees with, which then only adds the detail-only fields. */
+        if (!t->complete || !old || old->complete || !summary_same(old, t))
+            return r;
+        r->task = task_ref(t);
+        task_unref(old);
+        r->complete_us = now;
+        lru_note_locked(c, r);
         return r;
+    }
     r->version_us = sent_us;
     r->fetched_us = now;
     r->missing_until_us = 0;
@@ -477,13 +486,14 @@ static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
 
 /*
  * The shared path of cache_get_task and cache_get_slot: answer from the table when fresh,
- * else fetch once and answer from the table (or stale data if the fetch failed).
+ * else fetch and answer from the table (or stale data if the fetch failed). A fetch whose
+ * answer a newer one overtook (a walk saw the task change meanwhile) is followed by one more.
  */
 static int get_task(struct cache *c, const char *id, bool need_complete, gint64 deadline,
                     struct task **out, guint32 *slot, gint64 *fresh_until)
 {
     gint64 wait_until = G_MAXINT64;
-    bool fetched = false;
+    int fetches = 0;
     int rc = 0;
 
     for (;;) {
@@ -494,6 +504,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_lock(&c->lock);
         r = g_hash_table_lookup(c->by_id, id);
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
+        bool fetched = fetches > 0;
         if (r && need_complete && !fetched)
             read_ahead_locked(c, r, now);
         if (r && fresh_locked(c, r, need_complete, now, &until)) {
@@ -538,10 +549,10 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         }
         c->stats.detail_misses += !fetched;
         g_mutex_unlock(&c->lock);
-        if (fetched)
+        if (rc || fetches == 2)
             return rc ? rc : -EIO;
         rc = fetch_detail(c, id, deadline, wait_until, true, need_complete, 0);
-        fetched = true;
+        fetches++;
     }
 }
 

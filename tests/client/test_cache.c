@@ -542,6 +542,27 @@ static void test_slow_fetch_stored(struct fixture *f, gconstpointer unused)
     g_assert_cmpuint(f->changes->len, ==, 2);
 }
 
+/* A detail sent before a walk's page that agrees with it lands after it: the detail's fields
+ * are kept (the reader that asked for them gets them, no second request). */
+static void test_slow_detail_completes_newer_summary(struct fixture *f, gconstpointer unused)
+{
+    const char *ids[] = {"t1", NULL};
+    g_autofree char *running = task_json("t1", "RUNNING");
+    g_autofree char *page = page_json(ids, "RUNNING");
+    struct listing *l;
+    GThread *slow;
+
+    stub_push(f->stub, 200, running, 600);
+    slow = g_thread_new("slow", reader, f);
+    wait_requests(f, 1);
+    stub_push(f->stub, 200, page, 0);
+    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
+    listing_unref(l);
+    g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(slow)), ==, 0);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -561,5 +582,7 @@ int main(int argc, char **argv)
     ADD("/cache/changed-summary-fetches-detail", test_changed_summary_fetches_detail, setup);
     ADD("/cache/slow-fetch-loses-to-newer-walk", test_slow_fetch_loses_to_newer_walk, setup);
     ADD("/cache/slow-fetch-stored", test_slow_fetch_stored, setup);
+    ADD("/cache/slow-detail-completes-newer-summary", test_slow_detail_completes_newer_summary,
+        setup);
     return g_test_run();
 }
