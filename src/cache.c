@@ -624,7 +624,8 @@ static int walk_page(GPtrArray *tasks, int page, void *data)
 
     for (guint i = 0; i < deferred->len; i++) {
         struct task *t = g_ptr_array_index(deferred, i);
-        int rc = fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false, true);
+        int rc =
+            fetch_detail(c, t->id, g_get_monotonic_time() + c->timeout_us, G_MAXINT64, false, true);
         if (rc == 0 || rc == -ENOENT)
             continue;
         g_mutex_lock(&c->lock); /* no detail: the summary still tells the state */
@@ -938,36 +939,6 @@ void cache_expire_task(struct cache *c, const char *id)
     g_mutex_unlock(&c->lock);
 }
 
-/* Approximate bytes a task holds: the struct, its strings and its rendered files. */
-static guint64 task_bytes(const struct task *t)
-{
-    const char *const strings[] = {t->id,
-                                   t->name,
-                                   t->state,
-                                   t->status,
-                                   t->video_source_name,
-                                   t->title,
-                                   t->type,
-                                   t->service_id,
-                                   t->algorithm_publish_id,
-                                   t->creator,
-                                   t->description,
-                                   t->company,
-                                   t->error_code,
-                                   t->error_message,
-                                   t->task_json,
-                                   t->input_json,
-                                   t->output_json,
-                                   t->schedule_json,
-                                   t->config_json,
-                                   t->error_json};
-    guint64 n = sizeof(*t);
-
-    for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
-        n += strings[i] ? strlen(strings[i]) + 1 : 0;
-    return n;
-}
-
 void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
 {
     *tasks = 0;
@@ -978,7 +949,7 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
         *bytes += sizeof(*r) + strlen(r->id) + 1;
         if (r->task) {
             (*tasks)++;
-            *bytes += task_bytes(r->task);
+            *bytes += task_size(r->task);
         }
     }
     g_mutex_unlock(&c->lock);
