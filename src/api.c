@@ -4,6 +4,7 @@
  * it logs once and passes to the owner's callback.
  */
 #include "viasfs/api.h"
+#include "viasfs/heap.h"
 #include "viasfs/log.h"
 #include "viasfs/uri.h"
 
@@ -28,6 +29,9 @@ struct api {
     struct task_parse_opts parse_opts;
     void (*on_error)(const struct api_error *e, void *data);
     void *on_error_data;
+
+    GMutex large_parse; /* held while a detail answer of HEAP_LARGE_ANSWER bytes or more is
+                           parsed: one parse tree of that size at a time (see heap.h) */
 
     GMutex lock;   /* protects the rejection memory below */
     bool rejected; /* the service answered 401 to the credential of rejected_gen */
@@ -80,6 +84,7 @@ struct api *api_new(const struct api_config *cfg, char **why)
     api->on_error = cfg->on_error;
     api->on_error_data = cfg->on_error_data;
     g_mutex_init(&api->lock);
+    g_mutex_init(&api->large_parse);
     return api;
 }
 
@@ -94,6 +99,7 @@ void api_free(struct api *api)
     g_free(api->base_path);
     g_free(api->rejection);
     g_mutex_clear(&api->lock);
+    g_mutex_clear(&api->large_parse);
     g_free(api);
 }
 
@@ -197,6 +203,15 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
     err->attempts = resp->attempts;
     if (f != HTTP_OK) {
         api_error_set_failure(err, resp);
+        if (f == HTTP_FAIL_TOO_LARGE) {
+            g_free(err->message);
+            size_t cap = http_max_body(api->http);
+            bool mib = cap % (1 << 20) == 0;
+
+            err->message = g_strdup_printf("longer than %zu %s once decoded, the most one "
+                                           "answer may hold",
+                                           mib ? cap >> 20 : cap, mib ? "MiB" : "bytes");
+        }
         return fail(api, err);
     }
     if (resp->status < 200 || resp->status >= 300) {
@@ -276,12 +291,16 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
     g_autoptr(GString) path = g_string_new(api->base_path);
     struct http_response resp;
     char *why = NULL;
+    bool large;
     int rc;
 
     g_string_append(path, "/tasks/");
     uri_append_escaped(path, id);
     http_response_init(&resp);
     rc = get(api, path->str, NULL, deadline, &resp, err);
+    large = resp.body->len >= HEAP_LARGE_ANSWER;
+    if (large)
+        g_mutex_lock(&api->large_parse);
     if (rc == 0) {
         rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
                             &why);
@@ -292,6 +311,9 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
             rc = fail_malformed(api, err, &resp, g_strdup("the answer describes another task id"));
         }
     }
+    heap_trim_after_parse(resp.body->len);
+    if (large)
+        g_mutex_unlock(&api->large_parse);
     http_response_release(&resp);
     return rc;
 }
@@ -398,6 +420,7 @@ int api_list_page(struct api *api, const struct api_filter *filter, int page, in
             continue;
         warn_rejected(err, *out);
     }
+    heap_trim_after_parse(resp.body->len);
     http_response_release(&resp);
     return rc;
 }
@@ -527,6 +550,7 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
         struct api_page_info info = {.page = page};
         gint64 expected = page_size;
         guint fresh = 0;
+        size_t answer_bytes;
         bool full;
 
         if (page > api->max_pages) {
@@ -548,9 +572,12 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
         }
         if (rc == 0)
             rc = open_page(api, &resp, err, &p);
+        answer_bytes = resp.body ? resp.body->len : 0;
         http_response_release(&resp);
-        if (rc < 0)
+        if (rc < 0) {
+            heap_trim_after_parse(answer_bytes);
             break;
+        }
         walk_learn(&learnt, p);
         /* A server may cap the page size below what we asked; a page that size is full. */
         if (p->page_size > 0 && p->page_size < expected)
@@ -560,6 +587,7 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
             next = page_fetch_start(api, filter, page + 1, page_size,
                                     g_get_monotonic_time() + page_timeout_us);
         rc = deliver_page(api, p, &info, seen, fn, data, &fresh);
+        heap_trim_after_parse(answer_bytes); /* every item read: the parse tree is gone */
         rejected += p->rejected;
         warn_rejected(err, p);
         if (rc < 0 || !full)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+enum { MAX_ERROR_BODY = 64 * 1024 };
+
 void api_error_init(struct api_error *e)
 {
     memset(e, 0, sizeof(*e));
@@ -46,7 +48,8 @@ static char *member_text(const cJSON *obj, const char *key)
 void api_error_set_answer(struct api_error *e, long status, const char *body, size_t len,
                           const char *request_id)
 {
-    cJSON *root = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    /* An error body is a few hundred bytes: a long one is not parsed, only quoted. */
+    cJSON *root = body && len && len <= MAX_ERROR_BODY ? cJSON_ParseWithLength(body, len) : NULL;
 
     e->failure = HTTP_OK;
     e->http_status = status;

@@ -1086,36 +1086,6 @@ void cache_expire_task(struct cache *c, const char *id)
     g_mutex_unlock(&c->lock);
 }
 
-/* Approximate bytes a task holds: the struct, its strings and its rendered files. */
-static guint64 task_bytes(const struct task *t)
-{
-    const char *const strings[] = {t->id,
-                                   t->name,
-                                   t->state,
-                                   t->status,
-                                   t->video_source_name,
-                                   t->title,
-                                   t->type,
-                                   t->service_id,
-                                   t->algorithm_publish_id,
-                                   t->creator,
-                                   t->description,
-                                   t->company,
-                                   t->error_code,
-                                   t->error_message,
-                                   t->task_json,
-                                   t->input_json,
-                                   t->output_json,
-                                   t->schedule_json,
-                                   t->config_json,
-                                   t->error_json};
-    guint64 n = sizeof(*t);
-
-    for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
-        n += strings[i] ? strlen(strings[i]) + 1 : 0;
-    return n;
-}
-
 void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
 {
     *tasks = 0;
@@ -1126,7 +1096,7 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
         *bytes += sizeof(*r) + strlen(r->id) + 1;
         if (r->task) {
             (*tasks)++;
-            *bytes += task_bytes(r->task);
+            *bytes += task_size(r->task);
         }
     }
     g_mutex_unlock(&c->lock);

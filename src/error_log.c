@@ -29,10 +29,15 @@ void error_log_free(struct error_log *log)
 
 void error_log_add(const struct api_error *e, void *data)
 {
-    struct error_log *log = data;
+    g_autofree char *text = api_error_describe(e);
+
+    error_log_add_text(data, text);
+}
+
+void error_log_add_text(struct error_log *log, const char *text)
+{
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-    g_autofree char *text = api_error_describe(e);
     char *line = g_strdup_printf("%s %s", stamp, text);
 
     g_mutex_lock(&log->lock);

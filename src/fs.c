@@ -361,7 +361,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     int rc;
 
     int access = fi->flags & O_ACCMODE;
-    rc = tree_check_open(fs->tree, ino, access != O_RDONLY || (fi->flags & O_TRUNC));
+    rc = tree_check_open(fs->tree, ino, access != O_RDONLY || (fi->flags & O_TRUNC),
+                         fuse_req_ctx(req)->uid);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -661,7 +662,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
     count_op(req, METRICS_OP_ACCESS, 1);
-    fuse_reply_err(req, -tree_check_open(fs_of(req)->tree, ino, mask & W_OK));
+    fuse_reply_err(req,
+                   -tree_check_open(fs_of(req)->tree, ino, mask & W_OK, fuse_req_ctx(req)->uid));
 }
 
 /* An attribute value or name list, with the size probe: @size 0 asks for the length, and a
@@ -728,14 +730,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
      * accepted and changes nothing. */
     const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
                          FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
-    if (tree_is_control(fs->tree, ino) && !(to_set & ~harmless) &&
+    int rc = tree_check_open(fs->tree, ino, true, fuse_req_ctx(req)->uid);
+    if (rc == 0 && !(to_set & ~harmless) &&
         (!(to_set & FUSE_SET_ATTR_SIZE) || attr->st_size == 0) &&
         tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
         to_stat(fs, &a, &st);
         fuse_reply_attr(req, &st, 0);
         return;
     }
-    fuse_reply_err(req, EROFS);
+    fuse_reply_err(req, rc == -EACCES ? EACCES : EROFS);
 }
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
 {
@@ -791,12 +794,13 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *n
     count_op(req, METRICS_OP_LINK, 1);
     fuse_reply_err(req, EROFS);
 }
-/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands. */
+/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands. The
+ * writer's uid is checked at every write, not only at open: a descriptor can change hands. */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_WRITE, 1);
-    int rc = tree_write_control(fs_of(req)->tree, ino, buf, size);
+    int rc = tree_write_control(fs_of(req)->tree, ino, buf, size, fuse_req_ctx(req)->uid);
 
     if (rc < 0)
         fuse_reply_err(req, -rc);
@@ -1246,9 +1250,11 @@ int fs_run(const struct fs_config *cfg, char **why)
         }
         g_ptr_array_add(argv, (gpointer)a);
     }
-    /* So that mount(8), findmnt and df show what this is: "viasfs on /mnt type fuse.viasfs". */
+    /* So that mount(8), findmnt and df show what this is: "viasfs on /mnt type fuse.viasfs".
+     * default_permissions, always: the kernel checks the modes, so that under allow_other
+     * other users read but cannot write the control files (the handlers check again). */
     g_ptr_array_add(argv, "-o");
-    g_ptr_array_add(argv, "fsname=viasfs,subtype=viasfs");
+    g_ptr_array_add(argv, "fsname=viasfs,subtype=viasfs,default_permissions");
     args = (struct fuse_args)FUSE_ARGS_INIT((int)argv->len, (char **)argv->pdata);
 
     fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);

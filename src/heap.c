@@ -35,6 +35,12 @@ static gpointer trimmer_main(gpointer unused)
     return unused;
 }
 
+void heap_trim_after_parse(size_t answer_bytes)
+{
+    if (answer_bytes >= HEAP_LARGE_ANSWER)
+        malloc_trim(0);
+}
+
 void heap_trimmer_start(void)
 {
     if (!trimmer.thread)

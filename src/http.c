@@ -56,7 +56,7 @@ void http_config_defaults(struct http_config *cfg)
     *cfg = (struct http_config){
         .max_requests = 8,
         .connect_timeout_ms = 5000,
-        .max_body = 64u << 20,
+        .max_body = HTTP_MAX_BODY_DEFAULT,
         .max_attempts = 0,
         .backoff_base_ms = 100,
         .backoff_cap_ms = 4000,
@@ -189,6 +189,11 @@ void http_free(struct http *http)
     g_free(http->cacert);
     g_free(http->user_agent);
     g_free(http);
+}
+
+size_t http_max_body(const struct http *http)
+{
+    return http->cfg.max_body;
 }
 
 void http_get_stats(struct http *http, struct http_stats *out)

@@ -8,6 +8,7 @@
 #include "redact.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 /* cJSON parses no deeper than CJSON_NESTING_LIMIT: walks bounded by it see every node. */
@@ -19,28 +20,46 @@ struct task *task_ref(struct task *t)
     return t;
 }
 
+enum { TASK_BLOCKS = 21 };
+
+/* Every heap block @t owns, itself first (NULL for absent strings): what task_free frees and
+ * task_size counts, listed once. */
+static void task_blocks(const struct task *t, const void *out[TASK_BLOCKS])
+{
+    const void *const blocks[TASK_BLOCKS] = {
+        t,
+        t->id,
+        t->name,
+        t->state,
+        t->status,
+        t->video_source_name,
+        t->title,
+        t->type,
+        t->service_id,
+        t->algorithm_publish_id,
+        t->creator,
+        t->description,
+        t->company,
+        t->error_code,
+        t->error_message,
+        t->task_json,
+        t->input_json,
+        t->output_json,
+        t->schedule_json,
+        t->config_json,
+        t->error_json,
+    };
+
+    memcpy(out, blocks, sizeof(blocks));
+}
+
 static void task_free(struct task *t)
 {
-    g_free(t->id);
-    g_free(t->name);
-    g_free(t->state);
-    g_free(t->status);
-    g_free(t->video_source_name);
-    g_free(t->title);
-    g_free(t->type);
-    g_free(t->service_id);
-    g_free(t->algorithm_publish_id);
-    g_free(t->creator);
-    g_free(t->description);
-    g_free(t->company);
-    g_free(t->error_code);
-    g_free(t->error_message);
-    g_free(t->task_json);
-    g_free(t->input_json);
-    g_free(t->output_json);
-    g_free(t->schedule_json);
-    g_free(t->config_json);
-    g_free(t->error_json);
+    const void *blocks[TASK_BLOCKS];
+
+    task_blocks(t, blocks);
+    for (size_t i = 1; i < TASK_BLOCKS; i++)
+        g_free((void *)blocks[i]);
     g_free(t);
 }
 
@@ -275,23 +294,53 @@ static char *nul_escapes_replaced(const char *text, size_t len)
     return copy;
 }
 
-cJSON *task_cjson_parse(const char *text, size_t len)
+/* Whether @text holds at most @max JSON values (counted as the commas and opening brackets
+ * outside strings, plus one): a bound on what cJSON would allocate, found before it does. */
+static bool values_at_most(const char *text, size_t len, size_t max)
 {
-    g_autofree char *copy = nul_escapes_replaced(text, len);
+    size_t n = 1;
+    bool in_string = false;
 
-    return cJSON_ParseWithLength(copy ? copy : text, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if ((c == ',' || c == '[' || c == '{') && ++n > max) {
+            return false;
+        }
+    }
+    return true;
+}
+
+cJSON *task_cjson_parse(const char *text, size_t len, char **why)
+{
+    cJSON *root;
+
+    if (!values_at_most(text, len, TASK_MAX_JSON_VALUES)) {
+        *why = g_strdup_printf("answer holds more than %d JSON values", TASK_MAX_JSON_VALUES);
+        return NULL;
+    }
+    g_autofree char *copy = nul_escapes_replaced(text, len);
+    root = cJSON_ParseWithLength(copy ? copy : text, len);
+    if (!root)
+        *why = g_strdup("answer is not valid JSON");
+    return root;
 }
 
 int task_from_json(const char *text, size_t len, const struct task_parse_opts *opts,
                    struct task **out, char **why)
 {
-    cJSON *root = task_cjson_parse(text, len);
+    cJSON *root = task_cjson_parse(text, len, why);
     int rc;
 
-    if (!root) {
-        *why = g_strdup("answer is not valid JSON");
+    if (!root)
         return -EBADMSG;
-    }
     rc = task_from_cjson(root, opts, out, why);
     cJSON_Delete(root);
     return rc;
@@ -333,18 +382,14 @@ struct task *task_summary_of(const struct task *t)
     return s;
 }
 
-static size_t length_of(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
-}
-
 size_t task_size(const struct task *t)
 {
-    return sizeof(*t) + length_of(t->id) + length_of(t->name) + length_of(t->state) +
-           length_of(t->status) + length_of(t->video_source_name) + length_of(t->title) +
-           length_of(t->type) + length_of(t->service_id) + length_of(t->algorithm_publish_id) +
-           length_of(t->creator) + length_of(t->description) + length_of(t->company) +
-           length_of(t->error_code) + length_of(t->error_message) + length_of(t->task_json) +
-           length_of(t->input_json) + length_of(t->output_json) + length_of(t->schedule_json) +
-           length_of(t->config_json) + length_of(t->error_json);
+    const void *blocks[TASK_BLOCKS];
+    size_t n = 0;
+
+    /* What the allocator gave each block, not the strlen. */
+    task_blocks(t, blocks);
+    for (size_t i = 0; i < TASK_BLOCKS; i++)
+        n += blocks[i] ? malloc_usable_size((void *)blocks[i]) : 0;
+    return n;
 }

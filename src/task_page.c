@@ -36,12 +36,13 @@ static bool opt_int(const cJSON *obj, const char *key, gint64 *out)
 int task_page_open(const char *text, size_t len, struct task_page **out, char **why)
 {
     g_autoptr(TaskPage) p = g_new0(struct task_page, 1);
-    cJSON *root = task_cjson_parse(text, len);
+    g_autofree char *parse_why = NULL;
+    cJSON *root = task_cjson_parse(text, len, &parse_why);
     cJSON *tasks;
 
     p->tasks = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
     if (!root) {
-        *why = g_strdup("list answer is not valid JSON");
+        *why = g_strdup_printf("list %s", parse_why);
         return -EBADMSG;
     }
     p->json = root;

@@ -106,10 +106,12 @@ struct tree {
     GRWLock notifier_lock;         /* writers: tree_set_notifier; readers: a change report */
     struct tree_notifier notifier; /* protected by notifier_lock */
 
-    GMutex lock;              /* protects named_by_key, named and index */
-    GHashTable *named_by_key; /* "k:raw" (owned) -> struct named * */
-    GPtrArray *named;         /* struct named * (owned), by ino - INO_NAMED_BASE */
-    struct index *index;      /* reference, or NULL */
+    GMutex lock;               /* protects named_by_key, named, index and listing_dropped_us */
+    GHashTable *named_by_key;  /* "k:raw" (owned) -> struct named * */
+    GPtrArray *named;          /* struct named * (owned), by ino - INO_NAMED_BASE */
+    struct index *index;       /* reference, or NULL */
+    gint64 listing_dropped_us; /* monotonic: when a write to .viasfs/refresh last dropped a
+                                  listing; 0 never */
 
     gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
 };
@@ -361,6 +363,16 @@ static void attr_dir(struct tree_attr *a, guint64 ino, guint32 nlink, gint64 mti
     attr_init(a, ino, S_IFDIR | 0555, nlink, 0, mtime_ms, timeout);
 }
 
+/*
+ * A view's directory. by-state/<S> is writable by its owner: the mount has
+ * default_permissions, so without it the kernel would refuse viasfs's own link changes there,
+ * made through the mountpoint for inotify (any other change there is EROFS).
+ */
+static void attr_named(struct tree_attr *a, const struct named *n, gint64 mtime_ms, double timeout)
+{
+    attr_init(a, n->ino, S_IFDIR | (n->kind == NAMED_STATE ? 0755 : 0555), 2, 0, mtime_ms, timeout);
+}
+
 static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
@@ -382,6 +394,8 @@ static GBytes *one_line(const char *s)
     return g_bytes_new_take(g_strconcat(v, "\n", NULL), strlen(v) + 1);
 }
 
+/* A file's content. A JSON file's bytes are the task's own, shared with a reference to it (a
+ * task never changes): an open file or a stat costs no copy of a file of megabytes. */
 static GBytes *task_file_content(const struct task *task, enum task_off off)
 {
     const char *json = NULL;
@@ -414,7 +428,8 @@ static GBytes *task_file_content(const struct task *task, enum task_off off)
     default:
         return NULL;
     }
-    return g_bytes_new(json, strlen(json));
+    return g_bytes_new_with_free_func(json, strlen(json), (GDestroyNotify)task_unref,
+                                      task_ref((struct task *)task));
 }
 
 static char *link_target(const char *id, enum task_off off)
@@ -563,7 +578,7 @@ int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr 
         return task_attr(t, slot, off, deadline, out);
     n = named_by_ino(t, ino);
     if (n) {
-        attr_dir(out, ino, 2, t->mount_ms, t->cfg.ttl_s);
+        attr_named(out, n, t->mount_ms, t->cfg.ttl_s);
         return 0;
     }
     return static_attr(t, ino, out);
@@ -626,7 +641,7 @@ static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *na
     }
     if (!n)
         return -ENOENT;
-    attr_dir(out, n->ino, 2, t->mount_ms, t->cfg.ttl_s);
+    attr_named(out, n, t->mount_ms, t->cfg.ttl_s);
     return 0;
 }
 
@@ -1334,9 +1349,19 @@ bool tree_is_control(struct tree *t, guint64 ino)
     return ino == INO_REFRESH;
 }
 
-int tree_check_open(struct tree *t, guint64 ino, bool write)
+/* Root and the user who mounted may change things; other users (under allow_other) only read. */
+static bool may_write(const struct tree *t, uid_t uid)
 {
-    return write && !tree_is_control(t, ino) ? -EROFS : 0;
+    return uid == 0 || uid == t->cfg.uid;
+}
+
+int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid)
+{
+    if (!write)
+        return 0;
+    if (!tree_is_control(t, ino))
+        return -EROFS;
+    return may_write(t, uid) ? 0 : -EACCES;
 }
 
 /* The named directory of (@kind, @raw) if registered, without registering it. */
@@ -1481,9 +1506,13 @@ static bool is_task_file(const char *name)
     return false;
 }
 
+/* What a line of .viasfs/refresh drops: one task, or a listing (which costs a walk). */
+enum { DROPS_TASK = 0, DROPS_LISTING = 1 };
+
 /*
  * One line written to .viasfs/refresh: checks it (-EINVAL when it names nothing that can be
- * dropped) and, when @act, does it. See tree_write_control for the language.
+ * dropped) and, when @act, does it. Returns DROPS_TASK or DROPS_LISTING. See
+ * tree_write_control for the language.
  */
 static int control_line(struct tree *t, const char *line, bool act)
 {
@@ -1501,7 +1530,7 @@ static int control_line(struct tree *t, const char *line, bool act)
     if (strcmp(line, "all") == 0) {
         if (act)
             tree_refresh_all(t);
-        return 0;
+        return DROPS_LISTING;
     }
     for (char **p = parts; *p; p++) {
         if (!**p || strcmp(*p, ".") == 0)
@@ -1519,13 +1548,13 @@ static int control_line(struct tree *t, const char *line, bool act)
         if (n == 1) {
             if (act)
                 drop_list_all(t, "tasks", INO_TASKS);
-            return 0;
+            return DROPS_LISTING;
         }
         if (!task_id_is_valid(c[1]) || (n == 3 && !is_task_file(c[2])))
             return -EINVAL;
         if (act)
             drop_task(t, c[1]);
-        return 0;
+        return DROPS_TASK;
     }
     if (strcmp(c[0], "by-name") == 0) {
         struct index *x;
@@ -1533,7 +1562,7 @@ static int control_line(struct tree *t, const char *line, bool act)
         if (n == 1) {
             if (act)
                 drop_list_all(t, "by-name", INO_BY_NAME);
-            return 0;
+            return DROPS_LISTING;
         }
         if (n > 2)
             return -EINVAL;
@@ -1545,7 +1574,7 @@ static int control_line(struct tree *t, const char *line, bool act)
             return -EINVAL;
         if (act)
             drop_task(t, id);
-        return 0;
+        return DROPS_TASK;
     }
     for (size_t v = 0; v < G_N_ELEMENTS(views); v++) {
         struct named *dir;
@@ -1556,7 +1585,7 @@ static int control_line(struct tree *t, const char *line, bool act)
                 drop_list_all(t, views[v].name, views[v].ino); /* the index behind it */
             if (act)
                 drop_views(t, views[v].kind);
-            return 0;
+            return DROPS_LISTING;
         }
         dir = named_by_enc(t, views[v].kind, c[1]);
         if (!dir || (n == 3 && !task_id_is_valid(c[2])))
@@ -1565,19 +1594,54 @@ static int control_line(struct tree *t, const char *line, bool act)
             drop_view(t, dir);
         if (act && n == 3)
             drop_task(t, c[2]);
-        return 0;
+        return n == 2 ? DROPS_LISTING : DROPS_TASK;
     }
     return -EINVAL;
 }
 
-int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size)
+/*
+ * Whether a write that drops a listing may go ahead now: at most one per
+ * TREE_REFRESH_INTERVAL_MS, since each costs a walk of the list. A refusal is logged and kept
+ * in .viasfs/errors.
+ */
+static bool listing_drop_allowed(struct tree *t)
+{
+    gint64 now = g_get_monotonic_time(), since;
+    bool allowed;
+
+    g_mutex_lock(&t->lock);
+    since = now - t->listing_dropped_us;
+    allowed = t->listing_dropped_us == 0 || since >= (gint64)TREE_REFRESH_INTERVAL_MS * 1000;
+    if (allowed)
+        t->listing_dropped_us = now;
+    g_mutex_unlock(&t->lock);
+    if (!allowed) {
+        g_autofree char *text = g_strdup_printf(
+            "write .viasfs/refresh: refused (EBUSY): a listing was dropped %lld ms ago; "
+            "listings can be dropped at most once every %d ms",
+            (long long)(since / 1000), TREE_REFRESH_INTERVAL_MS);
+        log_warn("%s", text);
+        if (t->cfg.errors)
+            error_log_add_text(t->cfg.errors, text);
+    }
+    return allowed;
+}
+
+int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid)
 {
     g_autofree char *text = g_strndup(buf, size);
     g_auto(GStrv) lines = NULL;
     guint done = 0;
+    bool listing = false;
+    int rc;
 
     if (!tree_is_control(t, ino))
         return -EROFS;
+    if (!may_write(t, uid)) {
+        log_info("write .viasfs/refresh by uid %u refused: only uid %u and root may", (unsigned)uid,
+                 (unsigned)t->cfg.uid);
+        return -EACCES;
+    }
     if (size == 0 || strlen(text) != size || !g_utf8_validate(text, -1, NULL))
         return -EINVAL; /* empty, NUL bytes, not text */
     lines = g_strsplit(text, "\n", -1);
@@ -1585,12 +1649,15 @@ int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size
         g_strchomp(*l); /* "\r\n", trailing blanks */
         if (!**l)
             continue;
-        if (control_line(t, *l, false) < 0)
+        if ((rc = control_line(t, *l, false)) < 0)
             return -EINVAL;
+        listing |= rc == DROPS_LISTING;
         done++;
     }
     if (!done)
         return -EINVAL;
+    if (listing && !listing_drop_allowed(t))
+        return -EBUSY;
     for (char **l = lines; *l; l++)
         if (**l)
             control_line(t, *l, true);

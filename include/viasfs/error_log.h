@@ -1,7 +1,8 @@
 /*
- * error_log: the recent API failures a user can read in .viasfs/errors, newest last, with
- * time, call, HTTP status, the API's code and message. A bounded ring; thread-safe. It
- * stores descriptions (never secrets) and does not log (the api already did).
+ * error_log: the recent failures a user can read in .viasfs/errors, newest last: API calls
+ * (time, call, HTTP status, the API's code and message) and requests viasfs itself refused.
+ * A bounded ring; thread-safe. It stores descriptions (never secrets) and does not log (the
+ * caller already did).
  */
 #ifndef VIASFS_ERROR_LOG_H
 #define VIASFS_ERROR_LOG_H
@@ -17,6 +18,8 @@ void error_log_free(struct error_log *log);
 
 /* Records @e now. Usable directly as an api_config.on_error callback (data = the log). */
 void error_log_add(const struct api_error *e, void *log);
+/* Records a failure of viasfs's own (no API call), described by one line of @text, now. */
+void error_log_add_text(struct error_log *log, const char *text);
 
 /* Every kept line ("2026-11-28T16:30:54Z GET ...: HTTP 401 APIG.0301: ...\n"). Caller frees. */
 char *error_log_render(struct error_log *log);

@@ -8,6 +8,8 @@
 #ifndef VIASFS_HEAP_H
 #define VIASFS_HEAP_H
 
+#include <stddef.h>
+
 /*
  * One arena: free memory is held once, not in up to 8 arenas per CPU. The mmap threshold
  * fixed at glibc's own starting value (128 KiB): left dynamic, it rises to the size of the
@@ -27,5 +29,17 @@ void heap_trimmer_start(void);
 
 /* Ends the trimmer thread, if it was started. */
 void heap_trimmer_stop(void);
+
+/* An answer at least this long leaves heap_trim_after_parse to its parser. */
+#define HEAP_LARGE_ANSWER (1024 * 1024)
+
+/*
+ * Gives free memory back now, after parsing an answer of @answer_bytes, when that is at least
+ * HEAP_LARGE_ANSWER. A parse tree costs many times its text (cJSON spends about 80 bytes on
+ * each value: a 61 MB answer of "[0,0,...]" took 2.5 GB) in small blocks from the heap; once
+ * freed they stay resident until trimmed, since the blocks of the task kept from the answer
+ * sit above them. Thread-safe.
+ */
+void heap_trim_after_parse(size_t answer_bytes);
 
 #endif

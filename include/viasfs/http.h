@@ -19,7 +19,8 @@ struct http_attempt;
 struct http_config {
     int max_requests;       /* requests in flight at once across all threads; >= 1 */
     int connect_timeout_ms; /* per attempt, never beyond the request's deadline */
-    size_t max_body;        /* a longer answer fails with HTTP_FAIL_TOO_LARGE */
+    size_t max_body;        /* a longer answer, counted decoded (after gzip), fails with
+                               HTTP_FAIL_TOO_LARGE */
     int max_attempts;       /* 1 = no retries; 0 = as many as the deadline and the retry
                                budget allow (the default) */
     int backoff_base_ms;    /* first retry delay scale (see backoff.h) */
@@ -34,7 +35,11 @@ struct http_config {
     void *on_attempt_data;
 };
 
-/* Fills @cfg with the defaults: 8 requests, 5 s connect, 64 MiB bodies, attempts bounded by
+/* The default cap on one answer, decoded: 100 KB of gzip can decode to 61 MB. A page of 1000
+ * whole tasks is about 1.3 MB. */
+#define HTTP_MAX_BODY_DEFAULT (16u << 20)
+
+/* Fills @cfg with the defaults: 8 requests, 5 s connect, 16 MiB bodies, attempts bounded by
  * the deadline and the retry budget only, retry delays from 100 ms (from 1 s after a 429) up
  * to 4 s. */
 void http_config_defaults(struct http_config *cfg);
@@ -97,6 +102,8 @@ const char *http_response_header(const struct http_response *resp, const char *n
 /* Returns NULL and sets *@why (caller frees) when libcurl cannot be set up. */
 struct http *http_new(const struct http_config *cfg, char **why);
 void http_free(struct http *http);
+/* The cap on one answer's decoded length (http_config.max_body). */
+size_t http_max_body(const struct http *http);
 
 /*
  * Performs @req, retrying 429, 5xx, broken and refused connections while attempts, the

@@ -74,7 +74,8 @@ gint64 task_mtime_ms(const struct task *t);
  */
 struct task *task_summary_of(const struct task *t);
 
-/* Bytes @t holds (strings and rendered files), for the cache's memory bound. */
+/* Bytes @t holds: the struct and every string and rendered file, as allocated. The one
+ * measure of a task's memory (the cache's bound and its size metric). */
 size_t task_size(const struct task *t);
 
 /*

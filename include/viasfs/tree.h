@@ -118,25 +118,31 @@ int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out);
 struct metrics *tree_metrics(struct tree *t);
 
 /*
- * Whether @ino may be opened for writing or truncating (@write): 0, or -EROFS for anything but
- * a control file. Reading is allowed everywhere (a control file reads as empty, so that tar
+ * Whether @ino may be opened for writing or truncating (@write) by user @uid: 0, -EROFS for
+ * anything but a control file, -EACCES for a user other than root and the mounting user
+ * (tree_config.uid). Reading is allowed everywhere (a control file reads as empty, so that tar
  * and rsync copy the mount without an error). Fetches nothing.
  */
-int tree_check_open(struct tree *t, guint64 ino, bool write);
+int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid);
 /* true for .viasfs/refresh, the control file (mode 0600, reads as empty). */
 bool tree_is_control(struct tree *t, guint64 ino);
 
+/* Writes to .viasfs/refresh that drop a listing are accepted at most once per this period. */
+#define TREE_REFRESH_INTERVAL_MS 1000
+
 /*
- * A write of @size bytes to the control file @ino: one command per line (a final newline is
- * optional). "all" drops every cached task and listing; a path relative to the mount drops
- * what it names: tasks/<id> (or a file in it, or a link to it in a view) that task,
+ * A write of @size bytes by user @uid to the control file @ino: one command per line (a final
+ * newline is optional). "all" drops every cached task and listing; a path relative to the mount
+ * drops what it names: tasks/<id> (or a file in it, or a link to it in a view) that task,
  * by-state/<S>, by-camera/<C>, by-algorithm/<T> that view's listing, tasks, by-name,
  * by-camera and by-algorithm the list of all tasks, by-state every state's listing. The
  * kernel is told to forget what it cached of the same. Every line is checked before any is
- * done: -EINVAL when one names nothing of that kind, -EROFS when @ino is not a control file.
- * Fetches nothing: the next access does.
+ * done: -EINVAL when one names nothing of that kind, -EROFS when @ino is not a control file,
+ * -EACCES when @uid is neither root nor the mounting user, -EBUSY (logged, and kept in
+ * .viasfs/errors) when the write drops a listing (any line but a task's) less than
+ * TREE_REFRESH_INTERVAL_MS after the last write that did. Fetches nothing: the next access does.
  */
-int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size);
+int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid);
 /* The same as writing "all" (SIGHUP's action). Safe from any thread but a signal handler. */
 void tree_refresh_all(struct tree *t);
 

@@ -263,6 +263,45 @@ static void test_body_cap(struct fixture *f, gconstpointer unused)
     g_assert_cmpuint(stub_count(f->stub), ==, 1);
 }
 
+/* A detail answer of exactly @len bytes: a task whose name fills it. */
+static GString *detail_of_length(size_t len)
+{
+    GString *s = g_string_new("{\"id\":\"t1\",\"state\":\"RUNNING\",\"name\":\"");
+    size_t fill = len - s->len - 2;
+
+    g_string_set_size(s, s->len + fill);
+    memset(s->str + s->len - fill, 'x', fill);
+    g_string_append(s, "\"}");
+    g_assert_cmpuint(s->len, ==, len);
+    return s;
+}
+
+/* The default cap, in pairs: an answer of HTTP_MAX_BODY_DEFAULT bytes is taken, one byte more
+ * fails with EIO (not retried), and the error says what the limit is. */
+static void test_default_body_cap(struct fixture *f, gconstpointer unused)
+{
+    g_autoptr(GString) fits = detail_of_length(HTTP_MAX_BODY_DEFAULT);
+    g_autoptr(GString) over = detail_of_length(HTTP_MAX_BODY_DEFAULT + 1);
+    g_autofree char *text = NULL;
+    struct task *t = NULL;
+
+    g_assert_cmpuint(HTTP_MAX_BODY_DEFAULT, ==, 16u << 20);
+    stub_push(f->stub, 200, fits->str, 0);
+    g_assert_cmpint(api_get_task(f->api, "t1", in_ms(20000), &t, &f->err), ==, 0);
+    g_assert_cmpuint(strlen(t->name), ==, HTTP_MAX_BODY_DEFAULT - 39);
+    g_clear_pointer(&t, task_unref);
+
+    stub_push(f->stub, 200, over->str, 0);
+    g_assert_cmpint(api_get_task(f->api, "t1", in_ms(20000), &t, &f->err), ==, -EIO);
+    g_assert_null(t);
+    g_assert_cmpint(f->err.failure, ==, HTTP_FAIL_TOO_LARGE);
+    g_assert_cmpuint(stub_count(f->stub), ==, 2);
+    text = api_error_describe(&f->err);
+    g_test_message("%s", text);
+    g_assert_nonnull(strstr(text, "longer than 16 MiB once decoded"));
+    g_assert_cmpint(f->errors_reported, ==, 1);
+}
+
 static void test_token_file_rotation(struct fixture *f, gconstpointer unused)
 {
     struct task *t = NULL;
@@ -425,6 +464,7 @@ int main(int argc, char **argv)
     ADD("/requests/stall-times-out", test_stall_times_out, setup);
     ADD("/requests/malformed-bodies", test_malformed_bodies, setup);
     ADD("/requests/body-cap", test_body_cap, setup_small_body);
+    ADD("/requests/default-body-cap", test_default_body_cap, setup);
     ADD("/requests/token-file-rotation", test_token_file_rotation, setup);
     ADD("/requests/concurrency-cap", test_concurrency_cap, setup_two_slots);
     g_test_add_func("/requests/refused", test_refused);

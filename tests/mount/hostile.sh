@@ -4,6 +4,13 @@
 # undocumented state...) mounts, every entry is reachable (find reports no error, stat works
 # on every path find lists, every link resolves) and distinct (no directory lists a name
 # twice), every name is valid, and the whole tree still equals what the API holds.
+# Then a hostile server (tests/mount/proxy.py with junk in every detail answer, gzipped),
+# measured at /proc/PID/status and .viasfs/metrics, in pairs: an answer that decodes past
+# 16 MiB (61 MiB from about 60 KB on the wire) fails with EIO, says so in .viasfs/errors and
+# leaves no memory behind (it took 2.5 GB), while a small one is read; an answer of a value
+# every two bytes past 2^20 values (15 MiB: 7.8 million) fails the same way (it took 650 MB);
+# one under both caps is read, and what parsing it took is given back: the resident size grows
+# by about what the cache says it holds (it grew by 90 MB for 6 MB).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
@@ -96,4 +103,77 @@ for i in open(os.path.join(d,"ids")).read().split():
     mnt_stop "$MNT"
     emu_stop
 done
+
+kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$MNT_PID/status"; } # kb VmRSS|VmHWM
+# Resident sizes mean something only with glibc's malloc: not under ASan or a wrapper (valgrind).
+if [ -z "$VIASFS_WRAPPER" ] && ! ldd "$VIASFS_REAL_BIN" 2>/dev/null | grep -q libasan; then
+    rss_check() { check "$@"; }
+else
+    rss_check() { skip "$1 (another allocator: sanitizer or wrapper)"; }
+fi
+cache_bytes() { sed -n 's/^viasfs_cache_bytes //p' "$MNT/.viasfs/metrics"; }
+# hostile_mount SHAPE MIB: the emulator (20 tasks) behind proxy.py serving SHAPE junk; mounted.
+hostile_mount() {
+    emu_start --tasks 20 --seed 2 || return 1
+    proxy_start "$1" "$2" || return 1
+    EMU_URL=$PROXY_URL mnt_start "hostile-$1-$2" --refresh=0 --timeout=30 || return 1
+    ids=($(ls "$MNT/tasks" | sed -n '1p;8p;15p'))
+}
+hostile_unmount() { mnt_stop "$MNT"; proxy_stop; emu_stop; }
+
+# ---- a gzip bomb: 61 MiB of numbers, about 60 KB on the wire
+if hostile_mount numbers 61; then
+    wire=$(curl -sS -H "X-Auth-Token: $EMU_TOKEN" --compressed -o "$TEST_TMP/bomb" \
+        -w '%{size_download}' "$PROXY_URL/v2/$EMU_PROJECT/tasks/${ids[0]}")
+    check "(the server: $wire bytes on the wire decode to $(wc -c <"$TEST_TMP/bomb"))" \
+        [ "$wire" -lt 1000000 -a "$(wc -c <"$TEST_TMP/bomb")" -gt 60000000 ]
+    check_eq "an answer that decodes past 16 MiB: cat task.json fails with EIO" "Input/output error" \
+        "$(stderr_of cat "$MNT/tasks/${ids[0]}/task.json" | sed 's/.*: //')"
+    check ".viasfs/errors says the answer is longer than 16 MiB once decoded" \
+        grep -q "tasks/${ids[0]}: answer too large: longer than 16 MiB once decoded" "$MNT/.viasfs/errors"
+    rss_check "... and the daemon's peak resident size stayed under 256 MB (VmHWM $(kb VmHWM) kB)" \
+        [ "$(kb VmHWM)" -lt 262144 ]
+    hostile_unmount
+else
+    fail "the gzip bomb server mounts"
+fi
+if hostile_mount string 1; then
+    check_eq "(the pair) a gzipped answer of 1 MiB of junk is read whole" \
+        "yes" "$(grep -q '"bloat":[[:space:]]*"xxxx' "$MNT/tasks/${ids[0]}/task.json" && echo yes)"
+    hostile_unmount
+else
+    fail "the 1 MiB junk server mounts"
+fi
+
+# ---- a value every two bytes: 15 MiB of numbers (7.8 million values; cJSON: 80 bytes each)
+if hostile_mount numbers 15; then
+    check_eq "an answer of more than 2^20 JSON values: cat task.json fails with EIO" \
+        "Input/output error" "$(stderr_of cat "$MNT/tasks/${ids[0]}/task.json" | sed 's/.*: //')"
+    check ".viasfs/errors says it holds more than 1048576 JSON values" \
+        grep -q "tasks/${ids[0]}: HTTP 200 malformed answer: answer holds more than 1048576 JSON values" \
+        "$MNT/.viasfs/errors"
+    rss_check "... and the daemon's peak resident size stayed under 256 MB (VmHWM $(kb VmHWM) kB)" \
+        [ "$(kb VmHWM)" -lt 262144 ]
+    hostile_unmount
+else
+    fail "the 15 MiB numbers server mounts"
+fi
+
+# ---- under both caps (1.99 MiB: 1,043,000 values): read, and the parse given back
+if hostile_mount numbers 1.99; then
+    rss0=$(kb VmRSS) bytes0=$(cache_bytes) read=0
+    for id in "${ids[@]}"; do
+        read=$((read + $(wc -c <"$MNT/tasks/$id/task.json")))
+    done
+    rss1=$(kb VmRSS) bytes1=$(cache_bytes)
+    diag "3 tasks of 1.99 MiB of numbers: VmRSS $rss0 -> $rss1 kB (peak $(kb VmHWM) kB), cache $bytes0 -> $bytes1 bytes, $read bytes of task.json read"
+    check "3 answers of a million values each are read (task.json: $read bytes)" [ "$read" -gt 9000000 ]
+    check "viasfs_cache_bytes counts what the cache holds: at least the task.json read" \
+        [ $((bytes1 - bytes0)) -ge "$read" ]
+    rss_check "the resident size grew by at most the cache's growth + 40 MB: the parse trees were given back" \
+        [ $((rss1 - rss0)) -le $(((bytes1 - bytes0) / 1024 + 40 * 1024)) ]
+    hostile_unmount
+else
+    fail "the 1.99 MiB numbers server mounts"
+fi
 finish

@@ -7,7 +7,7 @@
 #   mnt_stop DIR                 unmount, wait for the daemon to exit, one TAP line about it
 #   counts                       the emulator's API counters as "list.200=3 detail.400=1"
 #   stats_reset                  zero the emulator's counters
-#   proxy_start / proxy_log      a recording HTTP proxy in front of the emulator
+#   proxy_start / proxy_log      a recording HTTP proxy in front of the emulator (or a hostile one)
 #   py_tap SCRIPT ARGS...        run a Python helper whose "ok\t.." lines become TAP lines
 # Every exit path unmounts what was mounted, stops the proxy and the emulator (by PID).
 #
@@ -175,16 +175,18 @@ out = ["%s.%s=%d" % (ep, st, n) for ep in ("list", "detail", "other")
 print(" ".join(out) or "none")'
 }
 
-# proxy_start: a recording HTTP proxy in front of the emulator; sets PROXY_URL and
-# PROXY_LOG (one "METHOD path?query" line per forwarded request), and PROXY_GHOSTS (a file
-# of ids whose detail call the proxy answers 400 "no task" while the list names them).
+# proxy_start [SHAPE MIB]: a recording HTTP proxy in front of the emulator; sets PROXY_URL and
+# PROXY_LOG (one "METHOD path?query" line per forwarded request), and PROXY_GHOSTS (a file of
+# ids whose detail call the proxy answers 400 "no task" while the list names them). With SHAPE
+# and MIB, a hostile one whose detail answers carry MIB MiB of junk, gzipped (see proxy.py).
 proxy_start() {
     PROXY_LOG=$TEST_TMP/proxy.log
     : >"$PROXY_LOG"
     rm -f "$TEST_TMP/proxy.port"
     PROXY_GHOSTS=$TEST_TMP/proxy.ghosts # ids whose detail the proxy answers "no task"
     : >"$PROXY_GHOSTS"
-    python3 "$MOUNT_DIR/proxy.py" "$EMU_URL" "$TEST_TMP/proxy.port" "$PROXY_LOG" "$PROXY_GHOSTS" \
+    PROXY_GHOSTS=$PROXY_GHOSTS python3 "$MOUNT_DIR/proxy.py" "$EMU_URL" "$TEST_TMP/proxy.port" \
+        "$PROXY_LOG" "$@" \
         2>"$TEST_TMP/proxy.err" &
     PROXY_PID=$!
     for _ in $(seq 1 100); do

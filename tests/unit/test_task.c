@@ -1,6 +1,7 @@
 /* Unit tests: task parsing, rendering, redaction and timestamps. */
 #include "viasfs/task.h"
 #include "viasfs/task_page.h"
+#include "../../src/task_cjson.h" /* TASK_MAX_JSON_VALUES */
 
 #include <errno.h>
 #include <string.h>
@@ -335,6 +336,75 @@ static void test_nul_escape(void)
     g_assert_cmpstr(z->name, ==, "c\\u0000");
 }
 
+/* {"id":"t1","state":"RUNNING","junk":[0,...]} holding @values JSON values in all. */
+static GString *task_with_values(size_t values)
+{
+    GString *s = g_string_new("{\"id\":\"t1\",\"state\":\"RUNNING\",\"junk\":[0");
+
+    /* the object, its 3 members (the array one) and the array's first element: 5 */
+    for (size_t n = 5; n < values; n++)
+        g_string_append(s, ",0");
+    g_string_append(s, "]}");
+    return s;
+}
+
+/* The value cap, at its edge: TASK_MAX_JSON_VALUES values parse, one more does not (nothing
+ * is parsed: the count comes first); commas and brackets inside strings do not count. */
+static void test_value_cap(void)
+{
+    g_autoptr(GString) fits = task_with_values(TASK_MAX_JSON_VALUES);
+    g_autoptr(GString) over = task_with_values(TASK_MAX_JSON_VALUES + 1);
+    g_autoptr(GString) page = g_string_new("{\"tasks\":[");
+    g_autoptr(GString) quoted = g_string_new("{\"id\":\"t1\",\"state\":\"RUNNING\",\"name\":\"");
+    g_autoptr(TaskPage) p = NULL;
+    g_autofree char *why = NULL;
+    struct task *t = NULL;
+
+    g_assert_cmpint(TASK_MAX_JSON_VALUES, ==, 1 << 20);
+    g_assert_cmpint(task_from_json(fits->str, fits->len, &reveal, &t, &why), ==, 0);
+    g_clear_pointer(&t, task_unref);
+    g_assert_cmpint(task_from_json(over->str, over->len, &reveal, &t, &why), ==, -EBADMSG);
+    g_assert_null(t);
+    g_assert_cmpstr(why, ==, "answer holds more than 1048576 JSON values");
+    g_clear_pointer(&why, g_free);
+
+    /* A list answer: the same cap, said of the list. */
+    g_string_append(page, over->str);
+    g_string_append(page, "]}");
+    g_assert_cmpint(task_page_parse(page->str, page->len, &reveal, &p, &why), ==, -EBADMSG);
+    g_assert_cmpstr(why, ==, "list answer holds more than 1048576 JSON values");
+    g_clear_pointer(&why, g_free);
+
+    /* 2M commas, brackets and escaped quotes inside a string: one value. */
+    for (int i = 0; i < (1 << 20); i++)
+        g_string_append(quoted, i % 2 ? ",[{" : "\\\"");
+    g_string_append(quoted, "\"}");
+    g_assert_cmpint(task_from_json(quoted->str, quoted->len, &reveal, &t, &why), ==, 0);
+    g_assert_cmpuint(strlen(t->name), ==, 1u << 21);
+    task_unref(t);
+}
+
+/* task_size counts every string and rendered file: a long name is held twice (name and
+ * task.json), a long input three times (input.json, and task.json's pretty copy). */
+static void test_size(void)
+{
+    g_autoptr(GString) big = g_string_new("{\"id\":\"t1\",\"state\":\"RUNNING\",\"name\":\"");
+    g_autoptr(Task) small =
+        parse_ok("{\"id\":\"t1\",\"state\":\"RUNNING\",\"name\":\"n\"}", &reveal);
+    g_autoptr(Task) t = NULL;
+
+    for (int i = 0; i < 100000; i++)
+        g_string_append_c(big, 'x');
+    g_string_append(big, "\",\"input\":{\"x\":\"");
+    for (int i = 0; i < 100000; i++)
+        g_string_append_c(big, 'y');
+    g_string_append(big, "\"}}");
+    t = parse_ok(big->str, &reveal);
+    g_assert_cmpuint(task_size(small), >=, sizeof(struct task) + strlen(small->task_json));
+    g_assert_cmpuint(task_size(t), >=, task_size(small) + 2 * 100000 + 2 * 100000);
+    g_assert_cmpuint(task_size(t), <, task_size(small) + 5 * 100000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -350,6 +420,8 @@ int main(int argc, char **argv)
     g_test_add_func("/task/invalid-utf8-deep", test_invalid_utf8_deep);
     g_test_add_func("/task/times", test_times);
     g_test_add_func("/task/refcount", test_refcount);
+    g_test_add_func("/task/value-cap", test_value_cap);
+    g_test_add_func("/task/size", test_size);
     g_test_add_func("/task_page/parse", test_page);
     g_test_add_func("/task_page/rejects", test_page_rejects);
     g_test_add_func("/task_page/nul-escape", test_nul_escape);
