@@ -10,6 +10,7 @@
 #include "viasfs/cache.h"
 #include "viasfs/interrupt.h"
 #include "viasfs/log.h"
+#include "viasfs/requester.h"
 #include "viasfs/scan.h"
 
 #include <errno.h>
@@ -472,7 +473,7 @@ static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
         c->scan_listing = listing_ref(all); /* held: its address stays its own */
     }
     ahead = g_array_new(FALSE, FALSE, sizeof(guint32));
-    scan_read(c->scan, r->slot, ahead);
+    scan_read(c->scan, requester_current(), r->slot, ahead);
     for (guint i = 0; i < ahead->len; i++) {
         struct record *next = g_ptr_array_index(c->records, g_array_index(ahead, guint32, i));
 

@@ -14,6 +14,7 @@
 #include "viasfs/fs.h"
 #include "viasfs/hangup.h"
 #include "viasfs/interrupt.h"
+#include "viasfs/requester.h"
 #include "viasfs/log.h"
 
 #include <errno.h>
@@ -204,12 +205,14 @@ static void op_begin(struct op *op, fuse_req_t req)
     op->interrupted = 0;
     fuse_req_interrupt_func(req, op_on_interrupt, op);
     interrupt_watch(&op->interrupted);
+    requester_set((guint32)fuse_req_ctx(req)->pid);
 }
 
 /* Call before replying: once it returns, no interrupt callback runs on @op any more. */
 static void op_end(struct op *op)
 {
     interrupt_unwatch();
+    requester_set(0);
     fuse_req_interrupt_func(op->req, NULL, NULL);
 }
 

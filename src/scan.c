@@ -1,7 +1,8 @@
 /*
- * scan: see scan.h. For each of the two orders it keeps the position of every slot, the
- * position of the last miss, and how far ahead fetches were handed out, so that a walk keeps
- * @depth fetches in front of it without asking for any task twice.
+ * scan: see scan.h. For each of the two orders it keeps the position of every slot and, per
+ * reader, the position of its last read and how far ahead fetches were handed out for it, so
+ * that each reader's walk keeps @depth fetches in front of it without asking for any task
+ * twice, and readers reading at random never add up to a walk.
  */
 #include "viasfs/scan.h"
 
@@ -13,16 +14,31 @@ enum { ORDER_LISTING, ORDER_SORTED, ORDERS };
 struct order {
     GArray *slots;        /* guint32, in this order */
     GHashTable *position; /* slot + 1 -> index + 1 */
-    gint64 last;          /* index of the last read, -2 when none */
-    gint64 ahead_to;      /* walking forward: handed out up to this index (exclusive) */
-    gint64 behind_to;     /* walking backward: handed out down to this index (inclusive) */
-    int run;              /* reads in a row that went the same way (+: forward, -: back) */
 };
+
+/* Where one reader's walk is in one order. */
+struct cursor {
+    gint64 last;      /* index of the last read, -2 when none */
+    gint64 ahead_to;  /* walking forward: handed out up to this index (exclusive) */
+    gint64 behind_to; /* walking backward: handed out down to this index (inclusive) */
+    int run;          /* reads in a row that went the same way (+: forward, -: back) */
+};
+
+/* One reader's cursors, in the order of their last read (most recent first). */
+struct reader {
+    guint32 id;
+    struct cursor at[ORDERS];
+    GList link; /* in scan.readers (link.data = the reader) */
+};
+
+enum { MAX_READERS = 64 };
 
 struct scan {
     guint depth;
     gconstpointer basis;
     struct order orders[ORDERS];
+    GHashTable *by_id; /* id -> struct reader * (owned) */
+    GQueue readers;    /* the same, most recently read first */
 };
 
 struct scan *scan_new(guint depth)
@@ -33,8 +49,8 @@ struct scan *scan_new(guint depth)
     for (int o = 0; o < ORDERS; o++) {
         s->orders[o].slots = g_array_new(FALSE, FALSE, sizeof(guint32));
         s->orders[o].position = g_hash_table_new(g_direct_hash, g_direct_equal);
-        s->orders[o].last = -2;
     }
+    s->by_id = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     return s;
 }
 
@@ -46,6 +62,7 @@ void scan_free(struct scan *s)
         g_array_unref(s->orders[o].slots);
         g_hash_table_unref(s->orders[o].position);
     }
+    g_hash_table_unref(s->by_id);
     g_free(s);
 }
 
@@ -71,10 +88,36 @@ static void order_fill(struct order *o, const guint32 *slots, guint n)
     g_hash_table_remove_all(o->position);
     for (guint i = 0; i < n; i++)
         g_hash_table_replace(o->position, GUINT_TO_POINTER(slots[i] + 1), GUINT_TO_POINTER(i + 1));
-    o->last = -2;
-    o->ahead_to = 0;
-    o->behind_to = n;
-    o->run = 0;
+}
+
+static void cursor_reset(struct cursor *c, const struct order *o)
+{
+    *c = (struct cursor){.last = -2, .ahead_to = 0, .behind_to = o->slots->len, .run = 0};
+}
+
+/* Reader @id's cursors, made (and the least recent reader's dropped past MAX_READERS). */
+static struct reader *reader_get(struct scan *s, guint32 id)
+{
+    struct reader *r = g_hash_table_lookup(s->by_id, GUINT_TO_POINTER(id));
+
+    if (r) {
+        g_queue_unlink(&s->readers, &r->link);
+        g_queue_push_head_link(&s->readers, &r->link);
+        return r;
+    }
+    if (s->readers.length >= MAX_READERS) {
+        struct reader *old = g_queue_peek_tail(&s->readers);
+        g_queue_unlink(&s->readers, &old->link);
+        g_hash_table_remove(s->by_id, GUINT_TO_POINTER(old->id));
+    }
+    r = g_new0(struct reader, 1);
+    r->id = id;
+    r->link.data = r;
+    for (int o = 0; o < ORDERS; o++)
+        cursor_reset(&r->at[o], &s->orders[o]);
+    g_hash_table_insert(s->by_id, GUINT_TO_POINTER(id), r);
+    g_queue_push_head_link(&s->readers, &r->link);
+    return r;
 }
 
 void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
@@ -95,14 +138,19 @@ void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
     for (guint i = 0; i < n; i++)
         sorted[i] = k[i].slot;
     order_fill(&s->orders[ORDER_SORTED], sorted, n);
+    g_queue_init(&s->readers); /* every walk starts again on the new basis */
+    g_hash_table_remove_all(s->by_id);
     g_free(sorted);
     g_free(k);
 }
 
-void scan_read(struct scan *s, guint32 slot, GArray *ahead)
+void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead)
 {
+    struct reader *rd = reader_get(s, reader);
+
     for (int oi = 0; oi < ORDERS; oi++) {
         struct order *o = &s->orders[oi];
+        struct cursor *c = &rd->at[oi];
         gpointer p = g_hash_table_lookup(o->position, GUINT_TO_POINTER(slot + 1));
         gint64 pos;
 
@@ -111,27 +159,27 @@ void scan_read(struct scan *s, guint32 slot, GArray *ahead)
         pos = (gint64)GPOINTER_TO_UINT(p) - 1;
         /* A walk: this read comes a little after (or before: a shell builds its glob list
          * backwards before sorting it) the last one in this order. */
-        gint64 step = pos - o->last, depth = (gint64)s->depth;
+        gint64 step = pos - c->last, depth = (gint64)s->depth;
         if (step == 0)
             continue; /* the same task again (a lookup, then the open): not a step */
-        bool forward = o->last >= 0 && step > 0 && step <= depth + 1;
-        bool backward = o->last >= 0 && step < 0 && step >= -depth - 1;
-        o->last = pos;
+        bool forward = c->last >= 0 && step > 0 && step <= depth + 1;
+        bool backward = c->last >= 0 && step < 0 && step >= -depth - 1;
+        c->last = pos;
         /* Three reads in a row the same way make a walk: two could be a person reading
          * neighbouring tasks. */
-        o->run = forward ? MAX(o->run, 0) + 1 : backward ? MIN(o->run, 0) - 1 : 0;
-        if (o->run < 2 && o->run > -2)
+        c->run = forward ? MAX(c->run, 0) + 1 : backward ? MIN(c->run, 0) - 1 : 0;
+        if (c->run < 2 && c->run > -2)
             continue;
         if (forward) {
             gint64 end = MIN(pos + 1 + depth, (gint64)o->slots->len);
-            for (gint64 i = MAX(pos + 1, o->ahead_to); i < end; i++)
+            for (gint64 i = MAX(pos + 1, c->ahead_to); i < end; i++)
                 g_array_append_val(ahead, g_array_index(o->slots, guint32, i));
-            o->ahead_to = MAX(o->ahead_to, end);
+            c->ahead_to = MAX(c->ahead_to, end);
         } else if (backward) {
             gint64 end = MAX(pos - depth, 0);
-            for (gint64 i = MIN(pos - 1, o->behind_to - 1); i >= end; i--)
+            for (gint64 i = MIN(pos - 1, c->behind_to - 1); i >= end; i--)
                 g_array_append_val(ahead, g_array_index(o->slots, guint32, i));
-            o->behind_to = MIN(o->behind_to, end);
+            c->behind_to = MIN(c->behind_to, end);
         } else
             continue;
         return; /* one order is enough */

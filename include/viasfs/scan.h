@@ -25,11 +25,12 @@ void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
 gconstpointer scan_basis(const struct scan *s);
 
 /*
- * A read of @slot's detail (whether it was there or not). When it continues a walk in either
- * order (the third read in a row that comes a little after, or before, the previous one),
+ * A read of @slot's detail (whether it was there or not) by @reader (a process id; readers
+ * are told apart, the 64 most recent kept). When it continues that reader's walk in either
+ * order (its third read in a row that comes a little after, or before, its previous one),
  * appends to @ahead the slots that follow it in that direction, up to the depth, skipping
  * those already handed out for this walk.
  */
-void scan_read(struct scan *s, guint32 slot, GArray *ahead);
+void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead);
 
 #endif

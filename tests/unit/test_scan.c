@@ -14,12 +14,17 @@ static struct scan *ten(guint depth)
     return s;
 }
 
-static GArray *read_slot(struct scan *s, guint32 slot)
+static GArray *read_by(struct scan *s, guint32 reader, guint32 slot)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(guint32));
 
-    scan_read(s, slot, a);
+    scan_read(s, reader, slot, a);
     return a;
+}
+
+static GArray *read_slot(struct scan *s, guint32 slot)
+{
+    return read_by(s, 1, slot);
 }
 
 static void test_listing_order(void)
@@ -102,6 +107,34 @@ static void test_end_and_new_basis(void)
     scan_free(s);
 }
 
+/* Two readers each reading neighbours of their own, interleaved: together they step through
+ * the tasks in order, but neither walks, so nothing is fetched ahead. The pair: one reader
+ * making the same reads walks. */
+static void test_readers_apart(void)
+{
+    struct scan *s = ten(3);
+    guint ahead = 0;
+
+    /* Reader 1 reads 0, 2, 8 and reader 2 reads 1, 7, 3: together 0, 1, 2, 7, 8, 3, whose
+     * first three would be a walk for one reader. */
+    static const guint32 reads[][2] = {{1, 0}, {2, 1}, {1, 2}, {2, 7}, {1, 8}, {2, 3}};
+    for (size_t i = 0; i < G_N_ELEMENTS(reads); i++) {
+        g_autoptr(GArray) a = read_by(s, reads[i][0], reads[i][1]);
+        ahead += a->len;
+    }
+    g_assert_cmpuint(ahead, ==, 0);
+    scan_free(s);
+
+    s = ten(3);
+    ahead = 0;
+    for (guint32 slot = 0; slot < 3; slot++) {
+        g_autoptr(GArray) a = read_by(s, 1, slot); /* 0, 1, 2 by one reader: a walk */
+        ahead += a->len;
+    }
+    g_assert_cmpuint(ahead, ==, 3);
+    scan_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -110,5 +143,6 @@ int main(int argc, char **argv)
     g_test_add_func("/scan/backward", test_backward);
     g_test_add_func("/scan/no-walk", test_no_walk);
     g_test_add_func("/scan/end-and-new-basis", test_end_and_new_basis);
+    g_test_add_func("/scan/readers-apart", test_readers_apart);
     return g_test_run();
 }
