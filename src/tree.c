@@ -35,7 +35,7 @@ static void named_free(gpointer p)
 }
 
 /* The named directory of (@kind, @raw), registered on first use. Call with t->lock held. */
-struct named *tree_named_get_locked(struct tree *t, enum named_kind kind, const char *raw)
+struct named *tree_named_get_locked(struct tree *t, enum view_kind kind, const char *raw)
 {
     g_autofree char *key = g_strdup_printf("%d:%s", (int)kind, raw);
     struct named *n = g_hash_table_lookup(t->named_by_key, key);
@@ -63,7 +63,7 @@ struct named *tree_named_by_ino(struct tree *t, guint64 ino)
     return n; /* never freed while the tree lives */
 }
 
-struct named *tree_named_find(struct tree *t, enum named_kind kind, const char *raw)
+struct named *tree_named_find(struct tree *t, enum view_kind kind, const char *raw)
 {
     struct named *n;
 
@@ -74,7 +74,7 @@ struct named *tree_named_find(struct tree *t, enum named_kind kind, const char *
 }
 
 /* The named directory of (@kind, @raw) if registered, without registering it. */
-struct named *tree_named_peek(struct tree *t, enum named_kind kind, const char *raw)
+struct named *tree_named_peek(struct tree *t, enum view_kind kind, const char *raw)
 {
     g_autofree char *key = g_strdup_printf("%d:%s", (int)kind, raw);
     struct named *n;
@@ -86,7 +86,7 @@ struct named *tree_named_peek(struct tree *t, enum named_kind kind, const char *
 }
 
 /* The named directory of @kind whose file name is @enc, or NULL. */
-struct named *tree_named_by_enc(struct tree *t, enum named_kind kind, const char *enc)
+struct named *tree_named_by_enc(struct tree *t, enum view_kind kind, const char *enc)
 {
     struct named *n = NULL;
 
@@ -126,7 +126,7 @@ static void attr_dir(struct tree_attr *a, guint64 ino, guint32 nlink, gint64 mti
  */
 static void attr_named(struct tree_attr *a, const struct named *n, gint64 mtime_ms, double timeout)
 {
-    attr_init(a, n->ino, S_IFDIR | (n->kind == NAMED_STATE ? 0755 : 0555), 2, 0, mtime_ms, timeout);
+    attr_init(a, n->ino, S_IFDIR | (n->kind == VIEW_STATE ? 0755 : 0555), 2, 0, mtime_ms, timeout);
 }
 
 static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
@@ -190,7 +190,12 @@ GBytes *tree_file_content(const struct task *task, enum task_off off)
 
 char *tree_link_target(const char *id, enum task_off off)
 {
-    return g_strconcat(off == OFF_LINK_NAME ? "../tasks/" : "../../tasks/", id, NULL);
+    GString *s = g_string_new(NULL);
+
+    for (int i = 0; i < view_table[off - OFF_LINKS].link_depth; i++)
+        g_string_append(s, "../");
+    g_string_append_printf(s, "tasks/%s", id);
+    return g_string_free(s, FALSE);
 }
 
 /* A task's inode: fetches what that inode needs (detail-only files need the detail). */
@@ -225,7 +230,7 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
  */
 static guint32 tasks_nlink(struct tree *t)
 {
-    struct listing *l = cache_listing_peek(t->cfg.cache, LISTING_ALL, NULL);
+    struct listing *l = cache_listing_peek(t->cfg.cache, NULL, NULL);
     guint32 n = 1;
     int err;
 
@@ -235,13 +240,25 @@ static guint32 tasks_nlink(struct tree *t)
     return n;
 }
 
-/* nlink of by-camera/ or by-algorithm/, the same way. */
-static guint32 index_nlink(struct tree *t, guint64 ino)
+/* nlink of a view's top directory: 2 + its directories (by-state: the registry's; by-camera,
+ * by-algorithm: the index's, 1 until there is one); 2 for by-name, which holds links. */
+static guint32 view_nlink(struct tree *t, const struct view *v)
 {
-    struct index *x = tree_index_peek(t);
-    guint32 n = x ? 2 + (ino == INO_BY_CAMERA ? x->cameras->len : x->titles->len) : 1;
+    struct index *x;
+    guint32 n = 2;
 
-    tree_index_unref(x);
+    if (!v->per_value)
+        return 2;
+    if (tree_view_indexed(v)) {
+        x = tree_index_peek(t);
+        n = x ? 2 + x->dirs[v->kind]->len : 1;
+        tree_index_unref(x);
+        return n;
+    }
+    g_mutex_lock(&t->lock);
+    for (guint i = 0; i < t->named->len; i++)
+        n += ((struct named *)g_ptr_array_index(t->named, i))->kind == v->kind;
+    g_mutex_unlock(&t->lock);
     return n;
 }
 
@@ -273,29 +290,17 @@ static int static_attr(struct tree *t, guint64 ino, struct tree_attr *a)
 static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
 {
     double ttl = t->cfg.ttl_s;
-    guint32 n;
 
+    if (ino >= INO_VIEWS && ino < INO_VIEWS + VIEW_COUNT) {
+        attr_dir(a, ino, view_nlink(t, &view_table[ino - INO_VIEWS]), t->mount_ms, 0);
+        return 0;
+    }
     switch (ino) {
     case TREE_ROOT_INO:
-        attr_dir(a, ino, 2 + 6, t->mount_ms, ttl);
+        attr_dir(a, ino, 2 + 2 + VIEW_COUNT, t->mount_ms, ttl); /* tasks, .viasfs, views */
         return 0;
     case INO_TASKS:
         attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0);
-        return 0;
-    case INO_BY_STATE:
-        g_mutex_lock(&t->lock);
-        n = 0;
-        for (guint i = 0; i < t->named->len; i++)
-            n += ((struct named *)g_ptr_array_index(t->named, i))->kind == NAMED_STATE;
-        g_mutex_unlock(&t->lock);
-        attr_dir(a, ino, 2 + n, t->mount_ms, 0);
-        return 0;
-    case INO_BY_CAMERA:
-    case INO_BY_ALG:
-        attr_dir(a, ino, index_nlink(t, ino), t->mount_ms, 0);
-        return 0;
-    case INO_BY_NAME:
-        attr_dir(a, ino, 2, t->mount_ms, 0);
         return 0;
     case INO_META:
         attr_dir(a, ino, 2, t->mount_ms, ttl);
@@ -357,17 +362,8 @@ static int view_link_lookup(struct tree *t, const struct named *n, const char *n
     rc = cache_get_task(t->cfg.cache, name, false, deadline, &task, &slot, &until);
     if (rc < 0)
         return rc;
-    switch (n->kind) {
-    case NAMED_STATE:
-        have = task->state, off = OFF_LINK_STATE;
-        break;
-    case NAMED_CAMERA:
-        have = task->video_source_name, off = OFF_LINK_CAMERA;
-        break;
-    default:
-        have = task->title, off = OFF_LINK_ALG;
-        break;
-    }
+    have = view_value(&view_table[n->kind], task);
+    off = OFF_LINK(n->kind);
     if (g_strcmp0(have, n->raw) != 0)
         return -ENOENT;
     g_autofree char *target = tree_link_target(task->id, off);
@@ -375,25 +371,19 @@ static int view_link_lookup(struct tree *t, const struct named *n, const char *n
     return 0;
 }
 
-static int lookup_named_dir(struct tree *t, enum named_kind kind, const char *name, gint64 deadline,
+static int lookup_named_dir(struct tree *t, enum view_kind kind, const char *name, gint64 deadline,
                             struct tree_attr *out)
 {
     struct named *n = NULL;
 
-    if (kind == NAMED_STATE) {
-        g_mutex_lock(&t->lock);
-        for (guint i = 0; i < t->named->len && !n; i++) {
-            struct named *c = g_ptr_array_index(t->named, i);
-            if (c->kind == NAMED_STATE && strcmp(c->enc, name) == 0)
-                n = c;
-        }
-        g_mutex_unlock(&t->lock);
+    if (!tree_view_indexed(&view_table[kind])) {
+        n = tree_named_by_enc(t, kind, name);
     } else {
         struct index *x = NULL;
         int rc = tree_index_get(t, deadline, &x);
         if (rc < 0)
             return rc;
-        n = g_hash_table_lookup(kind == NAMED_CAMERA ? x->camera_enc : x->title_enc, name);
+        n = g_hash_table_lookup(x->dir_enc[kind], name);
         tree_index_unref(x);
     }
     if (!n)
@@ -414,7 +404,7 @@ static int lookup_by_name(struct tree *t, const char *name, gint64 deadline, str
     tree_index_unref(x);
     if (!slot)
         return -ENOENT;
-    return task_attr(t, slot - 1, OFF_LINK_NAME, deadline, out);
+    return task_attr(t, slot - 1, OFF_LINK(VIEW_NAME), deadline, out);
 }
 
 int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadline,
@@ -425,16 +415,9 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         const char *name;
         guint64 ino;
     } fixed[] = {
-        {TREE_ROOT_INO, "tasks", INO_TASKS},
-        {TREE_ROOT_INO, "by-state", INO_BY_STATE},
-        {TREE_ROOT_INO, "by-camera", INO_BY_CAMERA},
-        {TREE_ROOT_INO, "by-name", INO_BY_NAME},
-        {TREE_ROOT_INO, "by-algorithm", INO_BY_ALG},
-        {TREE_ROOT_INO, ".viasfs", INO_META},
-        {INO_META, "status", INO_STATUS},
-        {INO_META, "errors", INO_ERRORS},
-        {INO_META, "events", INO_EVENTS},
-        {INO_META, "metrics", INO_METRICS},
+        {TREE_ROOT_INO, "tasks", INO_TASKS}, {TREE_ROOT_INO, ".viasfs", INO_META},
+        {INO_META, "status", INO_STATUS},    {INO_META, "errors", INO_ERRORS},
+        {INO_META, "events", INO_EVENTS},    {INO_META, "metrics", INO_METRICS},
         {INO_META, "refresh", INO_REFRESH},
     };
     guint32 slot;
@@ -444,6 +427,14 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
         if (fixed[i].parent == parent && strcmp(fixed[i].name, name) == 0)
             return static_attr(t, fixed[i].ino, out);
+    for (int k = 0; parent == TREE_ROOT_INO && k < VIEW_COUNT; k++)
+        if (strcmp(view_table[k].dir, name) == 0)
+            return static_attr(t, INO_VIEW(k), out);
+    if (parent >= INO_VIEWS && parent < INO_VIEWS + VIEW_COUNT) {
+        const struct view *v = &view_table[parent - INO_VIEWS];
+        return v->per_value ? lookup_named_dir(t, v->kind, name, deadline, out)
+                            : lookup_by_name(t, name, deadline, out);
+    }
 
     if (ino_is_task(parent, &slot, &off)) {
         if (off != OFF_DIR)
@@ -469,14 +460,6 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         attr_dir(out, task_ino(slot, OFF_DIR), 2, task_mtime_ms(task), seconds_left(until));
         return 0;
     }
-    case INO_BY_STATE:
-        return lookup_named_dir(t, NAMED_STATE, name, deadline, out);
-    case INO_BY_CAMERA:
-        return lookup_named_dir(t, NAMED_CAMERA, name, deadline, out);
-    case INO_BY_ALG:
-        return lookup_named_dir(t, NAMED_ALG, name, deadline, out);
-    case INO_BY_NAME:
-        return lookup_by_name(t, name, deadline, out);
     }
     n = tree_named_by_ino(t, parent);
     if (n)
@@ -565,7 +548,7 @@ int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
     guint32 slot;
     enum task_off off;
 
-    if (!ino_is_task(ino, &slot, &off) || off < OFF_LINK_STATE)
+    if (!ino_is_task(ino, &slot, &off) || off < OFF_LINK(VIEW_STATE))
         return -EINVAL;
     id = cache_slot_id(t->cfg.cache, slot);
     if (!id)
@@ -622,19 +605,15 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
             add_entry(d->entries, tree_task_files[f].name, task_ino(slot, f));
         d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
-        d->listing = cache_listing(t->cfg.cache, LISTING_ALL, NULL, deadline);
+        d->listing = cache_listing(t->cfg.cache, NULL, NULL, deadline);
         d->link_off = OFF_DIR;
     } else if ((n = tree_named_by_ino(t, ino))) {
-        static const enum listing_view views[] = {LISTING_STATE, LISTING_CAMERA, LISTING_TITLE};
-        static const enum task_off offs[] = {OFF_LINK_STATE, OFF_LINK_CAMERA, OFF_LINK_ALG};
-        d->listing = cache_listing(t->cfg.cache, views[n->kind], n->raw, deadline);
-        d->link_off = offs[n->kind];
+        d->listing = cache_listing(t->cfg.cache, &view_table[n->kind], n->raw, deadline);
+        d->link_off = OFF_LINK(n->kind);
     } else if (ino == TREE_ROOT_INO) {
         add_entry(d->entries, "tasks", INO_TASKS);
-        add_entry(d->entries, "by-state", INO_BY_STATE);
-        add_entry(d->entries, "by-camera", INO_BY_CAMERA);
-        add_entry(d->entries, "by-name", INO_BY_NAME);
-        add_entry(d->entries, "by-algorithm", INO_BY_ALG);
+        for (int k = 0; k < VIEW_COUNT; k++)
+            add_entry(d->entries, view_table[k].dir, INO_VIEW(k));
         add_entry(d->entries, ".viasfs", INO_META);
         d->filled = d->fixed = true;
     } else if (ino == INO_META) {
@@ -644,16 +623,19 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
         add_entry(d->entries, "metrics", INO_METRICS);
         add_entry(d->entries, "refresh", INO_REFRESH);
         d->filled = d->fixed = true;
-    } else if (ino == INO_BY_STATE) {
-        g_mutex_lock(&t->lock);
-        for (guint i = 0; i < t->named->len; i++) {
-            struct named *c = g_ptr_array_index(t->named, i);
-            if (c->kind == NAMED_STATE)
-                add_entry(d->entries, c->enc, c->ino);
-        }
-        g_mutex_unlock(&t->lock);
-        d->filled = true;
-    } else if (ino != INO_BY_CAMERA && ino != INO_BY_ALG && ino != INO_BY_NAME) {
+    } else if (ino >= INO_VIEWS && ino < INO_VIEWS + VIEW_COUNT) {
+        const struct view *v = &view_table[ino - INO_VIEWS];
+        if (v->per_value && !tree_view_indexed(v)) { /* its directories: the registry's */
+            g_mutex_lock(&t->lock);
+            for (guint i = 0; i < t->named->len; i++) {
+                struct named *c = g_ptr_array_index(t->named, i);
+                if (c->kind == v->kind)
+                    add_entry(d->entries, c->enc, c->ino);
+            }
+            g_mutex_unlock(&t->lock);
+            d->filled = true;
+        } /* else filled from the index at first need */
+    } else {
         tree_dir_free(d);
         return ino < INO_NAMED_BASE && ino > INO_META ? -ENOTDIR : -ENOENT;
     }
@@ -661,7 +643,8 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
     return 0;
 }
 
-/* Fills the entries of by-camera/, by-algorithm/ and by-name/ from the index. */
+/* Fills the entries of a view's top directory from the index: its directories (by-camera,
+ * by-algorithm) or its links (by-name). */
 static int fill_from_index(struct tree *t, struct tree_dir *d, gint64 deadline)
 {
     struct index *x = NULL;
@@ -669,14 +652,16 @@ static int fill_from_index(struct tree *t, struct tree_dir *d, gint64 deadline)
 
     if (rc < 0)
         return rc;
-    if (d->ino == INO_BY_NAME) {
+    const struct view *v = &view_table[d->ino - INO_VIEWS];
+
+    if (!v->per_value) {
         d->index_until = cache_listing_fresh_until(t->cfg.cache, x->src);
         for (guint i = 0; i < x->names->len; i++) {
             struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
-            add_entry(d->entries, e->enc, task_ino(e->slot, OFF_LINK_NAME));
+            add_entry(d->entries, e->enc, task_ino(e->slot, OFF_LINK(v->kind)));
         }
     } else {
-        GPtrArray *list = d->ino == INO_BY_CAMERA ? x->cameras : x->titles;
+        GPtrArray *list = x->dirs[v->kind];
         for (guint i = 0; i < list->len; i++) {
             struct named *n = g_ptr_array_index(list, i);
             add_entry(d->entries, n->enc, n->ino);
@@ -720,7 +705,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
         attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), seconds_left(until));
         return 0;
     }
-    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK_STATE)) {
+    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK(VIEW_STATE))) {
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         g_autofree char *id = cache_slot_id(t->cfg.cache, slot);
         if (!id)
@@ -1001,7 +986,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     t->named = g_ptr_array_new_with_free_func(named_free);
     /* by-state has the documented states' directories before any task is seen. */
     for (const char *const *st = api_documented_states; *st; st++)
-        tree_named_get_locked(t, NAMED_STATE, *st);
+        tree_named_get_locked(t, VIEW_STATE, *st);
     return t;
 }
 

@@ -89,16 +89,16 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     const struct task *o = c->old_task, *n = c->new_task;
     const struct tree_notifier *nf = &t->notifier;
     struct named *from = NULL, *to = NULL;
-    guint64 link = task_ino(c->slot, OFF_LINK_STATE);
+    guint64 link = task_ino(c->slot, OFF_LINK(VIEW_STATE));
     struct cache_stats st;
     bool news;
 
     if (!nf->inval_inode)
         return;
     if (o && o->state)
-        from = tree_named_find(t, NAMED_STATE, o->state);
+        from = tree_named_find(t, VIEW_STATE, o->state);
     if (n && n->state)
-        to = tree_named_find(t, NAMED_STATE, n->state); /* registers new states too */
+        to = tree_named_find(t, VIEW_STATE, n->state); /* registers new states too */
     if (from == to)
         from = to = NULL;
     cache_get_stats(t->cfg.cache, &st);
@@ -115,15 +115,15 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         nf->inval_inode(INO_TASKS, nf->data);
     if (from) {
         nf->inval_inode(from->ino, nf->data);
-        cache_forget_listing(t->cfg.cache, LISTING_STATE, from->raw);
+        cache_forget_listing(t->cfg.cache, &view_table[VIEW_STATE], from->raw);
     }
     if (to) {
         nf->inval_inode(to->ino, nf->data);
         nf->inval_entry(to->ino, c->id, nf->data);
-        cache_forget_listing(t->cfg.cache, LISTING_STATE, to->raw);
+        cache_forget_listing(t->cfg.cache, &view_table[VIEW_STATE], to->raw);
     }
     if (o && n && g_strcmp0(o->name, n->name) != 0)
-        nf->inval_inode(INO_BY_NAME, nf->data);
+        nf->inval_inode(INO_VIEW(VIEW_NAME), nf->data);
 
     /* 2. names that no longer exist leave the kernel now, not at a timeout */
     if (!n)
@@ -164,7 +164,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     }
     if (to) {
         g_autofree char *path = state_link_path(to, c->id);
-        g_autofree char *target = tree_link_target(c->id, OFF_LINK_STATE);
+        g_autofree char *target = tree_link_target(c->id, OFF_LINK(VIEW_STATE));
         nf->own_symlink(to->ino, c->id, path, target, nf->data);
     }
 }

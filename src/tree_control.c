@@ -50,7 +50,7 @@ static void kernel_forget(struct tree *t, guint64 parent, const char *name, cons
 static void drop_task(struct tree *t, const char *id)
 {
     g_autoptr(Task) task = NULL;
-    guint64 inos[OFF_LINK_ALG + 1];
+    guint64 inos[OFF_END];
     guint32 slot;
 
     cache_expire_task(t->cfg.cache, id);
@@ -58,28 +58,21 @@ static void drop_task(struct tree *t, const char *id)
         kernel_forget(t, INO_TASKS, id, NULL, 0);
         return;
     }
-    for (int off = OFF_DIR; off <= OFF_LINK_ALG; off++)
+    for (int off = OFF_DIR; off < OFF_END; off++)
         inos[off] = task_ino(slot, off);
     kernel_forget(t, INO_TASKS, id, inos, G_N_ELEMENTS(inos));
     task = cache_peek_slot(t->cfg.cache, slot);
-    if (task) {
-        const struct {
-            enum named_kind kind;
-            const char *raw;
-        } views[] = {{NAMED_STATE, task->state},
-                     {NAMED_CAMERA, task->video_source_name},
-                     {NAMED_ALG, task->title}};
-        for (size_t i = 0; i < G_N_ELEMENTS(views); i++) {
-            struct named *n = views[i].raw ? tree_named_peek(t, views[i].kind, views[i].raw) : NULL;
-            if (n)
-                kernel_forget(t, n->ino, id, NULL, 0);
-        }
+    for (int k = 0; task && k < VIEW_COUNT; k++) {
+        const char *value = view_table[k].per_value ? view_value(&view_table[k], task) : NULL;
+        struct named *n = value ? tree_named_peek(t, k, value) : NULL;
+        if (n)
+            kernel_forget(t, n->ino, id, NULL, 0);
     }
     struct index *x = tree_index_peek(t);
     for (guint i = 0; x && i < x->names->len; i++) {
         struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
         if (e->slot == slot)
-            kernel_forget(t, INO_BY_NAME, e->enc, NULL, 0);
+            kernel_forget(t, INO_VIEW(VIEW_NAME), e->enc, NULL, 0);
     }
     tree_index_unref(x);
 }
@@ -87,15 +80,12 @@ static void drop_task(struct tree *t, const char *id)
 /* Drops one view's listing; the kernel forgets the directory and what it cached below it. */
 static void drop_view(struct tree *t, const struct named *n)
 {
-    static const enum listing_view views[] = {LISTING_STATE, LISTING_CAMERA, LISTING_TITLE};
-    static const guint64 parents[] = {INO_BY_STATE, INO_BY_CAMERA, INO_BY_ALG};
-
-    cache_forget_listing(t->cfg.cache, views[n->kind], n->raw);
-    kernel_forget(t, parents[n->kind], n->enc, &n->ino, 1);
+    cache_forget_listing(t->cfg.cache, &view_table[n->kind], n->raw);
+    kernel_forget(t, INO_VIEW(n->kind), n->enc, &n->ino, 1);
 }
 
 /* Drops every view of @kind. */
-static void drop_views(struct tree *t, enum named_kind kind)
+static void drop_views(struct tree *t, enum view_kind kind)
 {
     g_autoptr(GPtrArray) list = g_ptr_array_new();
 
@@ -114,25 +104,21 @@ static void drop_views(struct tree *t, enum named_kind kind)
  * the kernel forgets the top directory @top. */
 static void drop_list_all(struct tree *t, const char *top, guint64 top_ino)
 {
-    cache_forget_listing(t->cfg.cache, LISTING_ALL, NULL);
+    cache_forget_listing(t->cfg.cache, NULL, NULL);
     kernel_forget(t, TREE_ROOT_INO, top, &top_ino, 1);
 }
 
 void tree_refresh_all(struct tree *t)
 {
-    static const struct {
-        const char *name;
-        guint64 ino;
-    } tops[] = {{"tasks", INO_TASKS},
-                {"by-state", INO_BY_STATE},
-                {"by-camera", INO_BY_CAMERA},
-                {"by-name", INO_BY_NAME},
-                {"by-algorithm", INO_BY_ALG}};
+    guint64 ino = INO_TASKS;
 
     g_atomic_int_inc(&t->refreshes);
     cache_expire_all(t->cfg.cache);
-    for (size_t i = 0; i < G_N_ELEMENTS(tops); i++)
-        kernel_forget(t, TREE_ROOT_INO, tops[i].name, &tops[i].ino, 1);
+    kernel_forget(t, TREE_ROOT_INO, "tasks", &ino, 1);
+    for (int k = 0; k < VIEW_COUNT; k++) {
+        ino = INO_VIEW(k);
+        kernel_forget(t, TREE_ROOT_INO, view_table[k].dir, &ino, 1);
+    }
     log_info("refresh: all cached data dropped");
 }
 
@@ -147,6 +133,11 @@ static bool is_task_file(const char *name)
 /* What a line of .viasfs/refresh drops: one task, or a listing (which costs a walk). */
 enum { DROPS_TASK = 0, DROPS_LISTING = 1 };
 
+static int control_view_links(struct tree *t, const struct view *v, const char *const *c, guint n,
+                              bool act);
+static int control_view_dir(struct tree *t, const struct view *v, const char *const *c, guint n,
+                            bool act);
+
 /*
  * One line written to .viasfs/refresh: checks it (-EINVAL when it names nothing that can be
  * dropped) and, when @act, does it. Returns DROPS_TASK or DROPS_LISTING. See
@@ -154,13 +145,6 @@ enum { DROPS_TASK = 0, DROPS_LISTING = 1 };
  */
 static int control_line(struct tree *t, const char *line, bool act)
 {
-    static const struct {
-        const char *name;
-        enum named_kind kind;
-        guint64 ino;
-    } views[] = {{"by-state", NAMED_STATE, INO_BY_STATE},
-                 {"by-camera", NAMED_CAMERA, INO_BY_CAMERA},
-                 {"by-algorithm", NAMED_ALG, INO_BY_ALG}};
     g_auto(GStrv) parts = g_strsplit(line, "/", -1);
     const char *c[4];
     guint n = 0;
@@ -194,47 +178,64 @@ static int control_line(struct tree *t, const char *line, bool act)
             drop_task(t, c[1]);
         return DROPS_TASK;
     }
-    if (strcmp(c[0], "by-name") == 0) {
-        struct index *x;
-        guint32 slot;
-        if (n == 1) {
-            if (act)
-                drop_list_all(t, "by-name", INO_BY_NAME);
-            return DROPS_LISTING;
-        }
-        if (n > 2)
-            return -EINVAL;
-        x = tree_index_peek(t);
-        slot = x ? GPOINTER_TO_UINT(g_hash_table_lookup(x->name_enc, c[1])) : 0;
-        tree_index_unref(x);
-        g_autofree char *id = slot ? cache_slot_id(t->cfg.cache, slot - 1) : NULL;
-        if (!id)
-            return -EINVAL;
-        if (act)
-            drop_task(t, id);
-        return DROPS_TASK;
-    }
-    for (size_t v = 0; v < G_N_ELEMENTS(views); v++) {
-        struct named *dir;
-        if (strcmp(c[0], views[v].name) != 0)
-            continue;
-        if (n == 1) {
-            if (act && views[v].kind != NAMED_STATE)
-                drop_list_all(t, views[v].name, views[v].ino); /* the index behind it */
-            if (act)
-                drop_views(t, views[v].kind);
-            return DROPS_LISTING;
-        }
-        dir = tree_named_by_enc(t, views[v].kind, c[1]);
-        if (!dir || (n == 3 && !task_id_is_valid(c[2])))
-            return -EINVAL;
-        if (act && n == 2)
-            drop_view(t, dir);
-        if (act && n == 3)
-            drop_task(t, c[2]);
-        return n == 2 ? DROPS_LISTING : DROPS_TASK;
+    for (int k = 0; k < VIEW_COUNT; k++) {
+        const struct view *v = &view_table[k];
+        if (strcmp(c[0], v->dir) == 0)
+            return v->per_value ? control_view_dir(t, v, c, n, act)
+                                : control_view_links(t, v, c, n, act);
     }
     return -EINVAL;
+}
+
+/* A line naming a view of links by value (by-name): the view (the list of every task behind
+ * it), or one link's task. */
+static int control_view_links(struct tree *t, const struct view *v, const char *const *c, guint n,
+                              bool act)
+{
+    g_autofree char *id = NULL;
+    struct index *x;
+    guint32 slot;
+
+    if (n == 1) {
+        if (act)
+            drop_list_all(t, v->dir, INO_VIEW(v->kind));
+        return DROPS_LISTING;
+    }
+    if (n > 2)
+        return -EINVAL;
+    x = tree_index_peek(t);
+    slot = x ? GPOINTER_TO_UINT(g_hash_table_lookup(x->name_enc, c[1])) : 0;
+    tree_index_unref(x);
+    id = slot ? cache_slot_id(t->cfg.cache, slot - 1) : NULL;
+    if (!id)
+        return -EINVAL;
+    if (act)
+        drop_task(t, id);
+    return DROPS_TASK;
+}
+
+/* A line naming a view of directories by value (by-state, by-camera, by-algorithm): every
+ * directory of it, one directory's listing, or one link's task. */
+static int control_view_dir(struct tree *t, const struct view *v, const char *const *c, guint n,
+                            bool act)
+{
+    struct named *dir;
+
+    if (n == 1) {
+        if (act && tree_view_indexed(v))
+            drop_list_all(t, v->dir, INO_VIEW(v->kind)); /* the index behind it */
+        if (act)
+            drop_views(t, v->kind);
+        return DROPS_LISTING;
+    }
+    dir = tree_named_by_enc(t, v->kind, c[1]);
+    if (!dir || (n == 3 && !task_id_is_valid(c[2])))
+        return -EINVAL;
+    if (act && n == 2)
+        drop_view(t, dir);
+    if (act && n == 3)
+        drop_task(t, c[2]);
+    return n == 2 ? DROPS_LISTING : DROPS_TASK;
 }
 
 /*

@@ -15,14 +15,12 @@
 #define VIASFS_TREE_I_H
 
 #include "viasfs/tree.h"
+#include "viasfs/view.h"
 
 enum {
     INO_TASKS = 2,
-    INO_BY_STATE,
-    INO_BY_CAMERA,
-    INO_BY_NAME,
-    INO_BY_ALG,
-    INO_META,
+    INO_VIEWS, /* the top directory of view kind k (by-state/...) is INO_VIEWS + k */
+    INO_META = INO_VIEWS + VIEW_COUNT,
     INO_STATUS,
     INO_ERRORS,
     INO_EVENTS,
@@ -30,8 +28,9 @@ enum {
     INO_REFRESH,
     INO_NAMED_BASE = 64,
 };
-#define INO_TASK_BASE (G_GUINT64_CONSTANT(1) << 32)
-#define TASK_STRIDE   16
+#define INO_TASK_BASE  (G_GUINT64_CONSTANT(1) << 32)
+#define TASK_STRIDE    16
+#define INO_VIEW(kind) ((guint64)INO_VIEWS + (guint64)(kind))
 
 /* Offsets inside a task's block of inode numbers. */
 enum task_off {
@@ -46,11 +45,10 @@ enum task_off {
     OFF_CONFIG,
     OFF_ERROR,
     OFF_FILES_END,
-    OFF_LINK_STATE = OFF_FILES_END,
-    OFF_LINK_NAME,
-    OFF_LINK_CAMERA,
-    OFF_LINK_ALG,
+    OFF_LINKS = OFF_FILES_END, /* the task's link in view kind k is OFF_LINKS + k */
+    OFF_END = OFF_LINKS + VIEW_COUNT,
 };
+#define OFF_LINK(kind) ((enum task_off)(OFF_LINKS + (kind)))
 
 /* A file of a task's directory. */
 struct tree_file {
@@ -60,11 +58,10 @@ struct tree_file {
 /* The files of a task's directory, by offset (OFF_STATE .. OFF_ERROR). Defined in tree.c. */
 extern const struct tree_file tree_task_files[OFF_FILES_END];
 
-enum named_kind { NAMED_STATE, NAMED_CAMERA, NAMED_ALG };
-
-/* A directory named after a remote string. Never freed while the tree lives. */
+/* A directory of a view named after a remote string (by-state/S, by-camera/C,
+ * by-algorithm/T). Never freed while the tree lives. */
 struct named {
-    enum named_kind kind;
+    enum view_kind kind;
     char *raw; /* the remote string */
     char *enc; /* its file name */
     guint64 ino;
@@ -79,13 +76,13 @@ struct name_entry {
 /* Names derived from one complete listing of all tasks. Immutable once built; shared. */
 struct index {
     gint refcount;
-    struct listing *src;    /* the LISTING_ALL listing it was built from */
-    GPtrArray *cameras;     /* struct named *, borrowed from the registry, by name */
-    GPtrArray *titles;      /* struct named *, same */
-    GHashTable *camera_enc; /* enc -> struct named * */
-    GHashTable *title_enc;  /* enc -> struct named * */
-    GArray *names;          /* struct name_entry, by enc */
-    GHashTable *name_enc;   /* enc -> GUINT_TO_POINTER(slot + 1) */
+    struct listing *src;             /* the LISTING_ALL listing it was built from */
+    GPtrArray *dirs[VIEW_COUNT];     /* of a view whose directories come from the tasks
+                                        (tree_view_indexed): struct named *, borrowed from
+                                        the registry, by name; NULL for the other views */
+    GHashTable *dir_enc[VIEW_COUNT]; /* enc -> struct named *, the same views */
+    GArray *names;                   /* struct name_entry, by enc */
+    GHashTable *name_enc;            /* enc -> GUINT_TO_POINTER(slot + 1) */
 };
 
 struct tree {
@@ -134,21 +131,21 @@ static inline bool ino_is_task(guint64 ino, guint32 *slot, enum task_off *off)
         return false;
     *slot = (guint32)((ino - INO_TASK_BASE) / TASK_STRIDE);
     *off = (enum task_off)((ino - INO_TASK_BASE) % TASK_STRIDE);
-    return *off <= OFF_LINK_ALG;
+    return *off < OFF_END;
 }
 
 /* ---- the registry of named directories (tree.c) ---- */
 
 /* The named directory of (@kind, @raw), registered on first use. Call with t->lock held. */
-struct named *tree_named_get_locked(struct tree *t, enum named_kind kind, const char *raw);
+struct named *tree_named_get_locked(struct tree *t, enum view_kind kind, const char *raw);
 /* The same, taking the lock. Never NULL; never freed while the tree lives. */
-struct named *tree_named_find(struct tree *t, enum named_kind kind, const char *raw);
+struct named *tree_named_find(struct tree *t, enum view_kind kind, const char *raw);
 /* The named directory of (@kind, @raw) if registered, without registering it; or NULL. */
-struct named *tree_named_peek(struct tree *t, enum named_kind kind, const char *raw);
+struct named *tree_named_peek(struct tree *t, enum view_kind kind, const char *raw);
 /* The named directory with inode @ino, or NULL. */
 struct named *tree_named_by_ino(struct tree *t, guint64 ino);
 /* The named directory of @kind whose file name is @enc, or NULL. */
-struct named *tree_named_by_enc(struct tree *t, enum named_kind kind, const char *enc);
+struct named *tree_named_by_enc(struct tree *t, enum view_kind kind, const char *enc);
 
 /* ---- contents (tree.c) ---- */
 
@@ -158,6 +155,14 @@ GBytes *tree_file_content(const struct task *task, enum task_off off);
 char *tree_link_target(const char *id, enum task_off off);
 
 /* ---- the index of names (tree_index.c) ---- */
+
+/* Whether @v's directories are those of the values the tasks have (by-camera, by-algorithm),
+ * found in the index; the others' come from the registry (by-state: every documented state
+ * and every state seen) or are links (by-name). */
+static inline bool tree_view_indexed(const struct view *v)
+{
+    return v->per_value && !v->values;
+}
 
 struct index *tree_index_ref(struct index *x);
 void tree_index_unref(struct index *x); /* NULL is fine */

@@ -18,10 +18,12 @@ void tree_index_unref(struct index *x)
     if (!x || !g_atomic_int_dec_and_test(&x->refcount))
         return;
     listing_unref(x->src);
-    g_ptr_array_unref(x->cameras);
-    g_ptr_array_unref(x->titles);
-    g_hash_table_unref(x->camera_enc);
-    g_hash_table_unref(x->title_enc);
+    for (int k = 0; k < VIEW_COUNT; k++) {
+        if (x->dirs[k])
+            g_ptr_array_unref(x->dirs[k]);
+        if (x->dir_enc[k])
+            g_hash_table_unref(x->dir_enc[k]);
+    }
     for (guint i = 0; i < x->names->len; i++)
         g_free(g_array_index(x->names, struct name_entry, i).enc);
     g_array_unref(x->names);
@@ -60,10 +62,12 @@ static struct index *index_build(struct tree *t, struct listing *l)
 
     x->refcount = 1;
     x->src = listing_ref(l);
-    x->cameras = g_ptr_array_new();
-    x->titles = g_ptr_array_new();
-    x->camera_enc = g_hash_table_new(g_str_hash, g_str_equal);
-    x->title_enc = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int k = 0; k < VIEW_COUNT; k++) {
+        if (!tree_view_indexed(&view_table[k]))
+            continue;
+        x->dirs[k] = g_ptr_array_new();
+        x->dir_enc[k] = g_hash_table_new(g_str_hash, g_str_equal);
+    }
     x->names = g_array_new(FALSE, FALSE, sizeof(struct name_entry));
     x->name_enc = g_hash_table_new(g_str_hash, g_str_equal);
 
@@ -88,15 +92,13 @@ static struct index *index_build(struct tree *t, struct listing *l)
         struct name_entry e = {NULL, slot};
         g_autofree char *enc = name_encode(nm);
 
-        if (task->video_source_name) {
-            struct named *c = tree_named_get_locked(t, NAMED_CAMERA, task->video_source_name);
-            if (g_hash_table_insert(x->camera_enc, c->enc, c))
-                g_ptr_array_add(x->cameras, c);
-        }
-        if (task->title) {
-            struct named *a = tree_named_get_locked(t, NAMED_ALG, task->title);
-            if (g_hash_table_insert(x->title_enc, a->enc, a))
-                g_ptr_array_add(x->titles, a);
+        for (int k = 0; k < VIEW_COUNT; k++) {
+            const char *value = x->dirs[k] ? view_value(&view_table[k], task) : NULL;
+            if (value) {
+                struct named *d = tree_named_get_locked(t, k, value);
+                if (g_hash_table_insert(x->dir_enc[k], d->enc, d))
+                    g_ptr_array_add(x->dirs[k], d);
+            }
         }
         if (GPOINTER_TO_UINT(g_hash_table_lookup(name_count, nm)) > 1)
             e.enc = shared_name(enc, task->id);
@@ -106,8 +108,9 @@ static struct index *index_build(struct tree *t, struct listing *l)
     }
     g_mutex_unlock(&t->lock);
 
-    g_ptr_array_sort(x->cameras, named_cmp);
-    g_ptr_array_sort(x->titles, named_cmp);
+    for (int k = 0; k < VIEW_COUNT; k++)
+        if (x->dirs[k])
+            g_ptr_array_sort(x->dirs[k], named_cmp);
     g_array_sort(x->names, name_entry_cmp);
     for (guint i = 0; i < x->names->len; i++) {
         struct name_entry *e = &g_array_index(x->names, struct name_entry, i);
@@ -123,7 +126,7 @@ static struct index *index_build(struct tree *t, struct listing *l)
 int tree_index_get(struct tree *t, gint64 deadline, struct index **out)
 {
     g_autoptr(GPtrArray) hold = NULL;
-    struct listing *l = cache_listing(t->cfg.cache, LISTING_ALL, NULL, deadline);
+    struct listing *l = cache_listing(t->cfg.cache, NULL, NULL, deadline);
     struct index *x, *old = NULL;
     int rc = listing_wait_done(l, deadline);
 
