@@ -246,8 +246,8 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
         lru_note_locked(c, r);
         return r;
     }
-    if (old && t->updated_ms < 0)
-        t->updated_ms = g_get_real_time() / 1000; /* not yet shared: safe to fill in */
+    if (old)
+        task_fill_updated(t, g_get_real_time() / 1000); /* not yet seen by other threads */
     push_change(changes, r, old, t);
     /* The detail-only fields (status, error...) may have changed with the state. */
     if (old && !t->complete && (old->complete || r->holds) && g_strcmp0(old->state, t->state) != 0)

@@ -6,6 +6,13 @@
  * (single flight). List walks run on background threads and stream into listings. When a
  * fetch finds that a task changed, appeared or disappeared, the owner's callback is told,
  * with no cache lock held. The cache knows nothing about inodes, names or FUSE.
+ *
+ * Threads: one struct cache is shared by every thread, and every function may be called from
+ * any thread at once (one mutex guards the table; it is never held across a request or a
+ * callback), except cache_new and cache_free, which its owner calls alone. Functions that
+ * wait (for a fetch, a walk's first entry) are bounded by their deadline and end early when
+ * the calling thread's operation is interrupted (interrupt.h). The change callback runs on
+ * the fetching thread and must not call back into a cache function that waits.
  */
 #ifndef VIASFS_CACHE_H
 #define VIASFS_CACHE_H

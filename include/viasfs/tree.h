@@ -5,6 +5,12 @@
  * exact sizes of every file, link targets, link counts, mtimes, and how long the kernel may
  * cache each answer (the freshness left). It turns cache changes into invalidations through
  * the owner's notifier. It knows nothing about FUSE types: the fuse layer translates.
+ *
+ * Threads: every function may be called from any thread at once (FUSE's worker threads, the
+ * cache's fetchers through tree_on_change, the hangup thread), except tree_new, tree_free
+ * and the tree_set_* calls, which the owner makes before the session starts or after it
+ * ends. No tree lock is held across a cache call that may fetch or a notifier call; the
+ * notifier's calls only queue work (see struct tree_notifier).
  */
 #ifndef VIASFS_TREE_H
 #define VIASFS_TREE_H
