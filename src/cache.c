@@ -58,7 +58,7 @@ struct cache {
     GPtrArray *records;           /* slot -> struct record * (owned) */
     GHashTable *missing;          /* char *id (owned) -> gint64 * expiry: never-seen absent ids */
     GHashTable *flights;          /* char *id (owned) -> struct flight * */
-    char *all_key;                /* immutable: the key of LISTING_ALL */
+    char *all_key;                /* immutable: the key of the listing of every task */
     GHashTable *listings;         /* char *key (owned) -> struct listing * (reference) */
     GQueue lru;                   /* records holding a complete task, most recently read first */
     size_t detail_bytes;          /* their task_size total; kept under cfg.max_detail_bytes */
@@ -247,8 +247,8 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
         lru_note_locked(c, r);
         return r;
     }
-    if (old && t->updated_ms < 0)
-        t->updated_ms = g_get_real_time() / 1000; /* not yet shared: safe to fill in */
+    if (old)
+        task_fill_updated(t, g_get_real_time() / 1000); /* not yet seen by other threads */
     push_change(changes, r, old, t);
     /* The detail-only fields (status, error...) may have changed with the state. */
     if (old && !t->complete && (old->complete || r->holds) && g_strcmp0(old->state, t->state) != 0)
@@ -588,8 +588,6 @@ struct task *cache_peek_slot(struct cache *c, guint32 slot)
     return t;
 }
 
-static bool view_matches(enum listing_view view, const char *value, const struct task *t);
-
 bool cache_slot_in_view(struct cache *c, guint32 slot, const struct listing *l)
 {
     bool in = false;
@@ -637,22 +635,6 @@ struct walk {
     guint received;   /* tasks this pass of the walk received (the cap's measure) */
 };
 
-/* Whether a task belongs in a view exactly (the server may match loosely). */
-static bool view_matches(enum listing_view view, const char *value, const struct task *t)
-{
-    switch (view) {
-    case LISTING_ALL:
-        return true;
-    case LISTING_STATE:
-        return g_strcmp0(t->state, value) == 0;
-    case LISTING_CAMERA:
-        return g_strcmp0(t->video_source_name, value) == 0;
-    case LISTING_TITLE:
-        return g_strcmp0(t->title, value) == 0;
-    }
-    return false;
-}
-
 /*
  * Whether anyone still waits for @w's listing: a reader, the refresh, or the table through
  * which the next reader finds it. A walk whose listing has been replaced in the table and
@@ -680,7 +662,7 @@ static int walk_page(GPtrArray *tasks, const struct api_page_info *info, void *d
     g_autoptr(GArray) changes = pending_new();
     g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), tasks->len);
     g_autoptr(GPtrArray) deferred = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
-    enum listing_view view = listing_view(w->listing);
+    const struct view *view = listing_view(w->listing);
     const char *value = listing_value(w->listing);
 
     g_mutex_lock(&c->lock);
@@ -749,7 +731,7 @@ static GPtrArray *walk_add_unseen(struct walk *w)
     struct cache *c = w->cache;
     GPtrArray *check = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(guint32));
-    enum listing_view view = listing_view(w->listing);
+    const struct view *view = listing_view(w->listing);
     const char *value = listing_value(w->listing);
 
     g_mutex_lock(&c->lock);
@@ -811,19 +793,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     const char *value = listing_value(w->listing);
     int rc;
 
-    switch (listing_view(w->listing)) {
-    case LISTING_ALL:
-        break;
-    case LISTING_STATE:
-        filter.task_state = value;
-        break;
-    case LISTING_CAMERA:
-        filter.camera_name = value;
-        break;
-    case LISTING_TITLE:
-        filter.title = value;
-        break;
-    }
+    view_filter(listing_view(w->listing), value, &filter);
     /* A value the service would refuse (an undocumented state, a title outside its rules):
      * walk everything and keep the exact matches (walk_page filters every view). */
     if (!api_filter_acceptable(&filter))
@@ -848,7 +818,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     g_mutex_lock(&c->lock);
     if (rc == 0) {
         g_hash_table_replace(c->good, g_strdup(w->key), listing_ref(w->listing));
-        if (listing_view(w->listing) == LISTING_ALL)
+        if (!listing_view(w->listing))
             c->stats.last_walk_us = g_get_monotonic_time();
     } else if (rc != -ECANCELED) {
         note_failure_locked(c);
@@ -862,9 +832,10 @@ static void walk_run(gpointer data, gpointer pool_data)
     walk_free(w);
 }
 
-static char *listing_key(enum listing_view view, const char *value)
+/* The key of a view's listing in c->listings ("all" for every task). */
+static char *listing_key(const struct view *view, const char *value)
 {
-    return g_strdup_printf("%d:%s", (int)view, value ? value : "");
+    return view ? g_strdup_printf("%s/%s", view->dir, value) : g_strdup("all");
 }
 
 /*
@@ -873,7 +844,7 @@ static char *listing_key(enum listing_view view, const char *value)
  * request. Dated like the full listing, so it is not fresh for longer. NULL when there is no
  * such listing. Called with c->lock held.
  */
-static struct listing *derive_locked(struct cache *c, enum listing_view view, const char *value)
+static struct listing *derive_locked(struct cache *c, const struct view *view, const char *value)
 {
     struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
     g_autoptr(GArray) slots = NULL;
@@ -899,8 +870,8 @@ static struct listing *derive_locked(struct cache *c, enum listing_view view, co
 
 /* A new listing of a view, in the table under @key, whose walk starts now. Called with
  * c->lock held. Returns a new reference. */
-static struct listing *walk_start_locked(struct cache *c, enum listing_view view, const char *value,
-                                         const char *key)
+static struct listing *walk_start_locked(struct cache *c, const struct view *view,
+                                         const char *value, const char *key)
 {
     struct listing *l = listing_new(view, value);
     struct walk *w = g_new0(struct walk, 1);
@@ -916,7 +887,7 @@ static struct listing *walk_start_locked(struct cache *c, enum listing_view view
     return l;
 }
 
-struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value,
+struct listing *cache_listing(struct cache *c, const struct view *view, const char *value,
                               gint64 deadline)
 {
     g_autofree char *key = listing_key(view, value);
@@ -938,7 +909,7 @@ struct listing *cache_listing(struct cache *c, enum listing_view view, const cha
     if (l) {
         c->stats.listing_hits++; /* its walk runs */
         listing_ref(l);
-    } else if (view != LISTING_ALL && (l = derive_locked(c, view, value))) {
+    } else if (view && (l = derive_locked(c, view, value))) {
         g_hash_table_replace(c->listings, g_strdup(key), listing_ref(l));
         g_hash_table_replace(c->good, g_steal_pointer(&key), listing_ref(l));
         c->stats.listings_derived++;
@@ -970,7 +941,7 @@ struct listing *cache_listing(struct cache *c, enum listing_view view, const cha
     return good;
 }
 
-struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value)
+struct listing *cache_listing_peek(struct cache *c, const struct view *view, const char *value)
 {
     g_autofree char *key = listing_key(view, value);
     struct listing *l;
@@ -1001,7 +972,7 @@ struct listing *cache_walk_now(struct cache *c)
     if (l && !listing_done(l, NULL, NULL))
         listing_ref(l);
     else
-        l = walk_start_locked(c, LISTING_ALL, NULL, c->all_key);
+        l = walk_start_locked(c, NULL, NULL, c->all_key);
     c->stats.refresh_walks++;
     g_mutex_unlock(&c->lock);
     return l;
@@ -1042,7 +1013,7 @@ void cache_unhold(struct cache *c, guint32 slot)
     hold(c, slot, -1);
 }
 
-void cache_forget_listing(struct cache *c, enum listing_view view, const char *value)
+void cache_forget_listing(struct cache *c, const struct view *view, const char *value)
 {
     g_autofree char *key = listing_key(view, value);
 
@@ -1128,7 +1099,7 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->listings =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
     c->good = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)listing_unref);
-    c->all_key = listing_key(LISTING_ALL, NULL);
+    c->all_key = listing_key(NULL, NULL);
     c->scan = scan_new(cfg->max_fetches > 0 ? cfg->max_fetches : 16);
     c->walkers = g_thread_pool_new(walk_run, c, MAX(cfg->max_walks, 1), FALSE, NULL);
     c->fetchers =

@@ -8,18 +8,18 @@
 #include <errno.h>
 
 struct listing {
-    gint refcount;          /* atomic */
-    enum listing_view view; /* immutable */
-    char *value;            /* immutable */
-    GMutex lock;            /* protects everything below */
-    GCond grew;             /* broadcast on append and finish */
-    GArray *slots;          /* guint32 */
+    gint refcount;           /* atomic */
+    const struct view *view; /* immutable; NULL: every task */
+    char *value;             /* immutable */
+    GMutex lock;             /* protects everything below */
+    GCond grew;              /* broadcast on append and finish */
+    GArray *slots;           /* guint32 */
     bool done;
     int error;
     gint64 done_us;
 };
 
-struct listing *listing_new(enum listing_view view, const char *value)
+struct listing *listing_new(const struct view *view, const char *value)
 {
     struct listing *l = g_new0(struct listing, 1);
 
@@ -49,7 +49,7 @@ void listing_unref(struct listing *l)
     g_free(l);
 }
 
-enum listing_view listing_view(const struct listing *l)
+const struct view *listing_view(const struct listing *l)
 {
     return l->view;
 }

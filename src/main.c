@@ -214,6 +214,37 @@ static void start_threads(void *data)
     heap_trimmer_start();
 }
 
+/* What the tree shows of the mount's credential and error log (struct tree_owner). */
+struct owner {
+    struct auth *auth;
+    struct error_log *errors;
+};
+
+static gint64 owner_token_expires_at(void *data)
+{
+    return auth_expires_at(((struct owner *)data)->auth);
+}
+
+static char *owner_errors_text(void *data)
+{
+    return error_log_render(((struct owner *)data)->errors);
+}
+
+static char *owner_last_error(void *data)
+{
+    return error_log_last(((struct owner *)data)->errors);
+}
+
+static guint64 owner_errors_total(void *data)
+{
+    return error_log_total(((struct owner *)data)->errors);
+}
+
+static void owner_keep_error(const char *text, void *data)
+{
+    error_log_add_text(((struct owner *)data)->errors, text);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -301,10 +332,15 @@ int main(int argc, char **argv)
         goto out;
 
     events = event_log_new(65536);
-    struct tree_config tc = {.errors = errors,
+    struct owner own = {.auth = auth, .errors = errors};
+    struct tree_config tc = {.owner = {.token_expires_at = owner_token_expires_at,
+                                       .errors_text = owner_errors_text,
+                                       .last_error = owner_last_error,
+                                       .errors_total = owner_errors_total,
+                                       .keep_error = owner_keep_error,
+                                       .data = &own},
                              .events = events,
                              .metrics = metrics,
-                             .auth = auth,
                              .inotify = !o.no_inotify,
                              .refresh_s = o.refresh,
                              .endpoint = api_endpoint(api),

@@ -69,6 +69,12 @@ void task_unref(struct task *t)
         task_free(t);
 }
 
+void task_fill_updated(struct task *t, gint64 ms)
+{
+    if (t->updated_ms < 0)
+        t->updated_ms = ms;
+}
+
 gint64 task_mtime_ms(const struct task *t)
 {
     if (t->updated_ms >= 0)

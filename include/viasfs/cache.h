@@ -6,6 +6,13 @@
  * (single flight). List walks run on background threads and stream into listings. When a
  * fetch finds that a task changed, appeared or disappeared, the owner's callback is told,
  * with no cache lock held. The cache knows nothing about inodes, names or FUSE.
+ *
+ * Threads: one struct cache is shared by every thread, and every function may be called from
+ * any thread at once (one mutex guards the table; it is never held across a request or a
+ * callback), except cache_new and cache_free, which its owner calls alone. Functions that
+ * wait (for a fetch, a walk's first entry) are bounded by their deadline and end early when
+ * the calling thread's operation is interrupted (interrupt.h). The change callback runs on
+ * the fetching thread and must not call back into a cache function that waits.
  */
 #ifndef VIASFS_CACHE_H
 #define VIASFS_CACHE_H
@@ -72,10 +79,10 @@ bool cache_find_slot(struct cache *c, const char *id, guint32 *slot);
  * part-way fails its listing with the API's -errno; a later call walks again. Returns a new
  * reference.
  */
-struct listing *cache_listing(struct cache *c, enum listing_view view, const char *value,
+struct listing *cache_listing(struct cache *c, const struct view *view, const char *value,
                               gint64 deadline);
 /* The current listing of a view however old, without starting a walk; NULL if none. */
-struct listing *cache_listing_peek(struct cache *c, enum listing_view view, const char *value);
+struct listing *cache_listing_peek(struct cache *c, const struct view *view, const char *value);
 /* Monotonic time until which @l counts as fresh (its end + ttl; now + ttl while running). */
 gint64 cache_listing_fresh_until(struct cache *c, struct listing *l);
 
@@ -97,7 +104,7 @@ void cache_hold(struct cache *c, guint32 slot);
 void cache_unhold(struct cache *c, guint32 slot);
 
 /* Forgets the listing of one view, so its next use walks again (a change made it wrong). */
-void cache_forget_listing(struct cache *c, enum listing_view view, const char *value);
+void cache_forget_listing(struct cache *c, const struct view *view, const char *value);
 
 /* Drops every freshness: the next access to anything fetches again, and an answer to a
  * request sent before this call does not count as fresh. */
@@ -123,7 +130,7 @@ struct cache_stats {
     guint64 detail_misses;    /* task lookups that fetched, or waited for a fetch */
     guint64 listing_hits;     /* cache_listing calls answered with a fresh or running listing */
     guint64 refresh_walks;    /* walks started by cache_walk_now (the others: on demand) */
-    gint64 last_walk_us;      /* monotonic time the last complete LISTING_ALL walk ended; 0 */
+    gint64 last_walk_us;      /* monotonic time the last complete walk of every task ended; 0 */
     gint64 stale_since_us;    /* monotonic time of the first failure since the last success;
                                  0 when the last fetch succeeded */
 };

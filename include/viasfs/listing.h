@@ -1,8 +1,8 @@
 /*
- * listing: the result of one walk of a list view (all tasks, or those of one state, camera
- * or algorithm), as task slots in the API's order. It grows while its walk runs, so a reader
- * can consume the first page while later pages are still being fetched; once done it never
- * changes. Shared by reference between the walking thread and every reader. It does not
+ * listing: the result of one walk of a list view (all tasks, or those of one directory of a
+ * view: one state, camera or algorithm), as task slots in the API's order. It grows while its walk
+ * runs, so a reader can consume the first page while later pages are still being fetched; once done
+ * it never changes. Shared by reference between the walking thread and every reader. It does not
  * fetch anything itself (the cache runs walks) and holds no task data, only slots.
  */
 #ifndef VIASFS_LISTING_H
@@ -11,17 +11,18 @@
 #include <stdbool.h>
 #include <glib.h>
 
-enum listing_view { LISTING_ALL, LISTING_STATE, LISTING_CAMERA, LISTING_TITLE };
+#include "viasfs/view.h"
 
 struct listing;
 
-/* A new, empty, running listing of @view (@value is the state/camera/title, or NULL). */
-struct listing *listing_new(enum listing_view view, const char *value);
+/* A new, empty, running listing of @view's directory @value, or of every task (@view and
+ * @value NULL). */
+struct listing *listing_new(const struct view *view, const char *value);
 struct listing *listing_ref(struct listing *l);
 void listing_unref(struct listing *l);
 
-enum listing_view listing_view(const struct listing *l);
-const char *listing_value(const struct listing *l); /* borrowed; NULL for LISTING_ALL */
+const struct view *listing_view(const struct listing *l); /* NULL: every task */
+const char *listing_value(const struct listing *l);       /* borrowed; NULL for every task */
 
 /* Walker side: append slots (in order), then finish once with 0 or -errno. Thread-safe. */
 void listing_append(struct listing *l, const guint32 *slots, guint n);

@@ -1,6 +1,6 @@
 /*
- * task: one VIAS task as viasfs keeps it, immutable once built and shared by reference
- * across threads. It holds the fields the tree needs as C strings and numbers, and the
+ * task: one VIAS task as viasfs keeps it, immutable once another thread can see it, and
+ * shared by reference across threads (the one change before that: task_fill_updated). It holds the fields the tree needs as C strings and numbers, and the
  * rendered text of every JSON file (pretty-printed in the API's key order, secrets redacted
  * unless asked otherwise). It is built only by the api layer's parsers (task_from_json,
  * task_page_parse) and knows nothing about HTTP or FUSE.
@@ -66,6 +66,10 @@ bool task_id_is_valid(const char *id);
 
 /* mtime for the tree: updated_at, else created_at, else 0. In milliseconds. */
 gint64 task_mtime_ms(const struct task *t);
+/* Gives a task without updated_at (a list summary) the time @ms its change was seen, so that
+ * its files' mtime moves forward with the change. Only while no other thread can see @t (the
+ * caller holds every reference); a task with updated_at is left as it is. */
+void task_fill_updated(struct task *t, gint64 ms);
 
 /*
  * A new task holding only what a list summary holds of @t (its detail-only fields dropped,

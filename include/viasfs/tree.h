@@ -5,6 +5,12 @@
  * exact sizes of every file, link targets, link counts, mtimes, and how long the kernel may
  * cache each answer (the freshness left). It turns cache changes into invalidations through
  * the owner's notifier. It knows nothing about FUSE types: the fuse layer translates.
+ *
+ * Threads: every function may be called from any thread at once (FUSE's worker threads, the
+ * cache's fetchers through tree_on_change, the hangup thread), except tree_new, tree_free
+ * and the tree_set_* calls, which the owner makes before the session starts or after it
+ * ends. No tree lock is held across a cache call that may fetch or a notifier call; the
+ * notifier's calls only queue work (see struct tree_notifier).
  */
 #ifndef VIASFS_TREE_H
 #define VIASFS_TREE_H
@@ -13,9 +19,7 @@
 #include <sys/types.h>
 #include <glib.h>
 
-#include "viasfs/auth.h"
 #include "viasfs/cache.h"
-#include "viasfs/error_log.h"
 #include "viasfs/event_log.h"
 #include "viasfs/metrics.h"
 
@@ -63,12 +67,25 @@ struct tree_notifier {
     void *data;
 };
 
+/*
+ * What the tree shows of its owner's state (the credential, the error log), asked for when a
+ * .viasfs file is read or a refusal is to be kept, from any thread, with no tree lock held.
+ * Any member may be NULL: that part then shows as unknown, none or empty.
+ */
+struct tree_owner {
+    gint64 (*token_expires_at)(void *data); /* unix time; 0 unknown or none */
+    char *(*errors_text)(void *data);       /* the content of .viasfs/errors; caller frees */
+    char *(*last_error)(void *data);        /* its latest line, or NULL; caller frees */
+    guint64 (*errors_total)(void *data);
+    void (*keep_error)(const char *text, void *data); /* add @text to .viasfs/errors */
+    void *data;
+};
+
 struct tree_config {
     struct cache *cache;      /* borrowed; may be set later with tree_set_cache */
-    struct error_log *errors; /* borrowed */
+    struct tree_owner owner;  /* see above */
     struct event_log *events; /* borrowed */
     struct metrics *metrics;  /* borrowed; NULL: .viasfs/metrics shows only sampled values */
-    struct auth *auth;        /* borrowed, for the token expiry in status; or NULL */
     bool inotify;             /* ask for operations through the mountpoint on changes */
     int refresh_s;            /* for .viasfs/status */
     const char *endpoint;     /* for .viasfs/status */

@@ -208,7 +208,7 @@ static void test_slid_not_removed(struct fixture *f, gconstpointer unused)
     stub_push(f->stub, 200, p2, 0);
     stub_push(f->stub, 200, b, 0);
     for (int i = 0; i < 2; i++) {
-        l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+        l = cache_listing(f->cache, NULL, NULL, soon());
         g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
         g_assert_cmpuint(listing_length(l), ==, 2); /* "b" too, though page 2 skipped it */
         listing_unref(l);
@@ -238,7 +238,7 @@ static void test_changed_summary_fetches_detail(struct fixture *f, gconstpointer
     stub_push(f->stub, 200, failed, 0);
     g_assert_cmpint(get(f, "t1", true, &t), ==, 0);
     g_clear_pointer(&t, task_unref);
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     listing_unref(l);
     g_assert_cmpuint(stub_count(f->stub), ==, 3);
@@ -259,7 +259,7 @@ static void test_summary_needs_detail(struct fixture *f, gconstpointer unused)
 
     stub_push(f->stub, 200, page, 0);
     stub_push(f->stub, 200, detail, 0);
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     listing_unref(l);
     g_assert_cmpint(get(f, "a", false, &t), ==, 0); /* the summary answers state/name */
@@ -284,7 +284,7 @@ static void test_streaming(struct fixture *f, gconstpointer unused)
 
     stub_push(f->stub, 200, b1, 0);
     stub_push(f->stub, 200, b2, 800);
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait(l, 4, soon()), ==, 0);
     /* The first page is usable while the second is still on its way. */
     g_assert_false(listing_done(l, NULL, NULL));
@@ -295,7 +295,7 @@ static void test_streaming(struct fixture *f, gconstpointer unused)
     listing_unref(l);
 
     /* Within the ttl the same listing is served: no new walk. */
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_true(listing_done(l, NULL, NULL));
     g_assert_cmpuint(listing_length(l), ==, 7);
     listing_unref(l);
@@ -311,7 +311,7 @@ static void test_view_exact(struct fixture *f, gconstpointer unused)
     struct listing *l;
 
     stub_push(f->stub, 200, body, 0);
-    l = cache_listing(f->cache, LISTING_CAMERA, "gate", soon());
+    l = cache_listing(f->cache, &view_table[VIEW_CAMERA], "gate", soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     g_assert_cmpuint(listing_length(l), ==, 1);
     listing_unref(l);
@@ -327,7 +327,7 @@ static void test_stale_on_error(struct fixture *f, gconstpointer unused)
     int err;
 
     stub_push(f->stub, 200, page, 0);
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     listing_unref(l);
     /* ttl 0: the next access walks again, and the API now fails every attempt. */
@@ -335,7 +335,7 @@ static void test_stale_on_error(struct fixture *f, gconstpointer unused)
         stub_push(f->stub, 503, "{}", 0);
     g_autoptr(GTimer) timer = g_timer_new();
     struct listing *good = l;
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     /* The walk brings nothing within a second: the last good listing, whole. */
     g_assert_true(l == good);
     g_assert_true(listing_done(l, &err, NULL));
@@ -351,7 +351,7 @@ static void test_stale_on_error(struct fixture *f, gconstpointer unused)
     }
     g_assert_cmpint(st.stale_since_us, >, 0);
     /* While the API is known to fail, the last good listing comes without a wait. */
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_true(l == good);
     listing_unref(l);
     cache_get_stats(f->cache, &st);
@@ -416,7 +416,7 @@ static void test_removal_sweep(struct fixture *f, gconstpointer unused)
     /* "b" is missing from the second walk: its detail is asked, and the API says gone. */
     stub_push(f->stub, 400, "{\"error_code\":\"VIAS.00010007\",\"error_msg\":\"No task\"}", 0);
     for (int i = 0; i < 2; i++) {
-        l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+        l = cache_listing(f->cache, NULL, NULL, soon());
         g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
         /* "b" stays listed until its check says it is gone: nothing that exists goes
          * missing from a listing whose pages skipped it. */
@@ -512,7 +512,7 @@ static void test_slow_fetch_loses_to_newer_walk(struct fixture *f, gconstpointer
     wait_requests(f, 2);
     stub_push(f->stub, 200, page, 0);   /* the walk sees FAILED */
     stub_push(f->stub, 200, failed, 0); /* and its own detail fetch */
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     listing_unref(l);
     g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(slow)), ==, 0);
@@ -556,7 +556,7 @@ static void test_slow_detail_completes_newer_summary(struct fixture *f, gconstpo
     slow = g_thread_new("slow", reader, f);
     wait_requests(f, 1);
     stub_push(f->stub, 200, page, 0);
-    l = cache_listing(f->cache, LISTING_ALL, NULL, soon());
+    l = cache_listing(f->cache, NULL, NULL, soon());
     g_assert_cmpint(listing_wait_done(l, soon()), ==, 0);
     listing_unref(l);
     g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(slow)), ==, 0);

@@ -1,0 +1,32 @@
+/*
+ * status: the text of .viasfs/status, rendered from a sampled struct (as metrics.h renders
+ * .viasfs/metrics), so that this module depends on nothing: whoever owns the parts (the tree,
+ * its owner's credential and error log) fills the sample. Keys are one a line, "key: value",
+ * in a fixed order that the README and the manual show.
+ */
+#ifndef VIASFS_STATUS_H
+#define VIASFS_STATUS_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+struct status_sample {
+    const char *endpoint, *project, *auth_kind; /* borrowed */
+    gint64 token_expires_s;                     /* unix time; 0 unknown (or none, for AK/SK) */
+    gint64 mounted_s;                           /* unix time */
+    int ttl_s, refresh_s, page_size, timeout_s;
+    bool inotify;
+    guint64 events; /* event lines so far */
+    guint tasks_known;
+    double list_age_s;    /* since the last complete walk of every task; < 0 never */
+    gint64 stale_since_s; /* unix time of the first failure since the last success; 0 none */
+    double stale_for_s;   /* how long ago that was */
+    guint64 stale_served, list_walks, detail_fetches, api_requests, manual_refreshes, errors;
+    const char *last_error; /* borrowed; NULL none */
+    gint64 now_s;           /* unix time the sample was taken (token expiry is counted from it) */
+};
+
+/* The status text. Caller frees. */
+char *status_render(const struct status_sample *s);
+
+#endif

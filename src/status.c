@@ -1,0 +1,72 @@
+/* status: the text of .viasfs/status from a sample (see status.h). */
+#include "viasfs/status.h"
+
+/* @unix_s as "2026-11-28T17:00:00Z". Caller frees. */
+static char *utc_time(gint64 unix_s)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(unix_s);
+
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+}
+
+/* "token_expires: <time> (in 23.5 h)"; the token itself is never shown. */
+static void append_token_expiry(GString *s, const struct status_sample *x)
+{
+    gint64 left = x->token_expires_s - x->now_s;
+    g_autofree char *when = NULL;
+
+    if (x->token_expires_s <= 0) {
+        g_string_append(s, g_strcmp0(x->auth_kind, "aksk") == 0
+                               ? "token_expires: none (AK/SK: every request is signed)\n"
+                               : "token_expires: unknown\n");
+        return;
+    }
+    when = utc_time(x->token_expires_s);
+    if (left >= 0)
+        g_string_append_printf(s, "token_expires: %s (in %.1f h)\n", when, (double)left / 3600);
+    else
+        g_string_append_printf(s, "token_expires: %s (expired %.1f h ago)\n", when,
+                               (double)-left / 3600);
+}
+
+char *status_render(const struct status_sample *x)
+{
+    GString *s = g_string_new(NULL);
+    g_autofree char *mounted = utc_time(x->mounted_s);
+
+    g_string_append_printf(s, "version: %s\n", VIASFS_VERSION);
+    g_string_append_printf(s, "endpoint: %s\n", x->endpoint);
+    g_string_append_printf(s, "project: %s\n", x->project);
+    g_string_append_printf(s, "auth: %s\n", x->auth_kind);
+    append_token_expiry(s, x);
+    g_string_append_printf(s, "mounted: %s\n", mounted);
+    g_string_append_printf(s, "ttl: %d s\n", x->ttl_s);
+    if (x->refresh_s > 0)
+        g_string_append_printf(s, "refresh: every %d s\n", x->refresh_s);
+    else
+        g_string_append(s, "refresh: off\n");
+    g_string_append_printf(s, "inotify: %s\n", x->inotify ? "on" : "off");
+    g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", x->events);
+    g_string_append_printf(s, "page_size: %d\n", x->page_size);
+    g_string_append_printf(s, "timeout: %d s\n", x->timeout_s);
+    g_string_append_printf(s, "tasks_known: %u\n", x->tasks_known);
+    if (x->list_age_s < 0)
+        g_string_append(s, "list_age: never\n");
+    else
+        g_string_append_printf(s, "list_age: %.1f s\n", x->list_age_s);
+    if (x->stale_since_s) {
+        g_autofree char *since = utc_time(x->stale_since_s);
+        g_string_append_printf(s, "stale: yes, since %s, %.1f s ago (the last fetch failed)\n",
+                               since, x->stale_for_s);
+    } else {
+        g_string_append(s, "stale: no\n");
+    }
+    g_string_append_printf(s, "stale_served: %" G_GUINT64_FORMAT "\n", x->stale_served);
+    g_string_append_printf(s, "list_walks: %" G_GUINT64_FORMAT "\n", x->list_walks);
+    g_string_append_printf(s, "detail_fetches: %" G_GUINT64_FORMAT "\n", x->detail_fetches);
+    g_string_append_printf(s, "api_requests: %" G_GUINT64_FORMAT "\n", x->api_requests);
+    g_string_append_printf(s, "manual_refreshes: %" G_GUINT64_FORMAT "\n", x->manual_refreshes);
+    g_string_append_printf(s, "errors: %" G_GUINT64_FORMAT "\n", x->errors);
+    g_string_append_printf(s, "last_error: %s\n", x->last_error ? x->last_error : "none");
+    return g_string_free(s, FALSE);
+}
