@@ -447,10 +447,12 @@ static int fetch_detail(struct cache *c, const char *id, gint64 deadline, gint64
 }
 
 /*
- * A read needed @r's detail: when reads walk the tasks (scan.h), start fetches for the next
- * ones, so that the walk finds them fetched or in flight. Called with c->lock held.
+ * A read by process @reader (child of @family) needed @r's detail: when reads walk the tasks
+ * (scan.h), start fetches for the next ones, so that the walk finds them fetched or in
+ * flight. Called with c->lock held.
  */
-static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
+static void read_ahead_locked(struct cache *c, struct record *r, gint64 now, guint32 reader,
+                              guint32 family)
 {
     struct listing *all = g_hash_table_lookup(c->listings, c->all_key);
     g_autoptr(GArray) ahead = NULL;
@@ -473,7 +475,7 @@ static void read_ahead_locked(struct cache *c, struct record *r, gint64 now)
         c->scan_listing = listing_ref(all); /* held: its address stays its own */
     }
     ahead = g_array_new(FALSE, FALSE, sizeof(guint32));
-    scan_read(c->scan, requester_current(), r->slot, ahead);
+    scan_read(c->scan, reader, family, r->slot, ahead);
     for (guint i = 0; i < ahead->len; i++) {
         struct record *next = g_ptr_array_index(c->records, g_array_index(ahead, guint32, i));
 
@@ -494,6 +496,8 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
                     struct task **out, guint32 *slot, gint64 *fresh_until)
 {
     gint64 wait_until = G_MAXINT64;
+    guint32 reader = need_complete ? requester_current() : 0;
+    guint32 family = reader ? requester_parent(reader) : 0; /* before the lock: reads /proc */
     int fetches = 0;
     int rc = 0;
 
@@ -507,7 +511,7 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
         bool fetched = fetches > 0;
         if (r && need_complete && !fetched)
-            read_ahead_locked(c, r, now);
+            read_ahead_locked(c, r, now, reader, family);
         if (r && fresh_locked(c, r, need_complete, now, &until)) {
             c->stats.detail_hits += !fetched;
             if (need_complete && !fetched)

@@ -26,12 +26,15 @@ struct cursor {
 
 /* One reader's cursors, in the order of their last read (most recent first). */
 struct reader {
-    guint32 id;
+    guint32 id;         /* a process id, or FAMILY | its parent's */
+    guint32 first_slot; /* slot + 1 of its first read; 0 none */
+    bool several;       /* it has read more than one task */
     struct cursor at[ORDERS];
     GList link; /* in scan.readers (link.data = the reader) */
 };
 
 enum { MAX_READERS = 64 };
+#define FAMILY (1u << 31) /* above every pid (pid_max <= 2^22) */
 
 struct scan {
     guint depth;
@@ -144,9 +147,10 @@ void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
     g_free(k);
 }
 
-void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead)
+/* One read of @slot in @rd's walks: appends what to fetch ahead. */
+static void cursor_read(struct scan *s, struct reader *rd, guint32 slot, GArray *ahead)
 {
-    struct reader *rd = reader_get(s, reader);
+    bool handed = false; /* one order is enough; the others' cursors still move */
 
     for (int oi = 0; oi < ORDERS; oi++) {
         struct order *o = &s->orders[oi];
@@ -168,7 +172,7 @@ void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead)
         /* Three reads in a row the same way make a walk: two could be a person reading
          * neighbouring tasks. */
         c->run = forward ? MAX(c->run, 0) + 1 : backward ? MIN(c->run, 0) - 1 : 0;
-        if (c->run < 2 && c->run > -2)
+        if ((c->run < 2 && c->run > -2) || handed)
             continue;
         if (forward) {
             gint64 end = MIN(pos + 1 + depth, (gint64)o->slots->len);
@@ -182,6 +186,21 @@ void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead)
             c->behind_to = MIN(c->behind_to, end);
         } else
             continue;
-        return; /* one order is enough */
+        handed = true;
     }
+}
+
+void scan_read(struct scan *s, guint32 reader, guint32 family, guint32 slot, GArray *ahead)
+{
+    struct reader *rd = reader_get(s, reader);
+
+    cursor_read(s, rd, slot, ahead);
+    /* A process that has read one task only may be a step of its family's walk: a shell
+     * loop starts one process per task. A process that reads several walks on its own. */
+    if (rd->first_slot == 0)
+        rd->first_slot = slot + 1;
+    else if (rd->first_slot != slot + 1)
+        rd->several = true;
+    if (family && !rd->several)
+        cursor_read(s, reader_get(s, FAMILY | family), slot, ahead);
 }

@@ -228,14 +228,20 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
  * Linux convention for "unknown" that find(1) respects. Never waits: opendir() stats the
  * directory first, and a listing must stream.
  */
-static guint32 tasks_nlink(struct tree *t)
+static guint32 tasks_nlink(struct tree *t, double *timeout)
 {
     struct listing *l = cache_listing_peek(t->cfg.cache, NULL, NULL);
     guint32 n = 1;
     int err;
 
-    if (l && listing_done(l, &err, NULL) && err == 0)
+    *timeout = 0;
+    if (l && listing_done(l, &err, NULL) && err == 0) {
         n = 2 + listing_length(l);
+        /* Until the listing expires: a task added or removed before then invalidates tasks/
+         * (tree_changes.c). The kernel then need not ask again on every path walked through
+         * tasks/, which default_permissions' checks would otherwise make it do. */
+        *timeout = seconds_left(cache_listing_fresh_until(t->cfg.cache, l));
+    }
     listing_unref(l);
     return n;
 }
@@ -299,9 +305,12 @@ static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
     case TREE_ROOT_INO:
         attr_dir(a, ino, 2 + 2 + VIEW_COUNT, t->mount_ms, ttl); /* tasks, .viasfs, views */
         return 0;
-    case INO_TASKS:
-        attr_dir(a, ino, tasks_nlink(t), t->mount_ms, 0);
+    case INO_TASKS: {
+        double timeout;
+        guint32 nlink = tasks_nlink(t, &timeout);
+        attr_dir(a, ino, nlink, t->mount_ms, timeout);
         return 0;
+    }
     case INO_META:
         attr_dir(a, ino, 2, t->mount_ms, ttl);
         return 0;

@@ -13,5 +13,7 @@
 void requester_set(guint32 pid);
 /* The process the calling thread serves, or 0. */
 guint32 requester_current(void);
+/* The parent process of @pid, or 0 when unknown. Thread-safe. */
+guint32 requester_parent(guint32 pid);
 
 #endif

@@ -25,12 +25,13 @@ void scan_set_basis(struct scan *s, gconstpointer basis, const guint32 *slots,
 gconstpointer scan_basis(const struct scan *s);
 
 /*
- * A read of @slot's detail (whether it was there or not) by @reader (a process id; readers
- * are told apart, the 64 most recent kept). When it continues that reader's walk in either
- * order (its third read in a row that comes a little after, or before, its previous one),
- * appends to @ahead the slots that follow it in that direction, up to the depth, skipping
- * those already handed out for this walk.
+ * A read of @slot's detail (whether it was there or not) by process @reader, a child of
+ * @family (0: unknown). Readers are told apart (the 64 most recent kept): when the read
+ * continues @reader's walk in either order (its third read in a row that comes a little
+ * after, or before, its previous one), appends to @ahead the slots that follow it in that
+ * direction, up to the depth, skipping those already handed out for this walk. The reads of
+ * processes that read one task each (a shell loop's) make a walk of their family's.
  */
-void scan_read(struct scan *s, guint32 reader, guint32 slot, GArray *ahead);
+void scan_read(struct scan *s, guint32 reader, guint32 family, guint32 slot, GArray *ahead);
 
 #endif

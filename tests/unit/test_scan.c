@@ -14,12 +14,17 @@ static struct scan *ten(guint depth)
     return s;
 }
 
-static GArray *read_by(struct scan *s, guint32 reader, guint32 slot)
+static GArray *read_in(struct scan *s, guint32 reader, guint32 family, guint32 slot)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(guint32));
 
-    scan_read(s, reader, slot, a);
+    scan_read(s, reader, family, slot, a);
     return a;
+}
+
+static GArray *read_by(struct scan *s, guint32 reader, guint32 slot)
+{
+    return read_in(s, reader, 0, slot);
 }
 
 static GArray *read_slot(struct scan *s, guint32 slot)
@@ -135,6 +140,44 @@ static void test_readers_apart(void)
     scan_free(s);
 }
 
+/* A shell loop: one process per task, each reading its task's files, children of one shell:
+ * their family walks. The pairs: the same processes with no family known, and a family whose
+ * children each read several tasks at random (those walk on their own, or not at all). */
+static void test_family(void)
+{
+    struct scan *s = ten(3);
+    guint ahead = 0;
+
+    for (guint32 slot = 0; slot < 3; slot++)
+        for (int file = 0; file < 2; file++) {
+            g_autoptr(GArray) a = read_in(s, 100 + slot, 7, slot);
+            ahead += a->len;
+        }
+    g_assert_cmpuint(ahead, ==, 3);
+    scan_free(s);
+
+    s = ten(3);
+    ahead = 0;
+    for (guint32 slot = 0; slot < 3; slot++) {
+        g_autoptr(GArray) a = read_in(s, 100 + slot, 0, slot);
+        ahead += a->len;
+    }
+    g_assert_cmpuint(ahead, ==, 0);
+    scan_free(s);
+
+    /* Children 1 and 2 of family 7 read 0 then 5, and 9 then 1, then child 3 reads 2: the
+     * family saw only the first reads (0, 9, 2), no walk. */
+    s = ten(3);
+    ahead = 0;
+    static const guint32 reads[][2] = {{1, 0}, {2, 9}, {1, 5}, {2, 1}, {3, 2}};
+    for (size_t i = 0; i < G_N_ELEMENTS(reads); i++) {
+        g_autoptr(GArray) a = read_in(s, reads[i][0], 7, reads[i][1]);
+        ahead += a->len;
+    }
+    g_assert_cmpuint(ahead, ==, 0);
+    scan_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -144,5 +187,6 @@ int main(int argc, char **argv)
     g_test_add_func("/scan/no-walk", test_no_walk);
     g_test_add_func("/scan/end-and-new-basis", test_end_and_new_basis);
     g_test_add_func("/scan/readers-apart", test_readers_apart);
+    g_test_add_func("/scan/family", test_family);
     return g_test_run();
 }
