@@ -737,8 +737,9 @@ static const struct fuse_lowlevel_ops ops = {
 /* ---- open files told of changes ---- */
 
 /*
- * Wakes poll()ers of @ino and marks its handles changed (they re-read from offset 0). The
- * kernel's pages go first, or that read would be answered from them and never reach us.
+ * The notifier's wake_files, on its thread: wakes poll()ers of @ino and marks its handles
+ * changed (they re-read from offset 0). The kernel's pages go first, or that read would be
+ * answered from them and never reach us.
  */
 static void wake_files(guint64 ino, void *data)
 {
@@ -1003,7 +1004,7 @@ int fs_run(const struct fs_config *cfg, char **why)
     let_readers_go(&fs);
     /* Unmounting aborts a request the notifier may still be waiting for, so it can end. */
     fuse_session_unmount(fs.se);
-    notifier_free(fs.notifier);
+    g_clear_pointer(&fs.notifier, notifier_free);
     event_log_set_listener(tree_events(cfg->tree), NULL, NULL);
     goto out_signals;
 out_unmount:
