@@ -84,11 +84,17 @@ static int emulator_auth(struct emulator *e, GError **error)
 {
     const struct options *o = e->opts;
     GError *err = NULL;
-    struct iam_config ic = {o->iam_users_file, o->region, o->project_id, o->token_ttl,
-                            o->clock_skew};
+    struct iam_config ic = {.users_file = o->iam_users_file,
+                            .region = o->region,
+                            .project_id = o->project_id,
+                            .token_ttl = o->token_ttl,
+                            .clock_skew = o->clock_skew};
     if ((e->iam = iam_new(&ic, &err)) == NULL)
         return emulator_file_error(error, "--iam-users-file", err);
-    struct aksk_config kc = {o->aksk_file, o->aksk_lockout, o->clock_skew, o->verbose};
+    struct aksk_config kc = {.keys_file = o->aksk_file,
+                             .lockout = o->aksk_lockout,
+                             .clock_skew = o->clock_skew,
+                             .verbose = o->verbose};
     if ((e->aksk = aksk_new(&kc, &err)) == NULL)
         return emulator_file_error(error, "--aksk-file", err);
     if ((e->auth = auth_new(o->token_file, e->iam, e->aksk, &err)) == NULL)

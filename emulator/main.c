@@ -103,7 +103,11 @@ int main(int argc, char **argv)
         options_release(&opts);
         return 2;
     }
-    struct server_config sc = {opts.bind, opts.port, opts.verbose, tls_cert, tls_key};
+    struct server_config sc = {.addr = opts.bind,
+                               .port = opts.port,
+                               .verbose = opts.verbose,
+                               .tls_cert_pem = tls_cert,
+                               .tls_key_pem = tls_key};
     struct server *s = server_start(e, &sc, &err);
     free_secret(tls_key);
     if (s == NULL) {

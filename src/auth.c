@@ -552,10 +552,10 @@ static void add_signature_locked(struct auth *a, const struct auth_request *r, G
     size_t n = 0;
 
     signature_format_date(g_get_real_time() / G_USEC_PER_SEC, date);
-    h[n++] = (struct signature_header){"Host", r->host};
-    h[n++] = (struct signature_header){"X-Sdk-Date", date};
+    h[n++] = (struct signature_header){.name = "Host", .value = r->host};
+    h[n++] = (struct signature_header){.name = "X-Sdk-Date", .value = date};
     if (a->security_token)
-        h[n++] = (struct signature_header){"X-Security-Token", a->security_token};
+        h[n++] = (struct signature_header){.name = "X-Security-Token", .value = a->security_token};
     struct signature_input in = {.method = r->method,
                                  .path = r->path,
                                  .query = r->query,

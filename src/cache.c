@@ -96,7 +96,8 @@ static void report(struct cache *c, GArray *changes)
 {
     for (guint i = 0; c->cfg.on_change && i < changes->len; i++) {
         struct pending *p = &g_array_index(changes, struct pending, i);
-        struct cache_change ch = {p->id, p->slot, p->old_task, p->new_task};
+        struct cache_change ch = {
+            .id = p->id, .slot = p->slot, .old_task = p->old_task, .new_task = p->new_task};
         c->cfg.on_change(&ch, c->cfg.on_change_data);
     }
 }
@@ -104,8 +105,10 @@ static void report(struct cache *c, GArray *changes)
 static void push_change(GArray *changes, struct record *r, struct task *old_task,
                         struct task *new_task)
 {
-    struct pending p = {g_strdup(r->id), r->slot, old_task ? task_ref(old_task) : NULL,
-                        new_task ? task_ref(new_task) : NULL};
+    struct pending p = {.id = g_strdup(r->id),
+                        .slot = r->slot,
+                        .old_task = old_task ? task_ref(old_task) : NULL,
+                        .new_task = new_task ? task_ref(new_task) : NULL};
     g_array_append_val(changes, p);
 }
 

@@ -6,16 +6,18 @@
  * Open directory handles are registered too, so that those whose release never came are
  * freed when the session ends.
  * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
- * or with EINTR when interrupted. Everything the tree asks on a change goes through one
- * queue to the notifier thread, in order; its operations through the mountpoint (for
- * inotify) are recognised by the handlers by its thread id and answered as its own.
+ * or with EINTR when interrupted. Everything the tree asks on a change goes to the notifier
+ * (notifier.h), which calls back wake_files for open files; the handlers that its operations
+ * through the mountpoint (for inotify) reach hand those requests to it first.
  */
 #define FUSE_USE_VERSION 312
 #include "viasfs/fs.h"
 #include "viasfs/hangup.h"
 #include "viasfs/interrupt.h"
-#include "viasfs/requester.h"
+#include "viasfs/kernel_attr.h"
 #include "viasfs/log.h"
+#include "viasfs/notifier.h"
+#include "viasfs/requester.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,40 +49,13 @@ struct fs {
     struct tree *tree;
     struct fuse_session *se;
     gint64 timeout_us;
-    char *mountpoint;   /* absolute, for operations through the mount */
-    GAsyncQueue *notes; /* struct note *: work for the notifier, in order */
-    GThread *notifier;
-    gint own_tid;  /* the notifier's thread id: its requests are our own */
-    gint stopping; /* atomic: the session is ending */
+    struct notifier *notifier; /* owned; set while the session serves */
+    gint stopping;             /* atomic: the session is ending */
 
-    GMutex lock;         /* protects files, dirs, parked, scripts and open_file fields */
-    GHashTable *files;   /* ino -> GList of struct open_file * */
-    GHashTable *dirs;    /* set of struct tree_dir *: open directory handles, owned */
-    GList *parked;       /* struct parked_read * */
-    GHashTable *scripts; /* "parent/name" -> GUINT64 child + 1, or 0 meaning "absent" */
-};
-
-enum note_kind {
-    NOTE_INODE,
-    NOTE_ENTRY,
-    NOTE_DELETE,
-    NOTE_WAKE,
-    NOTE_EVENT,
-    NOTE_TOUCH,
-    NOTE_UNLINK,
-    NOTE_SYMLINK,
-    NOTE_FLUSH,
-    NOTE_STOP
-};
-
-struct note {
-    enum note_kind kind;
-    guint64 ino;       /* INODE, WAKE: the inode; DELETE, UNLINK: the child */
-    guint64 parent;    /* ENTRY, DELETE, UNLINK, SYMLINK */
-    char *name;        /* ENTRY, DELETE, UNLINK, SYMLINK: entry name; EVENT: the line */
-    char *path;        /* TOUCH, UNLINK, SYMLINK: relative to the mountpoint */
-    char *target;      /* SYMLINK */
-    GAsyncQueue *done; /* FLUSH: a reference, told when the note is reached */
+    GMutex lock;       /* protects files, dirs, parked and open_file fields */
+    GHashTable *files; /* ino -> GList of struct open_file * */
+    GHashTable *dirs;  /* set of struct tree_dir *: open directory handles, owned */
+    GList *parked;     /* struct parked_read * */
 };
 
 static struct fs *fs_of(fuse_req_t req)
@@ -97,77 +72,6 @@ static void count_op(fuse_req_t req, enum metrics_fuse_op op, guint64 n)
 static gint64 deadline_of(struct fs *fs)
 {
     return g_get_monotonic_time() + fs->timeout_us;
-}
-
-static bool own_request(struct fs *fs, fuse_req_t req)
-{
-    return fuse_req_ctx(req)->pid == (pid_t)g_atomic_int_get(&fs->own_tid);
-}
-
-static char *script_key(guint64 parent, const char *name)
-{
-    return g_strdup_printf("%" G_GUINT64_FORMAT "/%s", parent, name);
-}
-
-/* What the notifier's own lookup of @parent/@name must find: true with *@child set when
- * scripted present, true with 0 when scripted absent, false when not scripted. */
-static bool script_lookup(struct fs *fs, guint64 parent, const char *name, guint64 *child)
-{
-    g_autofree char *key = script_key(parent, name);
-    gpointer value;
-    bool found;
-
-    g_mutex_lock(&fs->lock);
-    found = g_hash_table_lookup_extended(fs->scripts, key, NULL, &value);
-    g_mutex_unlock(&fs->lock);
-    *child = found ? GPOINTER_TO_SIZE(value) : 0;
-    if (*child)
-        (*child)--;
-    return found;
-}
-
-static void script_set(struct fs *fs, guint64 parent, const char *name, bool present, guint64 child)
-{
-    g_mutex_lock(&fs->lock);
-    g_hash_table_replace(fs->scripts, script_key(parent, name),
-                         GSIZE_TO_POINTER(present ? child + 1 : 0));
-    g_mutex_unlock(&fs->lock);
-}
-
-static void script_clear(struct fs *fs, guint64 parent, const char *name)
-{
-    g_autofree char *key = script_key(parent, name);
-
-    g_mutex_lock(&fs->lock);
-    g_hash_table_remove(fs->scripts, key);
-    g_mutex_unlock(&fs->lock);
-}
-
-static void to_stat(const struct fs *fs, const struct tree_attr *a, struct stat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->st_ino = a->ino;
-    st->st_mode = a->mode;
-    st->st_nlink = a->nlink;
-    st->st_size = (off_t)a->size;
-    st->st_uid = tree_uid(fs->tree);
-    st->st_gid = tree_gid(fs->tree);
-    st->st_blksize = 4096;
-    st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
-    st->st_mtim.tv_sec = a->mtime_ms / 1000;
-    st->st_mtim.tv_nsec = (a->mtime_ms % 1000) * 1000000;
-    st->st_atim = st->st_mtim;
-    st->st_ctim = st->st_mtim;
-}
-
-static void fill_entry(struct fs *fs, const struct tree_attr *a, struct fuse_entry_param *e)
-{
-    memset(e, 0, sizeof(*e));
-    e->ino = a->ino;
-    e->generation = 1;
-    e->attr_timeout = a->timeout_s;
-    e->entry_timeout = MAX(a->timeout_s, a->entry_timeout_s);
-    to_stat(fs, a, &e->attr);
 }
 
 static void op_init(void *data, struct fuse_conn_info *conn)
@@ -222,20 +126,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     struct fs *fs = fs_of(req);
     struct tree_attr a;
     struct fuse_entry_param e;
-    guint64 child;
     int rc;
 
-    if (own_request(fs, req) && script_lookup(fs, parent, name, &child)) {
-        if (!child) {
-            fuse_reply_err(req, ENOENT);
-            return;
-        }
-        /* A link being removed: it must still be found for the unlink to reach us. */
-        a = (struct tree_attr){.ino = child, .mode = S_IFLNK | 0777, .nlink = 1, .size = 0};
-        fill_entry(fs, &a, &e);
-        fuse_reply_entry(req, &e);
+    if (notifier_reply_own_lookup(fs->notifier, req, parent, name))
         return;
-    }
     struct op op;
     op_begin(&op, req);
     rc = tree_lookup(fs->tree, parent, name, deadline_of(fs), &a);
@@ -244,7 +138,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, -rc);
         return;
     }
-    fill_entry(fs, &a, &e);
+    kernel_attr_entry(fs->tree, &a, &e);
     fuse_reply_entry(req, &e);
 }
 
@@ -277,7 +171,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_err(req, -rc);
         return;
     }
-    to_stat(fs, &a, &st);
+    kernel_attr_stat(fs->tree, &a, &st);
     fuse_reply_attr(req, &st, a.timeout_s);
 }
 
@@ -610,7 +504,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
             break;
         if (plus) {
             struct fuse_entry_param e;
-            fill_entry(fs, &de.attr, &e);
+            kernel_attr_entry(fs->tree, &de.attr, &e);
             /* "." and "..": no lookup count for the kernel to take; an entry whose
              * attributes would need a fetch: the name only (a lookup fetches if needed). */
             if (index < 2 || de.attr.unknown)
@@ -619,7 +513,7 @@ static void readdir_common(fuse_req_t req, size_t size, off_t off, struct fuse_f
                 fuse_add_direntry_plus(req, buf + used, size - used, de.name, &e, (off_t)index + 1);
         } else {
             struct stat st;
-            to_stat(fs, &de.attr, &st);
+            kernel_attr_stat(fs->tree, &de.attr, &st);
             need = fuse_add_direntry(req, buf + used, size - used, de.name, &st, (off_t)index + 1);
         }
         g_free(de.name);
@@ -723,12 +617,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
     struct tree_attr a;
     struct stat st;
 
-    /* The notifier touching a changed file so inotify sees it: answer with the truth. */
-    if (own_request(fs, req) && tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
-        to_stat(fs, &a, &st);
-        fuse_reply_attr(req, &st, 0);
+    if (notifier_reply_own_setattr(fs->notifier, req, ino, deadline_of(fs)))
         return;
-    }
     /* The control file: truncating it to 0 (shells do, for "echo all >") or touching it is
      * accepted and changes nothing. */
     const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
@@ -737,7 +627,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
     if (rc == 0 && !(to_set & ~harmless) &&
         (!(to_set & FUSE_SET_ATTR_SIZE) || attr->st_size == 0) &&
         tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
-        to_stat(fs, &a, &st);
+        kernel_attr_stat(fs->tree, &a, &st);
         fuse_reply_attr(req, &st, 0);
         return;
     }
@@ -756,14 +646,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
     count_op(req, METRICS_OP_UNLINK, 1);
-    struct fs *fs = fs_of(req);
-    guint64 child;
-
-    if (own_request(fs, req) && script_lookup(fs, p, n, &child) && child) {
-        fuse_reply_err(req, 0); /* the tree has already dropped it */
-        return;
-    }
-    fuse_reply_err(req, EROFS);
+    if (!notifier_reply_own_unlink(fs_of(req)->notifier, req, p, n))
+        fuse_reply_err(req, EROFS);
 }
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
@@ -774,17 +658,9 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
 {
     count_op(req, METRICS_OP_SYMLINK, 1);
     struct fs *fs = fs_of(req);
-    struct tree_attr a;
-    struct fuse_entry_param e;
-    guint64 child;
 
-    if (own_request(fs, req) && script_lookup(fs, p, n, &child) && !child &&
-        tree_lookup(fs->tree, p, n, deadline_of(fs), &a) == 0) {
-        fill_entry(fs, &a, &e); /* the link the tree now has */
-        fuse_reply_entry(req, &e);
-        return;
-    }
-    fuse_reply_err(req, EROFS);
+    if (!notifier_reply_own_symlink(fs->notifier, req, p, n, deadline_of(fs)))
+        fuse_reply_err(req, EROFS);
 }
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
                       unsigned int flags)
@@ -861,118 +737,16 @@ static const struct fuse_lowlevel_ops ops = {
     .poll = op_poll,
 };
 
-/* ---- the notifier ---- */
-
-static struct note *note_new(enum note_kind kind)
-{
-    struct note *n = g_new0(struct note, 1);
-    n->kind = kind;
-    return n;
-}
-
-static void want_inval_inode(guint64 ino, void *data)
-{
-    struct note *n = note_new(NOTE_INODE);
-    n->ino = ino;
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_inval_entry(guint64 parent, const char *name, void *data)
-{
-    struct note *n = note_new(NOTE_ENTRY);
-    n->parent = parent;
-    n->name = g_strdup(name);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_delete(guint64 parent, guint64 child, const char *name, void *data)
-{
-    struct note *n = note_new(NOTE_DELETE);
-    n->parent = parent;
-    n->ino = child;
-    n->name = g_strdup(name);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_wake(guint64 ino, void *data)
-{
-    struct note *n = note_new(NOTE_WAKE);
-    n->ino = ino;
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_event(const char *line, void *data)
-{
-    struct note *n = note_new(NOTE_EVENT);
-    n->name = g_strdup(line);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_touch(const char *path, void *data)
-{
-    struct note *n = note_new(NOTE_TOUCH);
-    n->path = g_strdup(path);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_unlink(guint64 parent, const char *name, guint64 child, const char *path,
-                        void *data)
-{
-    struct note *n = note_new(NOTE_UNLINK);
-    n->parent = parent;
-    n->name = g_strdup(name);
-    n->ino = child;
-    n->path = g_strdup(path);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
-
-static void want_symlink(guint64 parent, const char *name, const char *path, const char *target,
-                         void *data)
-{
-    struct note *n = note_new(NOTE_SYMLINK);
-    n->parent = parent;
-    n->name = g_strdup(name);
-    n->path = g_strdup(path);
-    n->target = g_strdup(target);
-    g_async_queue_push(((struct fs *)data)->notes, n);
-}
+/* ---- open files told of changes ---- */
 
 /*
- * Waits until the notes queued before this call have been sent, for at most a second (the
- * notifier may itself be waiting for the kernel). Does not wait on the notifier thread.
+ * The notifier's wake_files, on its thread: wakes poll()ers of @ino and marks its handles
+ * changed (they re-read from offset 0). The kernel's pages go first, or that read would be
+ * answered from them and never reach us.
  */
-static void want_flush(void *data)
+static void wake_files(guint64 ino, void *data)
 {
     struct fs *fs = data;
-    GAsyncQueue *done;
-    struct note *n;
-
-    if ((gint)gettid() == g_atomic_int_get(&fs->own_tid))
-        return;
-    done = g_async_queue_new();
-    n = note_new(NOTE_FLUSH);
-    n->done = g_async_queue_ref(done);
-    g_async_queue_push(fs->notes, n);
-    g_async_queue_timeout_pop(done, G_USEC_PER_SEC);
-    g_async_queue_unref(done);
-}
-
-static void note_free(struct note *n)
-{
-    if (n->done)
-        g_async_queue_unref(n->done);
-    g_free(n->name);
-    g_free(n->path);
-    g_free(n->target);
-    g_free(n);
-}
-
-/*
- * Wakes poll()ers of @ino and marks its handles changed (they re-read from offset 0). The
- * kernel's pages go first, or that read would be answered from them and never reach us.
- */
-static void wake_files(struct fs *fs, guint64 ino)
-{
     g_autoptr(GPtrArray) handles = g_ptr_array_new();
 
     fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
@@ -1041,84 +815,6 @@ static void on_event_appended(void *data)
     for (guint i = 0; i < handles->len; i++) {
         fuse_lowlevel_notify_poll(handles->pdata[i]);
         fuse_pollhandle_destroy(handles->pdata[i]);
-    }
-}
-
-/* Operations through the mountpoint, so inotify sees them. Failures only get logged. */
-static void own_operation(struct fs *fs, struct note *n)
-{
-    g_autofree char *path = g_build_filename(fs->mountpoint, n->path, NULL);
-    struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
-    int rc = 0;
-
-    if (g_atomic_int_get(&fs->stopping))
-        return;
-    switch (n->kind) {
-    case NOTE_TOUCH:
-        rc = utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
-        break;
-    case NOTE_UNLINK:
-        script_set(fs, n->parent, n->name, true, n->ino);
-        rc = unlink(path);
-        script_clear(fs, n->parent, n->name);
-        break;
-    case NOTE_SYMLINK:
-        /* Any cached name must go, or the kernel answers EEXIST without asking us. */
-        fuse_lowlevel_notify_inval_entry(fs->se, n->parent, n->name, strlen(n->name));
-        script_set(fs, n->parent, n->name, false, 0);
-        rc = symlink(n->target, path);
-        script_clear(fs, n->parent, n->name);
-        break;
-    default:
-        break;
-    }
-    if (rc < 0)
-        log_debug("inotify helper: %s: %s", n->path, g_strerror(errno));
-}
-
-static gpointer notifier_main(gpointer data)
-{
-    struct fs *fs = data;
-
-    g_atomic_int_set(&fs->own_tid, (gint)gettid());
-    for (;;) {
-        struct note *n = g_async_queue_pop(fs->notes);
-        enum note_kind kind = n->kind;
-        int rc = 0;
-
-        switch (kind) {
-        case NOTE_INODE:
-            rc = fuse_lowlevel_notify_inval_inode(fs->se, n->ino, 0, 0);
-            break;
-        case NOTE_ENTRY:
-            rc = fuse_lowlevel_notify_inval_entry(fs->se, n->parent, n->name, strlen(n->name));
-            break;
-        case NOTE_DELETE:
-            rc = fuse_lowlevel_notify_delete(fs->se, n->parent, n->ino, n->name, strlen(n->name));
-            break;
-        case NOTE_WAKE:
-            wake_files(fs, n->ino);
-            break;
-        case NOTE_EVENT:
-            tree_emit_event(fs->tree, n->name);
-            break;
-        case NOTE_TOUCH:
-        case NOTE_UNLINK:
-        case NOTE_SYMLINK:
-            own_operation(fs, n);
-            break;
-        case NOTE_FLUSH:
-            g_async_queue_push(n->done, GINT_TO_POINTER(1));
-            break;
-        case NOTE_STOP:
-            break;
-        }
-        /* -ENOENT: the kernel had nothing cached. -ENOTCONN/-EBADF: unmounting. */
-        if (rc < 0 && rc != -ENOENT && rc != -ENOTCONN && rc != -EBADF)
-            log_debug("fuse notify (%d) failed: %s", (int)kind, g_strerror(-rc));
-        note_free(n);
-        if (kind == NOTE_STOP)
-            return NULL;
     }
 }
 
@@ -1225,20 +921,14 @@ int fs_run(const struct fs_config *cfg, char **why)
     g_autofree char *mountpoint = realpath(cfg->mountpoint, NULL);
     struct fuse_args args;
     struct fuse_loop_config *loop;
-    struct tree_notifier notifier = {
-        want_inval_inode, want_inval_entry, want_delete,  want_wake,  want_event,
-        want_touch,       want_unlink,      want_symlink, want_flush, &fs};
     struct hangup *hangup = NULL;
     g_autofree char *hangup_why = NULL;
     int rc = 0, loop_rc;
 
-    fs.mountpoint = mountpoint ? mountpoint : (char *)cfg->mountpoint;
     g_mutex_init(&fs.lock);
     fs.files = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     fs.dirs =
         g_hash_table_new_full(g_direct_hash, g_direct_equal, (GDestroyNotify)tree_dir_free, NULL);
-    fs.scripts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    fs.own_tid = -1;
 
     bool single_thread = false;
 
@@ -1282,10 +972,14 @@ int fs_run(const struct fs_config *cfg, char **why)
         rc = -EIO;
         goto out_unmount;
     }
-    fs.notes = g_async_queue_new();
     event_log_set_listener(tree_events(cfg->tree), on_event_appended, &fs);
-    tree_set_notifier(cfg->tree, &notifier);
-    fs.notifier = g_thread_new("notifier", notifier_main, &fs);
+    fs.notifier = notifier_new(&(struct notifier_config){
+        .se = fs.se,
+        .tree = cfg->tree,
+        .mountpoint = mountpoint ? mountpoint : cfg->mountpoint,
+        .wake_files = wake_files,
+        .data = &fs,
+    });
     /* SIGHUP drops the caches instead of unmounting (libfuse's handler does that). */
     hangup = hangup_start(on_hangup, &fs, &hangup_why);
     if (!hangup)
@@ -1309,14 +1003,12 @@ int fs_run(const struct fs_config *cfg, char **why)
 
     /* Ending: blocked readers are let go; operations through the mount stop. */
     g_atomic_int_set(&fs.stopping, 1);
-    tree_set_notifier(cfg->tree, &(struct tree_notifier){0});
+    notifier_stop(fs.notifier);
     let_readers_go(&fs);
     /* Unmounting aborts a request the notifier may still be waiting for, so it can end. */
     fuse_session_unmount(fs.se);
-    g_async_queue_push(fs.notes, note_new(NOTE_STOP));
-    g_thread_join(fs.notifier);
+    g_clear_pointer(&fs.notifier, notifier_free);
     event_log_set_listener(tree_events(cfg->tree), NULL, NULL);
-    g_async_queue_unref(fs.notes);
     goto out_signals;
 out_unmount:
     fuse_session_unmount(fs.se);
@@ -1328,7 +1020,6 @@ out_destroy:
     files_free_remaining(&fs);
     g_hash_table_unref(fs.files);
     g_hash_table_unref(fs.dirs); /* frees the directories whose release never came */
-    g_hash_table_unref(fs.scripts);
     g_mutex_clear(&fs.lock);
     return rc;
 }

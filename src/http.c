@@ -563,9 +563,13 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
         resp->attempts++;
         atomic_fetch_add(&http->attempts, 1);
         if (http->cfg.on_attempt) {
-            struct http_attempt a = {req->label, resp->failure == HTTP_OK ? resp->status : 0,
-                                     resp->failure, resp->attempts,
-                                     g_get_monotonic_time() - attempt_start};
+            struct http_attempt a = {
+                .label = req->label,
+                .status = resp->failure == HTTP_OK ? resp->status : 0,
+                .failure = resp->failure,
+                .number = resp->attempts,
+                .elapsed_us = g_get_monotonic_time() - attempt_start,
+            };
             http->cfg.on_attempt(&a, http->cfg.on_attempt_data);
         }
         if (!retryable(http, req->url, resp->failure, resp->status) ||

@@ -3,6 +3,7 @@
  * only copy of the password besides the caller's is this body, which is wiped.
  */
 #include "viasfs/iam.h"
+#include "viasfs/json_string.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -10,34 +11,19 @@
 
 enum { MAX_TOKEN = 64 * 1024 };
 
-/* Appends @s as a JSON string literal. */
-static void append_json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
 static GString *request_body(const struct iam_credentials *c)
 {
     GString *b = g_string_sized_new(512);
 
     g_string_append(b, "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{"
                        "\"user\":{\"name\":");
-    append_json_string(b, c->user);
+    json_string_append(b, c->user);
     g_string_append(b, ",\"password\":");
-    append_json_string(b, c->password);
+    json_string_append(b, c->password);
     g_string_append(b, ",\"domain\":{\"name\":");
-    append_json_string(b, c->domain);
+    json_string_append(b, c->domain);
     g_string_append(b, "}}}},\"scope\":{\"project\":{\"name\":");
-    append_json_string(b, c->project);
+    json_string_append(b, c->project);
     g_string_append(b, "}}}}");
     return b;
 }

@@ -370,7 +370,8 @@ int main(int argc, char **argv)
                            .foreground = o.foreground,
                            .timeout_s = o.timeout};
     fc.on_mounted = start_threads;
-    struct refresh_start_args ra = {&refresh, cache, o.refresh, o.timeout};
+    struct refresh_start_args ra = {
+        .out = &refresh, .cache = cache, .period_s = o.refresh, .timeout_s = o.timeout};
     fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */

@@ -586,7 +586,7 @@ struct tree_dir {
 
 static void add_entry(GArray *a, const char *name, guint64 ino)
 {
-    struct fixed_entry e = {g_strdup(name), ino};
+    struct fixed_entry e = {.name = g_strdup(name), .ino = ino};
     g_array_append_val(a, e);
 }
 

@@ -17,7 +17,12 @@ static char *state_link_path(const struct named *dir, const char *id)
 static void emit(struct tree *t, const char *id, const char *name, const char *change,
                  const char *old_value, const char *new_value)
 {
-    struct event e = {now_ms(), id, name, change, old_value, new_value};
+    struct event e = {.time_ms = now_ms(),
+                      .task_id = id,
+                      .task_name = name,
+                      .change = change,
+                      .old_value = old_value,
+                      .new_value = new_value};
     g_autofree char *line = event_to_json(&e);
 
     t->notifier.event(line, t->notifier.data);

@@ -89,7 +89,7 @@ static struct index *index_build(struct tree *t, struct listing *l)
         struct task *task = g_ptr_array_index(tasks, i);
         guint32 slot = g_array_index(slots, guint32, i);
         const char *nm = task->name ? task->name : "";
-        struct name_entry e = {NULL, slot};
+        struct name_entry e = {.enc = NULL, .slot = slot};
         g_autofree char *enc = name_encode(nm);
 
         for (int k = 0; k < VIEW_COUNT; k++) {

@@ -2,7 +2,7 @@
  * fs: the FUSE layer, the only user of libfuse. Thin low-level handlers (decode, one call
  * into the tree, one reply) and the session around them: mount, daemonize, the
  * multi-threaded loop, signals, unmount. Kernel cache invalidations asked for by the tree
- * are queued and sent from a notifier thread, never from inside a request handler.
+ * are queued and sent from a notifier thread (notifier.h), never from inside a request handler.
  */
 #ifndef VIASFS_FS_H
 #define VIASFS_FS_H

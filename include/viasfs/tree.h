@@ -45,14 +45,21 @@ struct tree_attr {
  * invalidations, link moves, poll wake-ups, the event line, then (with inotify on) the
  * operations made through the mountpoint that make inotify see the change. Called from the
  * thread that found the change, with no tree or cache lock held: the receiver queues them.
+ * Two pairs of members share a type (inval_inode and wake, event and own_touch): fill it with
+ * designated initialisers, never by position. Every member is set, or none is (all NULL:
+ * nothing is told).
  */
 struct tree_notifier {
+    /* The kernel must forget what it cached of @ino: attributes, pages, a link's target. */
     void (*inval_inode)(guint64 ino, void *data);
+    /* The kernel must forget the name @name in directory @parent (it asks again). */
     void (*inval_entry)(guint64 parent, const char *name, void *data);
+    /* The name @name of @child in @parent is gone: the kernel drops it (and inotify hears). */
     void (*delete_entry)(guint64 parent, guint64 child, const char *name, void *data);
-    /* Open files of @ino changed: wake their poll()ers. */
+    /* Open files of @ino changed: wake their poll()ers. Same type as inval_inode. */
     void (*wake)(guint64 ino, void *data);
-    /* Append @line to .viasfs/events (via tree_emit_event, so it comes in this order). */
+    /* Append @line to .viasfs/events (via tree_emit_event, so it comes in this order). Same
+     * type as own_touch. */
     void (*event)(const char *line, void *data);
     /* Through the mountpoint (paths relative to it): set the file's mtime to now... */
     void (*own_touch)(const char *path, void *data);
