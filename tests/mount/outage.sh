@@ -68,6 +68,16 @@ check "API back, nobody reading: status says stale: no within a few refresh peri
     until_true 8 eval 'status_of stale | grep -qx no'
 mnt_stop "$MNT"
 
+# A mount that started while the API stalled recovers with nobody reading, too.
+kill -STOP "$EMU_PID"
+mnt_start stalled-start --ttl=2 --refresh=1 --timeout=2 || fail "viasfs mounts while the API stalls"
+check "started during a stall: status says stale: yes or has never listed" \
+    eval 'status_of stale | grep -q "^yes" || status_of list_age | grep -qx never'
+kill -CONT "$EMU_PID"
+check "API back, nobody reading: the refresh loop lists every task within a few periods" \
+    until_true 8 eval '! status_of list_age | grep -qx never && status_of stale | grep -qx no'
+mnt_stop "$MNT"
+
 # ---- 6. A refresh makes the next read fetch, even with a fetch in flight when it came (its
 # answer predates the refresh).
 id=$(echo "$all" | sed -n 4p)
