@@ -63,6 +63,7 @@ check_eq "stalled API: ls by-state/RUNNING serves its last good listing" "$runni
     "$(ls "$MNT/by-state/RUNNING" 2>&1 | sort)"
 check "stalled API: status counts stale_served ($(status_of stale_served))" test "$(status_of stale_served)" -gt 0
 check "stalled API: status says stale: yes once the walk failed" until_true 15 eval 'status_of stale | grep -q "^yes"'
+sleep 7 # past --timeout: every request sent before has failed; only new ones can recover
 kill -CONT "$EMU_PID"
 check "API back, nobody reading: status says stale: no within a few refresh periods" \
     until_true 8 eval 'status_of stale | grep -qx no'
@@ -73,6 +74,7 @@ kill -STOP "$EMU_PID"
 mnt_start stalled-start --ttl=2 --refresh=1 --timeout=2 || fail "viasfs mounts while the API stalls"
 check "started during a stall: status says stale: yes or has never listed" \
     eval 'status_of stale | grep -q "^yes" || status_of list_age | grep -qx never'
+sleep 3 # past --timeout: the refresh's first walk has failed
 kill -CONT "$EMU_PID"
 check "API back, nobody reading: the refresh loop lists every task within a few periods" \
     until_true 8 eval '! status_of list_age | grep -qx never && status_of stale | grep -qx no'
@@ -89,7 +91,7 @@ for refresh in yes no; do
     cat "$MNT/tasks/$id/state" >/dev/null 2>&1 &
     reader=$!
     sleep 0.15
-    kill -INT "$reader"
+    kill -TERM "$reader" # (an asynchronous command of a script ignores SIGINT)
     wait "$reader" 2>/dev/null
     sleep 0.15
     [ "$refresh" = yes ] && echo all >"$MNT/.viasfs/refresh"
