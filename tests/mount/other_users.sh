@@ -143,7 +143,9 @@ tasks")"
 mnt_stop "$M"
 
 # ---- a daemon without CAP_DAC_OVERRIDE: its own link changes pass default_permissions
-if command -v inotifywait >/dev/null; then
+if [ -n "$VIASFS_WRAPPER" ]; then
+    skip "under a wrapper (make check-valgrind) viasfs runs with --no-inotify: the by-state inotify check under default_permissions"
+elif command -v inotifywait >/dev/null; then
     VIASFS_BIN_SAVED=$VIASFS_BIN # mnt_start runs "$VIASFS_BIN" as one word: a script
     cat >"$TEST_TMP/nocap" <<EOF
 #!/bin/sh
