@@ -248,16 +248,21 @@ static guint32 tasks_nlink(struct tree *t, double *timeout)
 
 /* nlink of a view's top directory: 2 + its directories (by-state: the registry's; by-camera,
  * by-algorithm: the index's, 1 until there is one); 2 for by-name, which holds links. */
-static guint32 view_nlink(struct tree *t, const struct view *v)
+static guint32 view_nlink(struct tree *t, const struct view *v, double *timeout)
 {
     struct index *x;
     guint32 n = 2;
 
+    /* The kernel may keep it while it holds: with default_permissions, every path walked
+     * through the directory would otherwise cost a GETATTR. A new state's directory
+     * invalidates by-state/ (tree_changes.c); an index lasts as long as its listing. */
+    *timeout = t->cfg.ttl_s;
     if (!v->per_value)
         return 2;
     if (tree_view_indexed(v)) {
         x = tree_index_peek(t);
         n = x ? 2 + x->dirs[v->kind]->len : 1;
+        *timeout = x ? seconds_left(cache_listing_fresh_until(t->cfg.cache, x->src)) : 0;
         tree_index_unref(x);
         return n;
     }
@@ -298,7 +303,9 @@ static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
     double ttl = t->cfg.ttl_s;
 
     if (ino >= INO_VIEWS && ino < INO_VIEWS + VIEW_COUNT) {
-        attr_dir(a, ino, view_nlink(t, &view_table[ino - INO_VIEWS]), t->mount_ms, 0);
+        double timeout;
+        guint32 nlink = view_nlink(t, &view_table[ino - INO_VIEWS], &timeout);
+        attr_dir(a, ino, nlink, t->mount_ms, timeout);
         return 0;
     }
     switch (ino) {

@@ -102,8 +102,10 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         return;
     if (o && o->state)
         from = tree_named_find(t, VIEW_STATE, o->state);
-    if (n && n->state)
-        to = tree_named_find(t, VIEW_STATE, n->state); /* registers new states too */
+    if (n && n->state && !(to = tree_named_peek(t, VIEW_STATE, n->state))) {
+        to = tree_named_find(t, VIEW_STATE, n->state); /* a new state: a new directory */
+        nf->inval_inode(INO_VIEW(VIEW_STATE), nf->data);
+    }
     if (from == to)
         from = to = NULL;
     cache_get_stats(t->cfg.cache, &st);
