@@ -45,7 +45,13 @@ readers_gone() {
 # exited PID SECONDS: true when PID is gone within SECONDS
 exited() {
     local i
-    for i in $(seq 1 $(($2 * 10))); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done
+    for i in $(seq 1 $(($2 * 10))); do
+        [ -d "/proc/$1" ] || return 0
+        # A zombie has exited: reaping it is its parent's business (here, after the daemon
+        # forked, init's, which can take seconds).
+        [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] && return 0
+        sleep 0.1
+    done
     return 1
 }
 # clean_exit NAME: no sanitizer report and, under a wrapper, none in its log
