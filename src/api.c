@@ -3,7 +3,7 @@
  * headers, performs the request, and either parses the answer or fills an api_error, which
  * it logs once and passes to the owner's callback.
  */
-#include "viasfs/api.h"
+#include "api_i.h"
 #include "viasfs/heap.h"
 #include "viasfs/log.h"
 #include "viasfs/uri.h"
@@ -113,6 +113,11 @@ const char *api_project_id(const struct api *api)
     return api->project_id;
 }
 
+const char *api_base_path(const struct api *api)
+{
+    return api->base_path;
+}
+
 /* Header lines may hold secrets: wipe them when the array goes. */
 static void header_free(gpointer p)
 {
@@ -123,11 +128,9 @@ static void header_free(gpointer p)
     g_free(s);
 }
 
-/*
- * Logs a failure once and hands it to the owner. "No such task" is an answer, not a failure:
- * it is only traced. Returns api_error_errno(e).
- */
-static int fail(struct api *api, struct api_error *e)
+/* Logs a failure once and hands it to the owner (api_i.h). "No such task" is an answer, not a
+ * failure: it is only traced. */
+int api_fail(struct api *api, struct api_error *e)
 {
     g_autofree char *text = api_error_describe(e);
     int rc = api_error_errno(e);
@@ -153,35 +156,46 @@ static bool rejected_credential(const struct api_error *err)
  * service answered 401 (err filled in, nothing reported yet), or -errno with @err filled in
  * and reported. *@generation is the credential it was made with.
  */
-static int get_once(struct api *api, const char *path, const char *query, gint64 deadline,
-                    struct http_response *resp, struct api_error *err, guint64 *generation)
+static int call_once(struct api *api, const struct call *c, struct http_response *resp,
+                     struct api_error *err, guint64 *generation)
 {
     g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(header_free);
-    g_autofree char *url = g_strconcat(api->endpoint, path, query ? "?" : "", query, NULL);
-    g_autofree char *wire_path = g_strconcat(api->prefix, path, NULL);
-    const char *label = query ? "list" : "detail"; /* the only calls: list pages, details */
-    struct http_request req = {.method = "GET", .url = url, .deadline = deadline, .label = label};
-    struct auth_request ar = {.method = "GET",
+    g_autofree char *url = g_strconcat(api->endpoint, c->path, c->query ? "?" : "", c->query, NULL);
+    g_autofree char *wire_path = g_strconcat(api->prefix, c->path, NULL);
+    g_autofree char *what =
+        g_strconcat(c->method, " ", c->path, c->query ? "?" : "", c->query, NULL);
+    struct http_request req = {.method = c->method,
+                               .url = url,
+                               .body = c->body,
+                               .body_len = c->body_len,
+                               .deadline = c->deadline,
+                               .label = c->label,
+                               .once = c->once};
+    struct auth_request ar = {.method = c->method,
                               .host = api->host,
                               .path = wire_path,
-                              .query = query,
-                              .deadline = deadline};
+                              .query = c->query,
+                              .body = c->body,
+                              .body_len = c->body_len,
+                              .deadline = c->deadline};
     enum http_failure f;
     int rc;
 
     api_error_clear(err);
     g_ptr_array_add(headers, g_strdup("Accept: application/json"));
+    if (c->body)
+        g_ptr_array_add(headers, g_strdup("Content-Type: application/json;charset=UTF-8"));
     *generation = auth_generation(api->auth);
     rc = auth_add_headers(api->auth, &ar, headers, err);
     if (rc < 0) {
         if (err->no_credential) { /* else the failed IAM call names itself */
             g_free(err->call);
-            err->call = g_strconcat("GET ", path, query ? "?" : "", query, NULL);
+            err->call = g_strdup(what);
         }
-        return fail(api, err);
+        return api_fail(api, err);
     }
     api_error_clear(err); /* a token request auth made on the way describes nothing now */
-    err->call = g_strconcat("GET ", path, query ? "?" : "", query, NULL);
+    err->call = g_strdup(what);
     *generation = auth_generation(api->auth);
     g_ptr_array_add(headers, NULL);
     req.headers = (const char *const *)headers->pdata;
@@ -212,14 +226,14 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
                                            "answer may hold",
                                            mib ? cap >> 20 : cap, mib ? "MiB" : "bytes");
         }
-        return fail(api, err);
+        return api_fail(api, err);
     }
     if (resp->status < 200 || resp->status >= 300) {
         api_error_set_answer(err, resp->status, (const char *)resp->body->data, resp->body->len,
                              http_response_header(resp, "x-request-id"));
         if (rejected_credential(err))
             return 1;
-        return fail(api, err);
+        return api_fail(api, err);
     }
     g_mutex_lock(&api->lock);
     api->rejected = false;
@@ -229,33 +243,27 @@ static int get_once(struct api *api, const char *path, const char *query, gint64
     return 0;
 }
 
-/*
- * GETs @path (below the endpoint, encoded) with @query (encoded, or NULL). Returns 0 with a
- * 2xx answer in @resp, or -errno with @err filled in and reported. A 401 is answered by
- * renewing the credential (a new IAM token, a re-read file) and retrying once; a credential
- * rejected again is remembered and not sent until it changes.
- */
-static int get(struct api *api, const char *path, const char *query, gint64 deadline,
-               struct http_response *resp, struct api_error *err)
+int api_call(struct api *api, const struct call *c, struct http_response *resp,
+             struct api_error *err)
 {
     guint64 generation = 0;
-    int rc = get_once(api, path, query, deadline, resp, err, &generation);
+    int rc = call_once(api, c, resp, err, &generation);
 
     if (rc == 1) {
         struct api_error renew_err;
 
         api_error_init(&renew_err);
-        if (auth_renew(api->auth, generation, deadline, &renew_err) == 0) {
+        if (auth_renew(api->auth, generation, c->deadline, &renew_err) == 0) {
             log_info("%s: HTTP 401 %s; retrying once with a renewed credential", err->call,
                      err->code ? err->code : "");
-            rc = get_once(api, path, query, deadline, resp, err, &generation);
+            rc = call_once(api, c, resp, err, &generation);
         } else if (renew_err.call) {
             /* Renewing failed: that failure is what the caller must hear about. */
             api_error_release(err);
             *err = renew_err;
             api_error_init(&renew_err);
             api_error_release(&renew_err);
-            return fail(api, err);
+            return api_fail(api, err);
         }
         api_error_release(&renew_err);
     }
@@ -268,21 +276,33 @@ static int get(struct api *api, const char *path, const char *query, gint64 dead
         api->rejection = g_strdup_printf("HTTP 401 %s: %s", err->code ? err->code : "",
                                          err->message ? err->message : "");
         g_mutex_unlock(&api->lock);
-        rc = fail(api, err);
+        rc = api_fail(api, err);
     }
     return rc;
 }
 
-/* Records an answer we could not understand. */
-static int fail_malformed(struct api *api, struct api_error *err, const struct http_response *resp,
-                          char *why)
+/* GETs @path with @query (NULL: a detail). As api_call. */
+static int get(struct api *api, const char *path, const char *query, gint64 deadline,
+               struct http_response *resp, struct api_error *err)
+{
+    struct call c = {.method = "GET",
+                     .path = path,
+                     .query = query,
+                     .label = query ? "list" : "detail",
+                     .deadline = deadline};
+
+    return api_call(api, &c, resp, err);
+}
+
+int api_fail_malformed(struct api *api, struct api_error *err, const struct http_response *resp,
+                       char *why)
 {
     err->http_status = resp->status;
     err->malformed = true;
     err->message = why;
     g_free(err->request_id);
     err->request_id = g_strdup(http_response_header(resp, "x-request-id"));
-    return fail(api, err);
+    return api_fail(api, err);
 }
 
 int api_get_task(struct api *api, const char *id, gint64 deadline, struct task **out,
@@ -305,10 +325,10 @@ int api_get_task(struct api *api, const char *id, gint64 deadline, struct task *
         rc = task_from_json((const char *)resp.body->data, resp.body->len, &api->parse_opts, out,
                             &why);
         if (rc < 0)
-            rc = fail_malformed(api, err, &resp, why);
+            rc = api_fail_malformed(api, err, &resp, why);
         else if (strcmp((*out)->id, id) != 0) {
             g_clear_pointer(out, task_unref);
-            rc = fail_malformed(api, err, &resp, g_strdup("the answer describes another task id"));
+            rc = api_fail_malformed(api, err, &resp, g_strdup("the answer describes another task id"));
         }
     }
     heap_trim_after_parse(resp.body->len);
@@ -395,7 +415,7 @@ static int open_page(struct api *api, const struct http_response *resp, struct a
     char *why = NULL;
     int rc = task_page_open((const char *)resp->body->data, resp->body->len, out, &why);
 
-    return rc < 0 ? fail_malformed(api, err, resp, why) : 0;
+    return rc < 0 ? api_fail_malformed(api, err, resp, why) : 0;
 }
 
 static void warn_rejected(const struct api_error *err, const struct task_page *p)
@@ -558,7 +578,7 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
             err->call = g_strdup_printf("GET %s/tasks", api->base_path);
             err->malformed = true;
             err->message = g_strdup_printf("the list has more than %d pages", api->max_pages);
-            rc = fail(api, err);
+            rc = api_fail(api, err);
             break;
         }
         if (next) {

@@ -3,12 +3,43 @@
 #include "viasfs/event.h"
 #include "viasfs/json_string.h"
 
+#include <string.h>
+
+/* "2026-11-28T17:00:00.123Z". Caller frees. */
+static char *time_text(gint64 ms)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(ms / 1000);
+    g_autofree char *stamp = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+
+    return g_strdup_printf("%s.%03dZ", stamp, (int)(ms % 1000));
+}
+
+char *event_control_to_json(const struct event_control *e)
+{
+    GString *out = g_string_new("{\"time\":");
+    g_autofree char *when = time_text(e->time_ms);
+    const char *name = e->rc < 0 ? strerrorname_np(-e->rc) : NULL;
+
+    json_string_append(out, when);
+    g_string_append(out, ",\"type\":\"control\",\"verb\":");
+    json_string_append(out, e->verb);
+    g_string_append(out, ",\"task_id\":");
+    json_string_append(out, e->task_id);
+    g_string_append(out, ",\"part\":");
+    json_string_append(out, e->part);
+    g_string_append_printf(out, ",\"uid\":%u,\"pid\":%d,\"result\":", (unsigned)e->uid,
+                           (int)e->pid);
+    json_string_append(out, e->rc == 0 ? "ok" : name ? name : "EIO");
+    g_string_append(out, ",\"message\":");
+    json_string_append(out, e->message);
+    g_string_append_c(out, '}');
+    return g_string_free(out, FALSE);
+}
+
 char *event_to_json(const struct event *e)
 {
     GString *out = g_string_new("{\"time\":");
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(e->time_ms / 1000);
-    g_autofree char *stamp = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-    g_autofree char *when = g_strdup_printf("%s.%03dZ", stamp, (int)(e->time_ms % 1000));
+    g_autofree char *when = time_text(e->time_ms);
 
     json_string_append(out, when);
     g_string_append(out, ",\"task_id\":");

@@ -36,7 +36,17 @@ struct open_file {
     bool stream;                /* .viasfs/events */
     struct event_cursor cursor; /* stream: what to deliver next */
     struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
+    /* Opened for writing (tree.h's writing section); the rest is used by one request at a
+     * time (the kernel serialises a descriptor's writes, flushes and SETATTRs on an inode). */
+    enum tree_writer writer; /* TREE_WRITER_NONE when opened read-only */
+    GByteArray *edit;        /* EDIT and CREATE: what was written, or NULL */
+    bool dirty;              /* EDIT: written since the last commit */
+    bool finished;           /* CREATE: acted on or refused; more text is refused */
+    char *created;           /* CREATE: the new task's id and a newline, for reads */
 };
+
+/* The most one descriptor of a task file or .viasfs/create collects. */
+#define EDIT_MAX_BYTES (16u << 20)
 
 /* A read of the event stream waiting for a line. */
 struct parked_read {
@@ -84,6 +94,10 @@ static void op_init(void *data, struct fuse_conn_info *conn)
      * Every change invalidates the link's inode (tree_on_change), which drops the target. */
     if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+    /* O_TRUNC comes with the open, not as a separate SETATTR: a writable file's handle starts
+     * empty instead of being truncated under it. */
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 /*
@@ -193,6 +207,17 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
         fuse_reply_readlink(req, target);
 }
 
+static void open_file_free(struct open_file *f)
+{
+    g_bytes_unref(f->content);
+    if (f->edit) {
+        explicit_bzero(f->edit->data, f->edit->len); /* may hold secrets */
+        g_byte_array_unref(f->edit);
+    }
+    g_free(f->created);
+    g_free(f);
+}
+
 /* At the end: open files whose release never came (the daemon was stopped under them). */
 static void files_free_remaining(struct fs *fs)
 {
@@ -205,8 +230,7 @@ static void files_free_remaining(struct fs *fs)
             struct open_file *f = l->data;
             if (f->ph)
                 fuse_pollhandle_destroy(f->ph);
-            g_bytes_unref(f->content);
-            g_free(f);
+            open_file_free(f);
         }
         g_list_free(list);
         g_hash_table_iter_remove(&it);
@@ -258,38 +282,54 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     int rc;
 
     int access = fi->flags & O_ACCMODE;
-    rc = tree_check_open(fs->tree, ino, access != O_RDONLY || (fi->flags & O_TRUNC),
-                         fuse_req_ctx(req)->uid);
+    bool writing = access != O_RDONLY || (fi->flags & O_TRUNC);
+    rc = tree_check_open(fs->tree, ino, writing, fuse_req_ctx(req)->uid);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
     }
-    struct op op;
-    op_begin(&op, req);
-    rc = tree_read_file(fs->tree, ino, deadline_of(fs), &content);
-    op_end(&op);
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
-        return;
+    enum tree_writer writer = writing ? tree_writer_of(fs->tree, ino) : TREE_WRITER_NONE;
+    bool truncated = (fi->flags & O_TRUNC) || writer == TREE_WRITER_CREATE;
+    if (writer == TREE_WRITER_EDIT && truncated) {
+        content = g_bytes_new(NULL, 0); /* nothing to read first */
+    } else {
+        struct op op;
+        op_begin(&op, req);
+        rc = tree_read_file(fs->tree, ino, deadline_of(fs), &content);
+        op_end(&op);
+        if (rc < 0) {
+            fuse_reply_err(req, -rc);
+            return;
+        }
     }
     f = g_new0(struct open_file, 1);
     f->ino = ino;
     f->content = content;
+    f->writer = writer;
+    if (writer == TREE_WRITER_EDIT || writer == TREE_WRITER_CREATE) {
+        gsize len;
+        const void *data = g_bytes_get_data(content, &len);
+        f->edit = g_byte_array_new();
+        if (!truncated && len)
+            g_byte_array_append(f->edit, data, (guint)len);
+        f->dirty = truncated && writer == TREE_WRITER_EDIT; /* O_TRUNC alone empties it */
+    }
     f->stream = tree_is_event_stream(fs->tree, ino);
     if (f->stream) {
         f->cursor.seq = event_log_end(tree_events(fs->tree));
         fi->nonseekable = 1;
     }
     fi->fh = (uint64_t)(uintptr_t)f;
-    fi->direct_io = tree_is_volatile(fs->tree, ino);
+    fi->direct_io = tree_is_volatile(fs->tree, ino) || writer != TREE_WRITER_NONE;
     /* Pages read before stay valid across opens: every change of a file's content goes
      * through tree_on_change, which invalidates its inode (and with it those pages). */
     fi->keep_cache = !fi->direct_io && !f->stream;
+    /* Only what is taken at close needs the close: every other open costs no FLUSH. */
+    fi->noflush = writer != TREE_WRITER_EDIT && writer != TREE_WRITER_CREATE;
     file_register(fs, f);
     if (fuse_reply_open(req, fi) != 0) {
         file_unregister(fs, f); /* the open was interrupted: no release will come */
-        g_bytes_unref(f->content);
-        g_free(f);
+        open_file_free(f);
         return;
     }
     tree_file_opened(fs->tree, ino);
@@ -374,8 +414,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         stream_read(fs, req, f, size, fi);
         return;
     }
+    if (f->edit || f->created) { /* what this descriptor wrote; a create's new id */
+        const guint8 *data = f->edit ? f->edit->data : (const guint8 *)f->created;
+        gsize have = f->created ? strlen(f->created) : f->edit->len;
+        if (off < 0 || (gsize)off >= have)
+            fuse_reply_buf(req, NULL, 0);
+        else
+            fuse_reply_buf(req, (const char *)data + off, MIN(size, have - (gsize)off));
+        return;
+    }
     g_mutex_lock(&fs->lock);
-    bool refetch = off == 0 && f->changed;
+    bool refetch = (off == 0 && f->changed) || f->writer == TREE_WRITER_DRAFT;
     f->changed = false;
     g_mutex_unlock(&fs->lock);
     /* A changed file read again from the start: the sysfs way to see the new value. */
@@ -432,10 +481,13 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
     file_unregister(fs, f);
     tree_file_closed(fs->tree, ino);
+    if (f->writer != TREE_WRITER_NONE)
+        tree_edit_closed(fs->tree, ino);
+    if (f->dirty)
+        log_warn("a write to inode %" G_GUINT64_FORMAT " was never flushed: not sent", ino);
     if (f->ph)
         fuse_pollhandle_destroy(f->ph);
-    g_bytes_unref(f->content);
-    g_free(f);
+    open_file_free(f);
     fuse_reply_err(req, 0);
 }
 
@@ -608,30 +660,59 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     reply_xattr(req, rc, names, size);
 }
 
-/* Everything that would change the tree: it is read-only. */
+/* SETATTR: a draft changes; a writable file's open handle takes a new size; the rest of the
+ * tree takes only what changes nothing (tree_setattr). */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_SETATTR, 1);
     struct fs *fs = fs_of(req);
+    struct open_file *f = fi ? (struct open_file *)(uintptr_t)fi->fh : NULL;
+    struct tree_setattr s = {
+        .set_size = to_set & FUSE_SET_ATTR_SIZE,
+        .set_mode = to_set & FUSE_SET_ATTR_MODE,
+        .set_uid = to_set & FUSE_SET_ATTR_UID,
+        .set_gid = to_set & FUSE_SET_ATTR_GID,
+        .set_times = to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                               FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW),
+        .size = (guint64)attr->st_size,
+        .mode = attr->st_mode,
+        .uid = attr->st_uid,
+        .gid = attr->st_gid,
+    };
     struct tree_attr a;
     struct stat st;
+    bool handle_size = false;
+    int rc;
 
     if (notifier_reply_own_setattr(fs->notifier, req, ino, deadline_of(fs)))
         return;
-    /* The control file: truncating it to 0 (shells do, for "echo all >") or touching it is
-     * accepted and changes nothing. */
-    const int harmless = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
-                         FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
-    int rc = tree_check_open(fs->tree, ino, true, fuse_req_ctx(req)->uid);
-    if (rc == 0 && !(to_set & ~harmless) &&
-        (!(to_set & FUSE_SET_ATTR_SIZE) || attr->st_size == 0) &&
-        tree_getattr(fs->tree, ino, deadline_of(fs), &a) == 0) {
-        kernel_attr_stat(fs->tree, &a, &st);
-        fuse_reply_attr(req, &st, 0);
+    if (s.set_size && f && f->writer == TREE_WRITER_EDIT) {
+        if (s.size > EDIT_MAX_BYTES) {
+            fuse_reply_err(req, EFBIG);
+            return;
+        }
+        /* ftruncate on the descriptor: its content (vim truncates, then writes). */
+        guint was = f->edit->len;
+        g_byte_array_set_size(f->edit, (guint)s.size);
+        if (s.size > was)
+            memset(f->edit->data + was, 0, s.size - was);
+        f->dirty = true;
+        s.set_size = false;
+        handle_size = true;
+    }
+    struct op op;
+    op_begin(&op, req);
+    rc = tree_setattr(fs->tree, ino, &s, fuse_req_ctx(req)->uid, deadline_of(fs), &a);
+    op_end(&op);
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
         return;
     }
-    fuse_reply_err(req, rc == -EACCES ? EACCES : EROFS);
+    if (handle_size)
+        a.size = f->edit->len, a.timeout_s = 0;
+    kernel_attr_stat(fs->tree, &a, &st);
+    fuse_reply_attr(req, &st, 0);
 }
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
 {
@@ -646,8 +727,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
     count_op(req, METRICS_OP_UNLINK, 1);
-    if (!notifier_reply_own_unlink(fs_of(req)->notifier, req, p, n))
-        fuse_reply_err(req, EROFS);
+    struct fs *fs = fs_of(req);
+
+    if (!notifier_reply_own_unlink(fs->notifier, req, p, n))
+        fuse_reply_err(req, -tree_unlink(fs->tree, p, n, fuse_req_ctx(req)->uid));
 }
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
@@ -662,41 +745,200 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
     if (!notifier_reply_own_symlink(fs->notifier, req, p, n, deadline_of(fs)))
         fuse_reply_err(req, EROFS);
 }
+/* Within a task's directory: a draft renamed onto a writable file is an update (tree.h). */
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
                       unsigned int flags)
 {
     count_op(req, METRICS_OP_RENAME, 1);
-    fuse_reply_err(req, EROFS);
+    struct fs *fs = fs_of(req);
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    struct op op;
+    int rc;
+
+    op_begin(&op, req);
+    rc = tree_rename(fs->tree, p, n, np, nn, flags, ctx->uid, ctx->pid, deadline_of(fs));
+    op_end(&op);
+    fuse_reply_err(req, -rc);
 }
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
 {
     count_op(req, METRICS_OP_LINK, 1);
     fuse_reply_err(req, EROFS);
 }
-/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands. The
- * writer's uid is checked at every write, not only at open: a descriptor can change hands. */
+
+/* Puts @size bytes at @off into a descriptor's collected content. */
+static int edit_put(struct open_file *f, const char *buf, size_t size, off_t off)
+{
+    if (off < 0 || (guint64)off + size > EDIT_MAX_BYTES)
+        return -EFBIG;
+    guint was = f->edit->len;
+    if ((gsize)off + size > was) {
+        g_byte_array_set_size(f->edit, (guint)(off + size));
+        if ((gsize)off > was)
+            memset(f->edit->data + was, 0, (gsize)off - was);
+    }
+    memcpy(f->edit->data + off, buf, size);
+    return 0;
+}
+
+/* A write to .viasfs/create: collected, then acted on once it is a whole object. */
+static int create_put(fuse_req_t req, struct open_file *f, const char *buf, size_t size, off_t off)
+{
+    struct fs *fs = fs_of(req);
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    g_autofree char *id = NULL;
+    struct op op;
+    int rc;
+
+    if (f->finished)
+        return -EINVAL; /* one object per descriptor */
+    rc = edit_put(f, buf, size, off);
+    if (rc < 0)
+        return rc;
+    op_begin(&op, req);
+    rc = tree_write_create(fs->tree, (const char *)f->edit->data, f->edit->len, ctx->uid,
+                           ctx->pid, deadline_of(fs), &id);
+    op_end(&op);
+    if (rc == -EAGAIN)
+        return 0; /* not whole yet */
+    f->finished = true;
+    if (rc == 0) {
+        f->created = g_strconcat(id, "\n", NULL);
+        g_clear_pointer(&f->edit, g_byte_array_unref);
+    }
+    return rc;
+}
+
+/*
+ * Writes, by what the inode is (tree.h): .viasfs/refresh and ctl act on each write; a
+ * writable task file and .viasfs/create collect (the first is taken at flush, the second as
+ * soon as it is a whole object); a draft changes in place. The writer's uid is checked at
+ * every write, not only at open: a descriptor can change hands.
+ */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_WRITE, 1);
-    int rc = tree_write_control(fs_of(req)->tree, ino, buf, size, fuse_req_ctx(req)->uid);
+    struct fs *fs = fs_of(req);
+    struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    struct op op;
+    int rc;
 
+    if (f->writer != TREE_WRITER_REFRESH && !tree_may_act(fs->tree, ctx->uid)) {
+        fuse_reply_err(req, EACCES);
+        return;
+    }
+    switch (f->writer) {
+    case TREE_WRITER_CTL:
+        op_begin(&op, req);
+        rc = tree_write_ctl(fs->tree, ino, buf, size, ctx->uid, ctx->pid, deadline_of(fs));
+        op_end(&op);
+        break;
+    case TREE_WRITER_EDIT:
+        rc = edit_put(f, buf, size, off);
+        f->dirty |= rc == 0;
+        break;
+    case TREE_WRITER_CREATE:
+        rc = create_put(req, f, buf, size, off);
+        break;
+    case TREE_WRITER_DRAFT:
+        rc = tree_draft_write(fs->tree, ino, buf, size, off);
+        rc = rc < 0 ? rc : 0;
+        break;
+    case TREE_WRITER_REFRESH:
+        rc = tree_write_control(fs->tree, ino, buf, size, ctx->uid);
+        break;
+    default:
+        rc = -EROFS;
+    }
     if (rc < 0)
         fuse_reply_err(req, -rc);
     else
         fuse_reply_write(req, size);
 }
+
+/* The content a descriptor collected goes at its close (FLUSH comes at every close; read-only
+ * opens ask for none) and at fsync: an update when it changed (tree_commit_edit). */
+static int commit(fuse_req_t req, struct open_file *f, fuse_ino_t ino)
+{
+    struct fs *fs = fs_of(req);
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    struct op op;
+    int rc = 0;
+
+    if (f->writer == TREE_WRITER_CREATE && f->edit && !f->finished) {
+        /* Closed before the object was whole: say so once; blanks alone are nothing. */
+        bool blank = true;
+        for (guint i = 0; i < f->edit->len && blank; i++)
+            blank = g_ascii_isspace(f->edit->data[i]);
+        f->finished = true;
+        return blank ? 0 : tree_create_incomplete(fs->tree, f->edit->len);
+    }
+    if (f->writer != TREE_WRITER_EDIT || !f->dirty)
+        return 0;
+    if (!tree_may_act(fs->tree, ctx->uid))
+        return -EACCES;
+    op_begin(&op, req);
+    rc = tree_commit_edit(fs->tree, ino, (const char *)f->edit->data, f->edit->len, ctx->uid,
+                          ctx->pid, deadline_of(fs));
+    op_end(&op);
+    f->dirty = false; /* a failed content is not sent again at the next close */
+    return rc;
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    count_op(req, METRICS_OP_FLUSH, 1);
+    fuse_reply_err(req, -commit(req, (struct open_file *)(uintptr_t)fi->fh, ino));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    count_op(req, METRICS_OP_FSYNC, 1);
+    fuse_reply_err(req, -commit(req, (struct open_file *)(uintptr_t)fi->fh, ino));
+}
+
+/* O_CREAT of a new name: a draft in a task's directory (editors' temporary files). */
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
                       struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_CREATE, 1);
-    fuse_reply_err(req, EROFS);
+    struct fs *fs = fs_of(req);
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    struct fuse_entry_param e;
+    struct tree_attr a;
+    struct open_file *f;
+    int rc = tree_create_file(fs->tree, p, n, m & ~ctx->umask, ctx->uid, ctx->gid, &a);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    f = g_new0(struct open_file, 1);
+    f->ino = a.ino;
+    f->content = g_bytes_new(NULL, 0);
+    f->writer = TREE_WRITER_DRAFT;
+    fi->fh = (uint64_t)(uintptr_t)f;
+    fi->direct_io = 1;
+    fi->noflush = 1;
+    kernel_attr_entry(fs->tree, &a, &e);
+    file_register(fs, f);
+    if (fuse_reply_create(req, &e, fi) != 0) {
+        file_unregister(fs, f);
+        open_file_free(f);
+        return;
+    }
+    tree_file_opened(fs->tree, a.ino);
 }
+/* Extended attributes are not stored: on what may be written (editors copy ACLs onto their
+ * temporary files, and take "not supported" for an answer) they are not supported. */
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
     count_op(req, METRICS_OP_SETXATTR, 1);
-    fuse_reply_err(req, EROFS);
+    fuse_reply_err(req, tree_writer_of(fs_of(req)->tree, ino) == TREE_WRITER_NONE ? EROFS
+                                                                                 : EOPNOTSUPP);
 }
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
@@ -722,6 +964,8 @@ static const struct fuse_lowlevel_ops ops = {
     .open = op_open,
     .read = op_read,
     .write = op_write,
+    .flush = op_flush,
+    .fsync = op_fsync,
     .release = op_release,
     .opendir = op_opendir,
     .readdir = op_readdir,

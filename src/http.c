@@ -531,8 +531,13 @@ static enum http_failure attempt_once(struct http *http, const struct http_reque
 }
 
 /* Refused is retried only where something answered before (see http_perform in http.h). */
-static bool retryable(struct http *http, const char *url, enum http_failure f, long status)
+static bool retryable(struct http *http, const struct http_request *req, enum http_failure f,
+                      long status)
 {
+    const char *url = req->url;
+
+    if (req->once) /* it may have been carried out: only a connection never made is safe */
+        return f == HTTP_FAIL_REFUSED && has_answered(http, url);
     if (f == HTTP_FAIL_BROKEN)
         return true;
     if (f == HTTP_FAIL_REFUSED)
@@ -572,7 +577,7 @@ enum http_failure http_perform(struct http *http, const struct http_request *req
             };
             http->cfg.on_attempt(&a, http->cfg.on_attempt_data);
         }
-        if (!retryable(http, req->url, resp->failure, resp->status) ||
+        if (!retryable(http, req, resp->failure, resp->status) ||
             (http->cfg.max_attempts > 0 && resp->attempts >= http->cfg.max_attempts))
             break;
         gint64 delay = backoff_next_us(resp->status == 429 ? &throttled : &b);

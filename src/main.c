@@ -4,10 +4,12 @@
  * fs) and runs the mount. Every refusal is one line on stderr, "viasfs: error: WHAT (WAY
  * OUT)", and a non-zero exit status: 2 for usage errors, 1 for everything else.
  */
+#include "viasfs/action.h"
 #include "viasfs/api.h"
 #include "viasfs/cache.h"
 #include "viasfs/error_log.h"
 #include "viasfs/event_log.h"
+#include "viasfs/follow.h"
 #include "viasfs/fs.h"
 #include "viasfs/heap.h"
 #include "viasfs/log.h"
@@ -258,6 +260,8 @@ int main(int argc, char **argv)
     struct event_log *events = NULL;
     struct refresh *refresh = NULL;
     struct cache *cache = NULL;
+    struct follow *follow = NULL;
+    struct action *action = NULL;
     struct tree *tree = NULL;
     struct metrics *metrics = NULL;
     int status = 1, rc;
@@ -363,6 +367,18 @@ int main(int argc, char **argv)
     cc.on_change_data = tree;
     cache = cache_new(&cc);
     tree_set_cache(tree, cache);
+    if (o.allow_control) { /* PRODUCT.md section 8: the tree acts */
+        follow = follow_new(cache, o.timeout, FOLLOW_BOUND_S);
+        action = action_new(&(struct action_config){.api = api,
+                                                    .cache = cache,
+                                                    .follow = follow,
+                                                    .timeout_s = o.timeout,
+                                                    .on_report = tree_on_action_report,
+                                                    .data = tree});
+        tree_set_action(tree, action);
+        log_info("--allow-control: tasks may be started, stopped, deleted, edited and created "
+                 "through the tree by uid %u", (unsigned)getuid());
+    }
 
     struct fs_config fc = {.tree = tree,
                            .mountpoint = o.mountpoint,
@@ -376,6 +392,8 @@ int main(int argc, char **argv)
     rc = fs_run(&fc, &why);
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
+    action_free(action); /* calls in flight end (cancelled), are reported */
+    follow_free(follow);
     heap_trimmer_stop();
     /* -EINVAL: FUSE did not accept its options (a usage error, as libfuse's line says). */
     status = rc == 0 ? 0 : refuse(rc == -EINVAL ? 2 : 1, "%s", why);

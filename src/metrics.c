@@ -54,6 +54,8 @@ static const char *const op_names[METRICS_OP_COUNT] = {
     [METRICS_OP_RENAME] = "rename",
     [METRICS_OP_LINK] = "link",
     [METRICS_OP_CREATE] = "create",
+    [METRICS_OP_FLUSH] = "flush",
+    [METRICS_OP_FSYNC] = "fsync",
 };
 
 /* Upper bounds of the latency buckets, in microseconds and as the "le" label says them. */

@@ -223,6 +223,13 @@ static const struct opt_spec specs[] = {
      .offset = FIELD(no_inotify),
      .where = ANYWHERE,
      .help = "no inotify events for remote changes"},
+    {.name = "allow-control",
+     .kind = OPT_FLAG,
+     .offset = FIELD(allow_control),
+     .where = ANYWHERE,
+     .section = "Acting on tasks",
+     .help = "let the mounting user start, stop, delete, edit and create tasks through the "
+             "tree (off: read-only)"},
 
     {.name = "config",
      .kind = OPT_PATH,

@@ -46,6 +46,7 @@ char *status_render(const struct status_sample *x)
     else
         g_string_append(s, "refresh: off\n");
     g_string_append_printf(s, "inotify: %s\n", x->inotify ? "on" : "off");
+    g_string_append_printf(s, "control: %s\n", x->control ? "on" : "off");
     g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", x->events);
     g_string_append_printf(s, "page_size: %d\n", x->page_size);
     g_string_append_printf(s, "timeout: %d s\n", x->timeout_s);

@@ -13,16 +13,29 @@
 #include <sys/stat.h>
 
 const struct tree_file tree_task_files[OFF_FILES_END] = {
-    [OFF_STATE] = {"state", false},
-    [OFF_STATUS] = {"status", true},
-    [OFF_NAME] = {"name", false},
-    [OFF_TASK_JSON] = {"task.json", true},
-    [OFF_INPUT] = {"input.json", true},
-    [OFF_OUTPUT] = {"output.json", true},
-    [OFF_SCHEDULE] = {"schedule.json", true},
-    [OFF_CONFIG] = {"config.json", true},
-    [OFF_ERROR] = {"error.json", true},
+    [OFF_STATE] = {"state", false, false, false},
+    [OFF_STATUS] = {"status", true, false, false},
+    [OFF_NAME] = {"name", false, true, false},
+    [OFF_TASK_JSON] = {"task.json", true, false, false},
+    [OFF_INPUT] = {"input.json", true, true, false},
+    [OFF_OUTPUT] = {"output.json", true, true, false},
+    [OFF_SCHEDULE] = {"schedule.json", true, true, false},
+    [OFF_CONFIG] = {"config.json", true, true, false},
+    [OFF_ERROR] = {"error.json", true, false, false},
+    [OFF_CTL] = {"ctl", false, false, true},
 };
+
+mode_t tree_task_file_mode(const struct tree *t, enum task_off off)
+{
+    if (tree_controls(t) && (tree_task_files[off].writable || tree_task_files[off].control))
+        return 0600;
+    return 0444;
+}
+
+mode_t tree_task_dir_mode(const struct tree *t)
+{
+    return tree_controls(t) ? 0755 : 0555;
+}
 
 /* ---- small helpers ---- */
 
@@ -135,6 +148,20 @@ static void attr_file(struct tree_attr *a, guint64 ino, guint64 size, gint64 mti
     attr_init(a, ino, S_IFREG | 0444, 1, size, mtime_ms, timeout);
 }
 
+/* A file of a task's directory. */
+static void attr_task_file(const struct tree *t, struct tree_attr *a, guint64 ino,
+                           enum task_off off, guint64 size, gint64 mtime_ms, double timeout)
+{
+    attr_init(a, ino, S_IFREG | tree_task_file_mode(t, off), 1, size, mtime_ms, timeout);
+}
+
+/* A task's directory. */
+static void attr_task_dir(const struct tree *t, struct tree_attr *a, guint64 ino,
+                          gint64 mtime_ms, double timeout)
+{
+    attr_init(a, ino, S_IFDIR | tree_task_dir_mode(t), 2, 0, mtime_ms, timeout);
+}
+
 static void attr_link(struct tree_attr *a, guint64 ino, guint64 size, gint64 mtime_ms,
                       double timeout)
 {
@@ -150,6 +177,25 @@ static GBytes *one_line(const char *s)
     return g_bytes_new_take(g_strconcat(v, "\n", NULL), strlen(v) + 1);
 }
 
+/* ctl: the verbs the task's state allows, one a line (the API has the last word). */
+static GBytes *ctl_content(const struct task *task)
+{
+    static const char *const startable[] = {"STOPPED", "FAILED",   "START_FAILED", "CREATE_FAILED",
+                                            "ABNORMAL", "SUCCEEDED", NULL};
+    static const char *const stoppable[] = {"RUNNING", "STARTING", NULL};
+    GString *s = g_string_new(NULL);
+
+    for (const char *const *x = startable; *x; x++)
+        if (strcmp(task->state, *x) == 0)
+            g_string_append(s, "start\n");
+    for (const char *const *x = stoppable; *x; x++)
+        if (strcmp(task->state, *x) == 0)
+            g_string_append(s, "stop\n");
+    if (strcmp(task->state, "DELETING") != 0)
+        g_string_append(s, "delete\n");
+    return g_string_free_to_bytes(s);
+}
+
 /* A file's content. A JSON file's bytes are the task's own, shared with a reference to it (a
  * task never changes): an open file or a stat costs no copy of a file of megabytes. */
 GBytes *tree_file_content(const struct task *task, enum task_off off)
@@ -157,6 +203,8 @@ GBytes *tree_file_content(const struct task *task, enum task_off off)
     const char *json = NULL;
 
     switch (off) {
+    case OFF_CTL:
+        return ctl_content(task);
     case OFF_STATE:
         return one_line(task->state);
     case OFF_STATUS:
@@ -202,6 +250,8 @@ char *tree_link_target(const char *id, enum task_off off)
 static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 deadline,
                      struct tree_attr *a)
 {
+    if (off > OFF_DIR && off < OFF_FILES_END && !tree_task_file_shown(t, off))
+        return -ENOENT;
     g_autoptr(Task) task = NULL;
     gint64 until = 0; /* not set when the fetch fails; seconds_left reads it anyway */
     bool need = off > OFF_DIR && off < OFF_FILES_END && tree_task_files[off].detail;
@@ -212,10 +262,10 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
     if (rc < 0)
         return rc;
     if (off == OFF_DIR) {
-        attr_dir(a, ino, 2, task_mtime_ms(task), timeout);
+        attr_task_dir(t, a, ino, task_mtime_ms(task), timeout);
     } else if (off < OFF_FILES_END) {
         g_autoptr(GBytes) b = tree_file_content(task, off);
-        attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), timeout);
+        attr_task_file(t, a, ino, off, g_bytes_get_size(b), task_mtime_ms(task), timeout);
     } else {
         g_autofree char *target = tree_link_target(task->id, off);
         attr_link(a, ino, strlen(target), task_mtime_ms(task), timeout);
@@ -340,6 +390,11 @@ static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
     case INO_REFRESH:
         attr_init(a, ino, S_IFREG | 0600, 1, 0, t->mount_ms, 0);
         return 0;
+    case INO_CREATE:
+        if (!tree_controls(t))
+            return -ENOENT;
+        attr_init(a, ino, S_IFREG | 0600, 1, 0, t->mount_ms, 0);
+        return 0;
     }
     return -ENOENT;
 }
@@ -354,6 +409,8 @@ int tree_getattr(struct tree *t, guint64 ino, gint64 deadline, struct tree_attr 
 
     if (ino_is_task(ino, &slot, &off))
         return task_attr(t, slot, off, deadline, out);
+    if (ino_is_draft(ino))
+        return tree_draft_getattr(t, ino, out);
     n = tree_named_by_ino(t, ino);
     if (n) {
         attr_named(out, n, t->mount_ms, t->cfg.ttl_s);
@@ -434,7 +491,7 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         {TREE_ROOT_INO, "tasks", INO_TASKS}, {TREE_ROOT_INO, ".viasfs", INO_META},
         {INO_META, "status", INO_STATUS},    {INO_META, "errors", INO_ERRORS},
         {INO_META, "events", INO_EVENTS},    {INO_META, "metrics", INO_METRICS},
-        {INO_META, "refresh", INO_REFRESH},
+        {INO_META, "refresh", INO_REFRESH},  {INO_META, "create", INO_CREATE},
     };
     guint32 slot;
     enum task_off off;
@@ -456,9 +513,9 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         if (off != OFF_DIR)
             return -ENOTDIR;
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
-            if (strcmp(tree_task_files[f].name, name) == 0)
+            if (strcmp(tree_task_files[f].name, name) == 0 && tree_task_file_shown(t, f))
                 return task_attr(t, slot, f, deadline, out);
-        return -ENOENT;
+        return tree_controls(t) ? tree_draft_lookup(t, slot, name, out) : -ENOENT;
     }
     switch (parent) {
     case TREE_ROOT_INO:
@@ -473,7 +530,7 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         rc = cache_get_task(t->cfg.cache, name, false, deadline, &task, &slot, &until);
         if (rc < 0)
             return rc;
-        attr_dir(out, task_ino(slot, OFF_DIR), 2, task_mtime_ms(task), seconds_left(until));
+        attr_task_dir(t, out, task_ino(slot, OFF_DIR), task_mtime_ms(task), seconds_left(until));
         return 0;
     }
     }
@@ -497,16 +554,20 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
         *out = meta_content(t, ino);
         return 0;
     }
-    if (ino == INO_EVENTS || ino == INO_REFRESH) {
+    if (ino == INO_EVENTS || ino == INO_REFRESH || ino == INO_CREATE) {
         *out = g_bytes_new(NULL, 0); /* a stream the fuse layer reads itself; a control */
         return 0;
     }
+    if (ino_is_draft(ino))
+        return tree_draft_content(t, 0, NULL, ino, out);
     if (!ino_is_task(ino, &slot, &off))
         return ino < INO_TASK_BASE && ino != INO_STATUS ? -EISDIR : -ENOENT;
     if (off == OFF_DIR)
         return -EISDIR;
     if (off >= OFF_FILES_END)
         return -EINVAL;
+    if (!tree_task_file_shown(t, off))
+        return -ENOENT;
     rc = cache_get_slot(t->cfg.cache, slot, tree_task_files[off].detail, deadline, &task, &until);
     if (rc < 0)
         return rc;
@@ -517,7 +578,7 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
 bool tree_is_volatile(struct tree *t, guint64 ino)
 {
     return ino == INO_STATUS || ino == INO_ERRORS || ino == INO_EVENTS || ino == INO_METRICS ||
-           ino == INO_REFRESH;
+           ino == INO_REFRESH || ino == INO_CREATE || ino_is_draft(ino);
 }
 
 bool tree_is_event_stream(struct tree *t, guint64 ino)
@@ -540,6 +601,8 @@ static void file_hold(struct tree *t, guint64 ino, bool opened)
     guint32 slot;
     enum task_off off;
 
+    if (ino_is_draft(ino))
+        tree_draft_hold(t, ino, opened ? 1 : -1);
     if (!ino_is_task(ino, &slot, &off) || off == OFF_DIR || off >= OFF_FILES_END)
         return;
     if (opened)
@@ -618,7 +681,8 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
             return -ENOTDIR;
         }
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
-            add_entry(d->entries, tree_task_files[f].name, task_ino(slot, f));
+            if (tree_task_file_shown(t, f))
+                add_entry(d->entries, tree_task_files[f].name, task_ino(slot, f));
         d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
         d->listing = cache_listing(t->cfg.cache, NULL, NULL, deadline);
@@ -638,6 +702,8 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
         add_entry(d->entries, "events", INO_EVENTS);
         add_entry(d->entries, "metrics", INO_METRICS);
         add_entry(d->entries, "refresh", INO_REFRESH);
+        if (tree_controls(t))
+            add_entry(d->entries, "create", INO_CREATE);
         d->filled = d->fixed = true;
     } else if (ino >= INO_VIEWS && ino < INO_VIEWS + VIEW_COUNT) {
         const struct view *v = &view_table[ino - INO_VIEWS];
@@ -708,7 +774,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         gint64 until;
         if (tree_task_files[off].detail && (!task || !task->complete)) {
-            attr_file(a, ino, 0, task ? task_mtime_ms(task) : t->mount_ms, 0);
+            attr_task_file(t, a, ino, off, 0, task ? task_mtime_ms(task) : t->mount_ms, 0);
             a->unknown = true;
             return 0;
         }
@@ -718,7 +784,8 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
         if (rc < 0)
             return rc;
         g_autoptr(GBytes) b = tree_file_content(task, off);
-        attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), seconds_left(until));
+        attr_task_file(t, a, ino, off, g_bytes_get_size(b), task_mtime_ms(task),
+                       seconds_left(until));
         return 0;
     }
     if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK(VIEW_STATE))) {
@@ -729,7 +796,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
         gint64 mtime = task ? task_mtime_ms(task) : t->mount_ms;
         double listed = seconds_left(listed_until);
         if (off == OFF_DIR) {
-            attr_dir(a, ino, 2, mtime, task ? listed : 0);
+            attr_task_dir(t, a, ino, mtime, task ? listed : 0);
         } else {
             g_autofree char *target = tree_link_target(id, off);
             attr_link(a, ino, strlen(target), mtime, task ? listed : 0);
@@ -844,6 +911,7 @@ static char *render_status(struct tree *t)
     x.page_size = t->cfg.page_size;
     x.timeout_s = t->cfg.timeout_s;
     x.inotify = t->cfg.inotify;
+    x.control = tree_controls(t);
     x.events = event_log_total(t->cfg.events);
     x.tasks_known = st.tasks;
     x.list_age_s = st.last_walk_us ? (double)(mono - st.last_walk_us) / G_USEC_PER_SEC : -1;
@@ -1003,7 +1071,13 @@ struct tree *tree_new(const struct tree_config *cfg)
     /* by-state has the documented states' directories before any task is seen. */
     for (const char *const *st = api_documented_states; *st; st++)
         tree_named_get_locked(t, VIEW_STATE, *st);
+    tree_drafts_init(t);
     return t;
+}
+
+void tree_set_action(struct tree *t, struct action *a)
+{
+    t->cfg.action = a;
 }
 
 void tree_set_cache(struct tree *t, struct cache *c)
@@ -1023,6 +1097,7 @@ void tree_free(struct tree *t)
     if (!t)
         return;
     tree_index_unref(t->index);
+    tree_drafts_free(t);
     g_hash_table_unref(t->named_by_key);
     g_ptr_array_unref(t->named);
     g_mutex_clear(&t->lock);

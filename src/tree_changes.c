@@ -64,9 +64,11 @@ static void emit_field_changes(struct tree *t, const struct task *o, const struc
  * where a spurious one is harmless and a missed one is not; false for inotify touches, which
  * would cost a detail request each).
  */
-static bool file_changed(const struct task *o, const struct task *n, enum task_off off,
-                         bool unknown_counts)
+static bool file_changed(const struct tree *t, const struct task *o, const struct task *n,
+                         enum task_off off, bool unknown_counts)
 {
+    if (!tree_task_file_shown(t, off))
+        return false;
     if (tree_task_files[off].detail && (!o->complete || !n->complete))
         return unknown_counts;
     g_autoptr(GBytes) a = tree_file_content(o, off);
@@ -141,7 +143,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     /* 3. poll()ers of open files that changed */
     if (o && n)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
-            if (file_changed(o, n, off, true))
+            if (file_changed(t, o, n, off, true))
                 nf->wake(task_ino(c->slot, off), nf->data);
 
     /* 4. the event stream */
@@ -160,7 +162,7 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         return;
     if (o && n)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
-            if (file_changed(o, n, off, false)) { /* a touch of an unknown detail fetches it */
+            if (file_changed(t, o, n, off, false)) { /* a touch of an unknown detail fetches it */
                 g_autofree char *path =
                     g_strdup_printf("tasks/%s/%s", c->id, tree_task_files[off].name);
                 nf->own_touch(path, nf->data);

@@ -14,19 +14,13 @@ bool tree_is_control(struct tree *t, guint64 ino)
     return ino == INO_REFRESH;
 }
 
-/* Root and the user who mounted may change things; other users (under allow_other) only read. */
-static bool may_write(const struct tree *t, uid_t uid)
-{
-    return uid == 0 || uid == t->cfg.uid;
-}
-
 int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid)
 {
     if (!write)
         return 0;
-    if (!tree_is_control(t, ino))
+    if (tree_writer_of(t, ino) == TREE_WRITER_NONE)
         return -EROFS;
-    return may_write(t, uid) ? 0 : -EACCES;
+    return tree_may_write(t, uid) ? 0 : -EACCES;
 }
 
 /*
@@ -276,7 +270,7 @@ int tree_write_control(struct tree *t, guint64 ino, const char *buf, size_t size
 
     if (!tree_is_control(t, ino))
         return -EROFS;
-    if (!may_write(t, uid)) {
+    if (!tree_may_write(t, uid)) {
         log_info("write .viasfs/refresh by uid %u refused: only uid %u and root may", (unsigned)uid,
                  (unsigned)t->cfg.uid);
         return -EACCES;

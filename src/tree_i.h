@@ -4,12 +4,15 @@
  * struct tree itself. tree.c holds inodes, attributes, lookups, directories and extended
  * attributes; tree_index.c the index of names behind by-name, by-camera and by-algorithm;
  * tree_changes.c the translation of cache changes into notifier calls; tree_control.c the
- * .viasfs/refresh language. Locking is described on struct tree.
+ * .viasfs/refresh language; tree_edit.c what writes do with --allow-control (ctl, edits,
+ * .viasfs/create, renames); tree_draft.c the temporary files editors make in a task's
+ * directory. Locking is described on struct tree.
  *
  * Inode numbers: fixed ones below 64 for the static directories and .viasfs files; 64 and up
  * for named directories (by-state/S, by-camera/C, by-algorithm/T) from a registry that never
- * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its nine
- * files and its four links), so a task's inodes follow from its cache slot alone.
+ * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its ten
+ * files and its four links), so a task's inodes follow from its cache slot alone; 2^62 and up
+ * for drafts (temporary files), numbered in creation order.
  */
 #ifndef VIASFS_TREE_I_H
 #define VIASFS_TREE_I_H
@@ -26,9 +29,11 @@ enum {
     INO_EVENTS,
     INO_METRICS,
     INO_REFRESH,
+    INO_CREATE,
     INO_NAMED_BASE = 64,
 };
 #define INO_TASK_BASE  (G_GUINT64_CONSTANT(1) << 32)
+#define INO_DRAFT_BASE (G_GUINT64_CONSTANT(1) << 62)
 #define TASK_STRIDE    16
 #define INO_VIEW(kind) ((guint64)INO_VIEWS + (guint64)(kind))
 
@@ -44,6 +49,7 @@ enum task_off {
     OFF_SCHEDULE,
     OFF_CONFIG,
     OFF_ERROR,
+    OFF_CTL,
     OFF_FILES_END,
     OFF_LINKS = OFF_FILES_END, /* the task's link in view kind k is OFF_LINKS + k */
     OFF_END = OFF_LINKS + VIEW_COUNT,
@@ -53,9 +59,11 @@ enum task_off {
 /* A file of a task's directory. */
 struct tree_file {
     const char *name;
-    bool detail; /* only the detail call (or a whole-object list) has it */
+    bool detail;   /* only the detail call (or a whole-object list) has it */
+    bool writable; /* with --allow-control: an update of one part of the task */
+    bool control;  /* exists only with --allow-control (ctl) */
 };
-/* The files of a task's directory, by offset (OFF_STATE .. OFF_ERROR). Defined in tree.c. */
+/* The files of a task's directory, by offset (OFF_STATE .. OFF_CTL). Defined in tree.c. */
 extern const struct tree_file tree_task_files[OFF_FILES_END];
 
 /* A directory of a view named after a remote string (by-state/S, by-camera/C,
@@ -100,6 +108,11 @@ struct tree {
                                   listing; 0 never */
 
     gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
+
+    GMutex drafts_lock; /* protects the drafts (tree_draft.c); taken alone */
+    GHashTable *drafts; /* ino (guint64 *) -> struct draft * (owned) */
+    guint64 next_draft; /* the next draft's ino - INO_DRAFT_BASE */
+    gsize draft_bytes;  /* their content, together */
 };
 
 /*
@@ -125,9 +138,14 @@ static inline guint64 task_ino(guint32 slot, enum task_off off)
     return INO_TASK_BASE + (guint64)slot * TASK_STRIDE + off;
 }
 
+static inline bool ino_is_draft(guint64 ino)
+{
+    return ino >= INO_DRAFT_BASE;
+}
+
 static inline bool ino_is_task(guint64 ino, guint32 *slot, enum task_off *off)
 {
-    if (ino < INO_TASK_BASE)
+    if (ino < INO_TASK_BASE || ino_is_draft(ino))
         return false;
     *slot = (guint32)((ino - INO_TASK_BASE) / TASK_STRIDE);
     *off = (enum task_off)((ino - INO_TASK_BASE) % TASK_STRIDE);
@@ -147,7 +165,31 @@ struct named *tree_named_by_ino(struct tree *t, guint64 ino);
 /* The named directory of @kind whose file name is @enc, or NULL. */
 struct named *tree_named_by_enc(struct tree *t, enum view_kind kind, const char *enc);
 
+/* Whether the tree acts (--allow-control): writable files, ctl, .viasfs/create, drafts. */
+static inline bool tree_controls(const struct tree *t)
+{
+    return t->cfg.action != NULL;
+}
+
+/* Whether task file @off exists in this mount (ctl only with --allow-control). */
+static inline bool tree_task_file_shown(const struct tree *t, enum task_off off)
+{
+    return !tree_task_files[off].control || tree_controls(t);
+}
+
+/* Root and the user who mounted may change things; other users (under allow_other) only read. */
+static inline bool tree_may_write(const struct tree *t, uid_t uid)
+{
+    return uid == 0 || uid == t->cfg.uid;
+}
+
 /* ---- contents (tree.c) ---- */
+
+/* Permission bits of task file @off: 0600 for what the mounting user may write, else 0444. */
+mode_t tree_task_file_mode(const struct tree *t, enum task_off off);
+/* Permission bits of a task's directory: 0755 with --allow-control (editors make temporary
+ * files there), else 0555. */
+mode_t tree_task_dir_mode(const struct tree *t);
 
 /* The bytes of a task's file @off (OFF_STATE .. OFF_ERROR). New reference. */
 GBytes *tree_file_content(const struct task *task, enum task_off off);
@@ -173,5 +215,42 @@ void tree_index_unref(struct index *x); /* NULL is fine */
 int tree_index_get(struct tree *t, gint64 deadline, struct index **out);
 /* The index if one was built, without walking; a reference, or NULL. */
 struct index *tree_index_peek(struct tree *t);
+
+/* ---- drafts: temporary files in task directories (tree_draft.c) ---- */
+
+/*
+ * A draft is a file that an editor or `sed -i` creates in a task's directory while it writes
+ * (sedXXXXXX, .config.json.swp, 4913, config.json~). It lives in memory only, shows up by
+ * lookup (not in listings), and goes when it is removed, renamed onto a writable file (that
+ * is an update, tree_edit.c), or left closed and unchanged for TREE_DRAFT_IDLE_S.
+ */
+#define TREE_DRAFT_IDLE_S    600
+#define TREE_DRAFT_MAX_BYTES (16u << 20) /* one draft */
+#define TREE_DRAFTS_MAX_BYTES (64u << 20) /* all of them */
+#define TREE_DRAFTS_MAX      1024
+
+void tree_drafts_init(struct tree *t);
+void tree_drafts_free(struct tree *t);
+/* The draft @name in task directory @slot. 0 with @out, or -ENOENT. */
+int tree_draft_lookup(struct tree *t, guint32 slot, const char *name, struct tree_attr *out);
+int tree_draft_getattr(struct tree *t, guint64 ino, struct tree_attr *out);
+/* A new draft holding @content (NULL: empty). -EEXIST, -ENAMETOOLONG, -ENOSPC, -EFBIG. */
+int tree_draft_new(struct tree *t, guint32 slot, const char *name, mode_t mode, uid_t uid,
+                   gid_t gid, GBytes *content, struct tree_attr *out);
+/* -ENOENT when there is no such draft. */
+int tree_draft_remove(struct tree *t, guint32 slot, const char *name);
+/* Renames a draft within its directory, replacing a draft of the new name. -ENOENT, -EEXIST
+ * (with @noreplace). */
+int tree_draft_rename(struct tree *t, guint32 slot, const char *from, const char *to,
+                      bool noreplace);
+/* The content of draft @name in @slot, or of draft @ino (@name NULL). New reference. */
+int tree_draft_content(struct tree *t, guint32 slot, const char *name, guint64 ino, GBytes **out);
+/* SETATTR on draft @ino by @uid (see tree_setattr). */
+int tree_draft_setattr(struct tree *t, guint64 ino, const struct tree_setattr *s, uid_t uid,
+                       struct tree_attr *out);
+/* A handle on draft @ino was opened (@delta 1) or closed (-1): an open draft never expires. */
+void tree_draft_hold(struct tree *t, guint64 ino, int delta);
+/* The task directory (slot) draft @ino lives in; false when there is no such draft. */
+bool tree_draft_slot(struct tree *t, guint64 ino, guint32 *slot);
 
 #endif

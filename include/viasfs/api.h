@@ -106,4 +106,52 @@ int api_list_tasks(struct api *api, const struct api_filter *filter, int page_si
                    gint64 page_timeout_us, api_page_fn fn, void *data, struct api_walk *out,
                    struct api_error *err);
 
+/* ---- Control calls (PRODUCT.md section 8) ----
+ * Each makes exactly one request that may change the service, never repeated once it may have
+ * reached it (a call that timed out may have been carried out): when no answer came (a
+ * timeout, a dropped connection), the task is read again and the call counts as done when the
+ * task shows it (*@late is then set), else it fails with the transport's errno and a message
+ * saying that it was not retried. A refusal maps through api_error_errno (400 -> EINVAL,
+ * 401/403 -> EACCES, no such task -> ENOENT, 429 -> EAGAIN, 5xx -> EIO). Failures are logged
+ * and reported to on_error like every call's. */
+
+enum api_verb { API_VERB_START, API_VERB_STOP, API_VERB_DELETE };
+
+/* The verb's name ("start", "stop", "delete"). */
+const char *api_verb_name(enum api_verb v);
+
+/* PUT /v2/{project}/tasks/{id}/action/start|stop, or DELETE /v2/{project}/tasks/{id}. */
+int api_task_action(struct api *api, const char *id, enum api_verb verb, gint64 deadline,
+                    bool *late, struct api_error *err);
+
+/* The parts of a task an update replaces, named after its members. */
+enum api_part { API_PART_NAME, API_PART_INPUT, API_PART_OUTPUT, API_PART_SCHEDULE, API_PART_CONFIG };
+
+/*
+ * PUT /v2/{project}/tasks/{id} with a body built from the task's detail, read first (one GET,
+ * secrets as stored), with @part replaced by @text (see task_edit_update_body: one line for
+ * the name, a JSON object otherwise; a "***" stands for the stored value at its place).
+ * -EINVAL and nothing sent when @text is not valid for @part or a masked value would be
+ * sent (@err says why, and is reported like a failed call); otherwise as above.
+ */
+int api_update_task(struct api *api, const char *id, enum api_part part, const char *text,
+                    size_t len, gint64 deadline, bool *late, struct api_error *err);
+
+/*
+ * Whether @text is a create request (one JSON object: the create body plus "service_name"):
+ * 0 when it is whole and valid, -EAGAIN when it is so far the beginning of an object, -EINVAL
+ * with *@why (caller frees) when it is not valid. Sends nothing.
+ */
+int api_create_check(const char *text, size_t len, char **why);
+
+/*
+ * POST /v2/{project}/services/{service_name}/tasks with the body and the service name taken
+ * from @text (see api_create_check). 0 with the new task's id in *@id (caller frees); -EINVAL
+ * and nothing sent when @text is not valid (@err says why and is reported); otherwise as
+ * above, except that a create that got no answer cannot be checked (the new id is unknown):
+ * it fails, and the message says the task may exist.
+ */
+int api_create_task(struct api *api, const char *text, size_t len, gint64 deadline, char **id,
+                    struct api_error *err);
+
 #endif

@@ -22,4 +22,24 @@ struct event {
 /* The event as one JSON line without a newline. Invalid UTF-8 is replaced. Caller frees. */
 char *event_to_json(const struct event *e);
 
+/*
+ * One control call (PRODUCT.md section 8), audited:
+ *   {"time":"...","type":"control","verb":"stop","task_id":"...","part":null,"uid":1000,
+ *    "pid":4242,"result":"ok","message":null}
+ * verb is start, stop, delete, update (part names what: "config", "name", ...) or create
+ * (task_id is the new task's, null when none was made); result is "ok" or the errno's name
+ * ("EINVAL"); message says why it failed, or that an unanswered call was found done.
+ */
+struct event_control {
+    gint64 time_ms;
+    const char *verb;
+    const char *task_id; /* NULL -> null */
+    const char *part;    /* NULL -> null */
+    guint32 uid;
+    gint32 pid;
+    int rc; /* 0 or -errno */
+    const char *message; /* NULL -> null */
+};
+char *event_control_to_json(const struct event_control *e);
+
 #endif

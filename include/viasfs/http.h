@@ -71,6 +71,8 @@ struct http_request {
     size_t body_len;
     gint64 deadline;   /* g_get_monotonic_time() value after which to give up */
     const char *label; /* what the request is ("list", "detail", "iam"), for on_attempt; or NULL */
+    bool once; /* a call that may change something (a control call): an attempt that may have
+                  reached the server is never repeated; only a refused connection is retried */
 };
 
 /* One attempt of a request, as on_attempt is told about it. */

@@ -49,6 +49,8 @@ enum metrics_fuse_op {
     METRICS_OP_RENAME,
     METRICS_OP_LINK,
     METRICS_OP_CREATE,
+    METRICS_OP_FLUSH,
+    METRICS_OP_FSYNC,
     METRICS_OP_COUNT
 };
 

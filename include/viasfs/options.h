@@ -58,6 +58,7 @@ struct options {
     int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
     int max_tasks;            /* --max-tasks per list walk, 1000..1e8, default 500000 */
     bool show_secrets;        /* --show-secrets */
+    bool allow_control;       /* --allow-control: the write path of PRODUCT.md section 8 */
     bool insecure;            /* --insecure */
     bool no_inotify;          /* --no-inotify: no operations through the mountpoint on changes */
     bool foreground;          /* -f, or -d */

@@ -16,6 +16,7 @@ struct status_sample {
     gint64 mounted_s;                           /* unix time */
     int ttl_s, refresh_s, page_size, timeout_s;
     bool inotify;
+    bool control; /* --allow-control */
     guint64 events; /* event lines so far */
     guint tasks_known;
     double list_age_s;    /* since the last complete walk of every task; < 0 never */

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <glib.h>
 
+#include "viasfs/action.h"
 #include "viasfs/cache.h"
 #include "viasfs/event_log.h"
 #include "viasfs/metrics.h"
@@ -90,6 +91,8 @@ struct tree_owner {
 
 struct tree_config {
     struct cache *cache;      /* borrowed; may be set later with tree_set_cache */
+    struct action *action;    /* borrowed; NULL: read-only (no --allow-control); may be set
+                                 later with tree_set_action */
     struct tree_owner owner;  /* see above */
     struct event_log *events; /* borrowed */
     struct metrics *metrics;  /* borrowed; NULL: .viasfs/metrics shows only sampled values */
@@ -114,6 +117,11 @@ void tree_set_notifier(struct tree *t, const struct tree_notifier *n);
 void tree_set_cache(struct tree *t, struct cache *c);
 /* The cache change callback: give it to cache_config.on_change with the tree as data. */
 void tree_on_change(const struct cache_change *c, void *tree);
+/* With --allow-control: the action module, created after the cache (before the session). */
+void tree_set_action(struct tree *t, struct action *a);
+/* The action report callback: give it to action_config.on_report with the tree as data. It
+ * writes the call's line to .viasfs/events. */
+void tree_on_action_report(const struct action_report *r, void *tree);
 
 /* Owner and group of every inode. */
 uid_t tree_uid(const struct tree *t);
@@ -132,7 +140,8 @@ bool tree_is_event_stream(struct tree *t, guint64 ino);
 struct event_log *tree_events(struct tree *t);
 /* Appends @line to the event stream (the notifier's event call ends here). */
 void tree_emit_event(struct tree *t, const char *line);
-/* A file was opened or closed: open task files keep their task's detail refreshed. */
+/* A file was opened or closed: open task files keep their task's detail refreshed, open
+ * drafts are kept. */
 void tree_file_opened(struct tree *t, guint64 ino);
 void tree_file_closed(struct tree *t, guint64 ino);
 /* A symlink's target. -EINVAL when @ino is not a link. Caller frees. */
@@ -150,6 +159,91 @@ struct metrics *tree_metrics(struct tree *t);
 int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid);
 /* true for .viasfs/refresh, the control file (mode 0600, reads as empty). */
 bool tree_is_control(struct tree *t, guint64 ino);
+
+/* ---- writing (PRODUCT.md section 8; everything but .viasfs/refresh needs --allow-control) ----
+ * Every function here checks @uid itself (root and the mounting user may act), also when the
+ * kernel did: a descriptor can change hands. */
+
+/* Whether user @uid may change things: root and the mounting user. */
+bool tree_may_act(const struct tree *t, uid_t uid);
+
+/* A descriptor opened for writing @ino was released: the kernel forgets the size it was told
+ * while the descriptor wrote (the file shows the task as it is). */
+void tree_edit_closed(struct tree *t, guint64 ino);
+
+/* What a write to an inode does. */
+enum tree_writer {
+    TREE_WRITER_NONE,    /* not writable: EROFS */
+    TREE_WRITER_REFRESH, /* .viasfs/refresh: each write is commands (tree_write_control) */
+    TREE_WRITER_CTL,     /* tasks/<id>/ctl: each write is one verb (tree_write_ctl) */
+    TREE_WRITER_EDIT,    /* a writable task file: the handle collects the content, which is
+                            taken at flush (tree_commit_edit) */
+    TREE_WRITER_CREATE,  /* .viasfs/create: the handle collects a JSON object, which is acted
+                            on once whole (tree_write_create) */
+    TREE_WRITER_DRAFT,   /* a draft: writes change it in place (tree_draft_write) */
+};
+enum tree_writer tree_writer_of(struct tree *t, guint64 ino);
+
+/*
+ * A write to tasks/<id>/ctl: one line, "start", "stop" or "delete", makes that one call and
+ * returns when the API answered (action.h). -EINVAL (nothing sent, the reason kept in
+ * .viasfs/errors) for anything else; the call's -errno; -EINTR when interrupted (the call goes
+ * on).
+ */
+int tree_write_ctl(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid,
+                   pid_t pid, gint64 deadline);
+/*
+ * The content written to a writable task file (@ino), taken at flush: content equal to what
+ * the file shows sends nothing; other content is one update call (action_update). 0, -EINVAL
+ * (invalid content: nothing sent, the reason in .viasfs/errors), or the call's -errno.
+ */
+int tree_commit_edit(struct tree *t, guint64 ino, const char *data, size_t len, uid_t uid,
+                     pid_t pid, gint64 deadline);
+/*
+ * What has been written so far to one descriptor of .viasfs/create: -EAGAIN while it is not a
+ * whole JSON object yet; once it is, the create call (action_create): 0 and the new id in
+ * *@id (caller frees), or -errno (-EINVAL: not valid, nothing sent).
+ */
+int tree_write_create(struct tree *t, const char *text, size_t len, uid_t uid, pid_t pid,
+                      gint64 deadline, char **id);
+/* An incomplete create text at close: kept in .viasfs/errors. Returns -EINVAL. */
+int tree_create_incomplete(struct tree *t, size_t len);
+
+/* O_CREAT of @name in task directory @parent: a new draft. 0 with @out, -EEXIST, -EROFS
+ * (not a task directory, or no --allow-control), -EACCES, -ENOSPC. */
+int tree_create_file(struct tree *t, guint64 parent, const char *name, mode_t mode, uid_t uid,
+                     gid_t gid, struct tree_attr *out);
+/* Writes into draft @ino at @off. Returns the bytes written or -EFBIG, -ENOSPC, -ENOENT. */
+int tree_draft_write(struct tree *t, guint64 ino, const char *buf, size_t size, off_t off);
+
+/* What a SETATTR asks for. */
+struct tree_setattr {
+    bool set_size, set_mode, set_uid, set_gid, set_times;
+    guint64 size;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+};
+/*
+ * SETATTR on @ino by @uid: a draft takes any of it (its owner only the mounting user's or the
+ * caller's ids); other writable inodes take times (ignored), a mode and an owner equal to
+ * what they are (editors restore them), and a size of 0 (shells truncate before writing; for
+ * a task file it changes nothing until content is written through a descriptor, whose size
+ * is the fuse layer's). 0 with @out, -EPERM, -EINVAL (another size), -EROFS, -EACCES.
+ */
+int tree_setattr(struct tree *t, guint64 ino, const struct tree_setattr *s, uid_t uid,
+                 gint64 deadline, struct tree_attr *out);
+/* unlink(@name) in @parent: removes a draft. -EPERM for a task's own files, -EROFS. */
+int tree_unlink(struct tree *t, guint64 parent, const char *name, uid_t uid);
+/*
+ * rename(@name -> @newname) within one task directory: a draft onto a writable file is an
+ * update with the draft's content (tree_commit_edit), after which the draft is gone; a draft
+ * onto another name renames the draft; a writable file onto a new name copies it into a
+ * draft (the file stays: editors keep a backup that way). -EXDEV across directories, -EPERM,
+ * -EROFS, -EINVAL (RENAME_EXCHANGE), or the update's -errno.
+ */
+int tree_rename(struct tree *t, guint64 parent, const char *name, guint64 newparent,
+                const char *newname, unsigned int flags, uid_t uid, pid_t pid, gint64 deadline);
 
 /* Writes to .viasfs/refresh that drop a listing are accepted at most once per this period. */
 #define TREE_REFRESH_INTERVAL_MS 1000
