@@ -52,9 +52,9 @@ static gint64 reread_deadline(gint64 started, gint64 deadline)
 /* Adds to @err's message what reading the task again showed. */
 static void note_not_done(struct api_error *err, const char *seen)
 {
-    char *m = g_strdup_printf("%s; no answer came, so it may have been carried out: %s; not "
+    char *m = g_strdup_printf("%s%sno answer came, so it may have been carried out: %s; not "
                               "retried",
-                              err->message ? err->message : "no answer", seen);
+                              err->message ? err->message : "", err->message ? "; " : "", seen);
 
     g_free(err->message);
     err->message = m;
@@ -165,6 +165,8 @@ int api_update_task(struct api *api, const char *id, enum api_part part, const c
     int rc;
 
     *late = false;
+    if (task_edit_check(part, text, len, &why) < 0) /* nothing to read for */
+        return refuse(api, err, "PUT", path, why);
     rc = get_detail_text(api, id, deadline, &detail, err);
     if (rc < 0)
         return rc;

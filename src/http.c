@@ -493,6 +493,10 @@ static enum http_failure attempt_once(struct http *http, const struct http_reque
         curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    /* libcurl sends a request again by itself when a reused connection turns out closed:
+     * a call that may change something gets a connection of its own, so it never is. */
+    if (req->once)
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");

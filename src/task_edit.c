@@ -162,6 +162,17 @@ static cJSON *written_object(const char *text, size_t len, char **why)
     return v;
 }
 
+int task_edit_check(enum api_part part, const char *text, size_t len, char **why)
+{
+    if (part == API_PART_NAME) {
+        g_autofree char *name = written_name(text, len, why);
+        return name ? 0 : -EINVAL;
+    }
+    cJSON *w = written_object(text, len, why);
+    cJSON_Delete(w);
+    return w ? 0 : -EINVAL;
+}
+
 int task_edit_update_body(const char *detail, size_t detail_len, enum api_part part,
                           const char *text, size_t len, char **body, char **why)
 {

@@ -27,6 +27,10 @@
 int task_edit_update_body(const char *detail, size_t detail_len, enum api_part part,
                           const char *text, size_t len, char **body, char **why);
 
+/* Whether @text has the form @part takes (see task_edit_update_body), before anything is
+ * read: 0, or -EINVAL with *@why (caller frees). */
+int task_edit_check(enum api_part part, const char *text, size_t len, char **why);
+
 /*
  * Whether @detail (a detail answer) shows @body's (an update body's) value for @part: the
  * update was carried out. For a call that got no answer.
