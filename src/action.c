@@ -75,11 +75,16 @@ static void after_success(struct action *a, struct job *j)
         cache_expire_task(a->cfg.cache, j->id);
         cache_get_task(a->cfg.cache, j->id, true, deadline, &task, &slot, &until);
         break;
-    case JOB_CREATE:
-        cache_get_task(a->cfg.cache, j->id, true, deadline, &task, &slot, &until);
+    case JOB_CREATE: { /* one task per input.data entry: their ids, one a line */
+        g_auto(GStrv) ids = g_strsplit(j->id, "\n", -1);
+        for (char **id = ids; *id; id++) {
+            g_clear_pointer(&task, task_unref);
+            cache_get_task(a->cfg.cache, *id, true, deadline, &task, &slot, &until);
+            follow_task(a->cfg.follow, *id, NULL);
+        }
         cache_forget_listing(a->cfg.cache, NULL, NULL);
-        follow_task(a->cfg.follow, j->id, NULL);
         break;
+    }
     case JOB_VERB:
         follow_task(a->cfg.follow, j->id, j->state_before);
         break;

@@ -210,19 +210,25 @@ int api_update_task(struct api *api, const char *id, enum api_part part, const c
     return rc;
 }
 
-/* The new task's id in a create answer: {"tasks":[{"id":"..."}]}. NULL if none. */
-static char *created_id(const GByteArray *answer)
+/* The new tasks' ids in a create answer, {"tasks":[{"id":"..."},...]} (one per input.data
+ * entry), one a line; NULL when one is not a valid id or there is none. */
+static char *created_ids(const GByteArray *answer)
 {
     g_autofree char *why = NULL;
     cJSON *root = task_cjson_parse((const char *)answer->data, answer->len, &why);
-    cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks");
-    cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(tasks, 0), "id");
-    char *out = NULL;
+    cJSON *tasks = cJSON_GetObjectItemCaseSensitive(root, "tasks"), *t;
+    GString *out = g_string_new(NULL);
+    bool ok = cJSON_IsArray(tasks) && cJSON_GetArraySize(tasks) > 0;
 
-    if (cJSON_IsString(id) && task_id_is_valid(id->valuestring))
-        out = g_strdup(id->valuestring);
+    cJSON_ArrayForEach(t, tasks)
+    {
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
+        ok = ok && cJSON_IsString(id) && task_id_is_valid(id->valuestring);
+        if (ok)
+            g_string_append_printf(out, "%s%s", out->len ? "\n" : "", id->valuestring);
+    }
     cJSON_Delete(root);
-    return out;
+    return g_string_free(out, !ok);
 }
 
 int api_create_check(const char *text, size_t len, char **why)
@@ -263,7 +269,7 @@ int api_create_task(struct api *api, const char *text, size_t len, gint64 deadli
     http_response_init(&resp);
     rc = api_call(api, &c, &resp, err);
     if (rc == 0) {
-        *id = created_id(resp.body);
+        *id = created_ids(resp.body);
         if (!*id)
             rc = api_fail_malformed(api, err, &resp,
                                     g_strdup("the task was created, but the answer names no "

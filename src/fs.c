@@ -42,7 +42,9 @@ struct open_file {
     GByteArray *edit;        /* EDIT and CREATE: what was written, or NULL */
     bool dirty;              /* EDIT: written since the last commit */
     bool finished;           /* CREATE: acted on or refused; more text is refused */
-    char *created;           /* CREATE: the new task's id and a newline, for reads */
+    char *created;           /* CREATE: the new tasks' ids, a line each, for reads */
+    gsize created_read;      /* CREATE: how much of it reads have returned (the descriptor's
+                                offset is past what it wrote: reads ignore it) */
 };
 
 /* The most one descriptor of a task file or .viasfs/create collects. */
@@ -414,13 +416,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         stream_read(fs, req, f, size, fi);
         return;
     }
-    if (f->edit || f->created) { /* what this descriptor wrote; a create's new id */
-        const guint8 *data = f->edit ? f->edit->data : (const guint8 *)f->created;
-        gsize have = f->created ? strlen(f->created) : f->edit->len;
-        if (off < 0 || (gsize)off >= have)
+    if (f->writer == TREE_WRITER_CREATE) { /* the new ids, once, then end of file */
+        gsize have = f->created ? strlen(f->created) : 0, from = f->created_read;
+        gsize n = MIN(size, have - from);
+        f->created_read += n;
+        fuse_reply_buf(req, n ? f->created + from : NULL, n);
+        return;
+    }
+    if (f->edit) { /* what this descriptor wrote */
+        if (off < 0 || (gsize)off >= f->edit->len)
             fuse_reply_buf(req, NULL, 0);
         else
-            fuse_reply_buf(req, (const char *)data + off, MIN(size, have - (gsize)off));
+            fuse_reply_buf(req, (const char *)f->edit->data + off,
+                           MIN(size, f->edit->len - (gsize)off));
         return;
     }
     g_mutex_lock(&fs->lock);

@@ -22,7 +22,8 @@
 /* What became of one call, as the owner is told. Strings are borrowed for the callback. */
 struct action_report {
     const char *verb;    /* "start", "stop", "delete", "update" or "create" */
-    const char *task;    /* the task's id; a create's new id, NULL when it failed */
+    const char *task;    /* the task's id; a create's new ids (one a line: one task per
+                            input.data entry), NULL when it failed */
     const char *part;    /* an update's member ("name", "config", ...), else NULL */
     uid_t uid;           /* who asked */
     pid_t pid;
@@ -62,7 +63,8 @@ int action_verb(struct action *a, const char *id, enum api_verb verb, uid_t uid,
 int action_update(struct action *a, const char *id, enum api_part part, const char *text,
                   size_t len, uid_t uid, pid_t pid, gint64 deadline, char **why);
 
-/* A create from @text (see api_create_task): 0 and the new id in *@id (caller frees);
+/* A create from @text (see api_create_task): 0 and the new ids in *@id (one a line; caller
+ * frees);
  * -EAGAIN when @text is not a whole object yet (nothing sent, nothing reported). As above. */
 int action_create(struct action *a, const char *text, size_t len, uid_t uid, pid_t pid,
                   gint64 deadline, char **id, char **why);

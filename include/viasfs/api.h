@@ -146,7 +146,8 @@ int api_create_check(const char *text, size_t len, char **why);
 
 /*
  * POST /v2/{project}/services/{service_name}/tasks with the body and the service name taken
- * from @text (see api_create_check). 0 with the new task's id in *@id (caller frees); -EINVAL
+ * from @text (see api_create_check). 0 with the new tasks' ids in *@id, one a line (one task
+ * per input.data entry; caller frees); -EINVAL
  * and nothing sent when @text is not valid (@err says why and is reported); otherwise as
  * above, except that a create that got no answer cannot be checked (the new id is unknown):
  * it fails, and the message says the task may exist.
