@@ -228,7 +228,8 @@ static void test_every_key(void)
                                        "cacert = certs/ca.pem\n"
                                        "show-secrets = true\n"
                                        "insecure = yes\n"
-                                       "no_inotify = ON\n",
+                                       "no_inotify = ON\n"
+                                       "allow_control = true\n",
                                        -1);
     g_autofree char *ca = g_build_filename(tmp_dir, "sub", "certs", "ca.pem", NULL);
     struct options o;
@@ -252,7 +253,7 @@ static void test_every_key(void)
     g_assert_cmpstr(o.log_target, ==, "syslog");
     g_assert_cmpint(o.log_level, ==, LOG_LEVEL_INFO);
     g_assert_cmpstr(o.cacert, ==, ca); /* relative to the config file's directory */
-    g_assert_true(o.show_secrets && o.insecure && o.no_inotify);
+    g_assert_true(o.show_secrets && o.insecure && o.no_inotify && o.allow_control);
     options_release(&o);
 
     /* The credential keys, and false flags. */

@@ -180,6 +180,28 @@ static void test_o_underscores(void)
     options_release(&o);
 }
 
+/* --allow-control, -o allow_control and -o allow-control; off unless given. */
+static void test_allow_control(void)
+{
+    static const char *const forms[][3] = {
+        {"--allow-control", "/mnt", NULL}, {"-o", "allow_control", "/mnt"},
+        {"-oallow-control", "/mnt", NULL}};
+    struct options o;
+
+    env_clear();
+    parse_ok(&o, ARGS("--endpoint=https://x.example.com", "--project-id=p", "--token-file=/t",
+                      "/mnt"));
+    g_assert_false(o.allow_control);
+    options_release(&o);
+    for (size_t i = 0; i < G_N_ELEMENTS(forms); i++) {
+        parse_ok(&o, ARGS("--endpoint=https://x.example.com", "--project-id=p",
+                          "--token-file=/t", forms[i][0], forms[i][1], forms[i][2]));
+        g_assert_true(o.allow_control);
+        options_release(&o);
+    }
+    parse_fails(ARGS("-o", "allow_control=yes", "/mnt"), "-o allow_control takes no value");
+}
+
 static void test_o_dashes(void)
 {
     struct options o;
@@ -1258,6 +1280,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/long-separate", test_long_separate);
     g_test_add_func("/options/o-underscores", test_o_underscores);
     g_test_add_func("/options/o-dashes", test_o_dashes);
+    g_test_add_func("/options/allow-control", test_allow_control);
     g_test_add_func("/options/last-wins", test_last_wins);
     g_test_add_func("/options/flags", test_flags);
     g_test_add_func("/options/help-version", test_help_version);
