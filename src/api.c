@@ -217,6 +217,10 @@ static int call_once(struct api *api, const struct call *c, struct http_response
     err->attempts = resp->attempts;
     if (f != HTTP_OK) {
         api_error_set_failure(err, resp);
+        if (c->once && api_answer_lost(err)) {
+            /* The caller reads the task again first, and reports what it learnt. */
+            return api_error_errno(err) ? api_error_errno(err) : -EIO;
+        }
         if (f == HTTP_FAIL_TOO_LARGE) {
             g_free(err->message);
             size_t cap = http_max_body(api->http);

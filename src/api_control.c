@@ -35,8 +35,7 @@ static char *task_path(struct api *api, const char *id)
     return g_string_free(path, FALSE);
 }
 
-/* Whether the request may have reached the service without its answer reaching us. */
-static bool answer_lost(const struct api_error *err)
+bool api_answer_lost(const struct api_error *err)
 {
     return !err->no_credential && err->http_status == 0 &&
            (err->failure == HTTP_FAIL_TIMEOUT || err->failure == HTTP_FAIL_BROKEN ||
@@ -49,8 +48,8 @@ static gint64 reread_deadline(gint64 started, gint64 deadline)
     return g_get_monotonic_time() + MAX(deadline - started, G_USEC_PER_SEC);
 }
 
-/* Adds to @err's message what reading the task again showed. */
-static void note_not_done(struct api_error *err, const char *seen)
+/* Adds to @err's message what reading the task again showed, and reports it. */
+static void note_not_done(struct api *api, struct api_error *err, const char *seen)
 {
     char *m = g_strdup_printf("%s%sno answer came, so it may have been carried out: %s; not "
                               "retried",
@@ -58,7 +57,7 @@ static void note_not_done(struct api_error *err, const char *seen)
 
     g_free(err->message);
     err->message = m;
-    log_warn("%s: %s", err->call ? err->call : "control call", m);
+    api_fail(api, err);
 }
 
 /* The detail as the API sends it (secrets included). */
@@ -117,7 +116,7 @@ int api_task_action(struct api *api, const char *id, enum api_verb verb, gint64 
     http_response_init(&resp);
     rc = api_call(api, &c, &resp, err);
     http_response_release(&resp);
-    if (rc < 0 && answer_lost(err)) {
+    if (rc < 0 && api_answer_lost(err)) {
         g_autoptr(Task) task = NULL;
         struct api_error again;
         int got;
@@ -134,7 +133,7 @@ int api_task_action(struct api *api, const char *id, enum api_verb verb, gint64 
                 got == 0     ? g_strdup_printf("the task, read again, is %s", task->state)
                 : got == -ENOENT ? g_strdup("the task, read again, is gone")
                                  : g_strdup("the task could not be read again");
-            note_not_done(err, seen);
+            note_not_done(api, err, seen);
         }
         api_error_release(&again);
     }
@@ -192,7 +191,7 @@ int api_update_task(struct api *api, const char *id, enum api_part part, const c
     http_response_init(&resp);
     rc = api_call(api, &c, &resp, err);
     http_response_release(&resp);
-    if (rc < 0 && answer_lost(err)) {
+    if (rc < 0 && api_answer_lost(err)) {
         g_autoptr(GByteArray) now = NULL;
         struct api_error again;
 
@@ -203,7 +202,7 @@ int api_update_task(struct api *api, const char *id, enum api_part part, const c
             *late = true;
             rc = 0;
         } else {
-            note_not_done(err, "the task, read again, does not show the change");
+            note_not_done(api, err, "the task, read again, does not show the change");
         }
         api_error_release(&again);
     }
@@ -274,8 +273,8 @@ int api_create_task(struct api *api, const char *text, size_t len, gint64 deadli
             rc = api_fail_malformed(api, err, &resp,
                                     g_strdup("the task was created, but the answer names no "
                                              "valid task id"));
-    } else if (answer_lost(err)) {
-        note_not_done(err, "a new task may exist (its id is unknown)");
+    } else if (api_answer_lost(err)) {
+        note_not_done(api, err, "a new task may exist (its id is unknown)");
     }
     http_response_release(&resp);
     g_string_free(path, TRUE);

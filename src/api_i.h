@@ -25,10 +25,17 @@ struct call {
  * logged and reported to on_error. A 401 is answered by renewing the credential (a new IAM
  * token, a re-read file) and repeating once: the service refused the request unread, so even
  * a control call may be repeated. A credential rejected again is remembered and not sent
- * until it changes. @resp must be initialised.
+ * until it changes. @resp must be initialised. A "once" call whose answer was lost is not
+ * reported (see api_answer_lost).
  */
 int api_call(struct api *api, const struct call *c, struct http_response *resp,
              struct api_error *err);
+
+/* Whether a request that got no answer may have reached the service (a timeout, a dropped
+ * connection, a cancel): a control call's answer was lost, and it may have been carried out.
+ * api_call does not report such a failure of a call made "once": its caller does, after
+ * reading the task again. */
+bool api_answer_lost(const struct api_error *err);
 
 /* Logs @err once and reports it to on_error (a local refusal included: set its call and
  * message). Returns api_error_errno(e), or -EIO when that is 0. */

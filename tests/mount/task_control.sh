@@ -214,6 +214,78 @@ else
     skip "vim is not installed"
 fi
 
+# interactive vim (a terminal through script(1)): a swap file in the task directory (a draft),
+# then the file written in place
+if command -v vim >/dev/null && command -v script >/dev/null; then
+    controls_reset
+    TERM=xterm timeout 20 script -qec "vim -u DEFAULTS -i NONE -c '%s/\"frame_interval_ms\":\\s*\\d\\+/\"frame_interval_ms\": 778/' -c wq '$F'" /dev/null >/dev/null 2>&1
+    check_eq "vim (interactive, swap file): one update" "update 200 $R2" "$(controls)"
+    check_eq "vim: the API has the value" "778" "$(emu_task "$R2" config.common.frame_interval_ms)"
+    check "vim: its swap file is gone" test ! -e "$M/tasks/$R2/.config.json.swp"
+else
+    skip "vim or script is not installed"
+fi
+
+# tee and a plain redirection of a whole new content
+controls_reset
+cfg=$(cat "$F")
+check "cat new.json > config.json (shell redirection) succeeds" \
+    bash -c "sed 's/778/779/' <<<\"\$1\" > '$F'" _ "$cfg"
+check_eq "the API has the value" "779" "$(emu_task "$R2" config.common.frame_interval_ms)"
+check "tee config.json succeeds" bash -c "sed 's/778/780/' <<<\"\$1\" | tee '$F' >/dev/null" _ "$cfg"
+check_eq "the API has the value" "780" "$(emu_task "$R2" config.common.frame_interval_ms)"
+check_eq "two updates" "update 200 $R2,update 200 $R2" "$(controls | paste -sd,)"
+
+# a temporary file outside a task's directory, or a task's own file removed: refused
+check_eq "creating a file in tasks/ is refused (EROFS)" "Read-only file system" \
+    "$(py_errno 'open(p, "w")' "$M/tasks/newfile")"
+check_eq "rm tasks/X/config.json: EPERM" "Operation not permitted" \
+    "$(py_errno 'os.unlink(p)' "$F")"
+check_eq "a temporary file in a task's directory works (created, written, read, removed)" \
+    "ok" "$(py_errno 'f = open(p, "w"); f.write("x" * 5000); f.close(); assert open(p).read() == "x" * 5000; os.unlink(p); assert not os.path.exists(p)' "$M/tasks/$R2/scratch.tmp")"
+
+# an answer lost after the call was carried out: the task is read again, the write succeeds,
+# and the call is not repeated
+controls_reset
+ctl PUT /_emulator/faults '{"endpoints":"action","drop":{"rate":1,"count":1,"after":true}}' >/dev/null
+check_eq "echo stop > ctl whose answer is lost (carried out): succeeds" "ok" \
+    "$(py_errno 'fd = os.open(p, os.O_WRONLY); os.write(fd, b"stop\n")' "$M/tasks/$R4/ctl")"
+ctl DELETE /_emulator/faults >/dev/null
+check_eq "one stop request, never repeated" "stop 0 $R4" "$(controls)"
+check "the task stops" wait_for 8 grep -qx STOPPED "$M/tasks/$R4/state"
+# and one lost before it was carried out: fails, not repeated
+controls_reset
+ctl PUT /_emulator/faults '{"endpoints":"action","drop":{"rate":1,"count":1}}' >/dev/null
+check_eq "echo start > ctl whose request is lost: fails (EIO), not repeated" "Input/output error" \
+    "$(py_errno 'fd = os.open(p, os.O_WRONLY); os.write(fd, b"start\n")' "$M/tasks/$R4/ctl")"
+ctl DELETE /_emulator/faults >/dev/null
+check_eq "one start request" "start 0 $R4" "$(controls)"
+check ".viasfs/errors says it was not retried" grep -q 'not retried' "$M/.viasfs/errors"
+check_eq "the task is still STOPPED" "STOPPED" "$(cat "$M/tasks/$R4/state")"
+
+# Ctrl-C: a stalled call's writer gets EINTR at once; the call goes on and is reported
+controls_reset
+ctl PUT /_emulator/faults '{"endpoints":"action","stall_ms":2500,"stall":{"rate":1,"count":1}}' >/dev/null
+# (the handler raises: Python would otherwise repeat the interrupted write itself, PEP 475)
+python3 -c '
+import os, signal, sys
+class Interrupted(Exception): pass
+def handler(*a): raise Interrupted()
+signal.signal(signal.SIGINT, handler)
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    os.write(fd, b"start\n"); print("ok")
+except Interrupted:
+    print("interrupted")' "$M/tasks/$R4/ctl" >"$TEST_TMP/intr" 2>&1 &
+W=$!
+sleep 0.8
+kill -INT "$W"
+wait "$W"
+check_eq "SIGINT during a stalled start: the write ends at once (interrupted)" "interrupted" "$(cat "$TEST_TMP/intr")"
+check "the start still happens (the call was not abandoned)" wait_for 10 grep -qx RUNNING "$M/tasks/$R4/state"
+ctl DELETE /_emulator/faults >/dev/null
+check_eq "one start request" "start 200 $R4" "$(controls)"
+
 # ---- creating
 controls_reset
 new=$(python3 -c '
