@@ -310,4 +310,43 @@ check_eq "a create without service_name: EINVAL" "Invalid argument" \
 check_eq "nothing was sent" "" "$(controls)"
 
 mnt_stop "$M"
+
+# ---- other users (root mounts with -o allow_other; nobody may read what is public, not act)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod 755 "$TEST_TMP" # nobody must reach the mountpoint
+    mnt_start shared --allow-control -o allow_other --refresh=0 ||
+        { fail "viasfs mounts with -o allow_other"; finish; exit; }
+    controls_reset
+    check_eq "another user reads state" "RUNNING" "$("${NOBODY[@]}" cat "$MNT/tasks/$R2/state" 2>&1)"
+    check_eq "another user cannot write ctl (EACCES)" "Permission denied" \
+        "$("${NOBODY[@]}" python3 -c '
+import os, sys
+try:
+    fd = os.open(sys.argv[1], os.O_WRONLY); os.write(fd, b"stop\n"); print("ok")
+except OSError as e:
+    print(e.strerror)' "$MNT/tasks/$R2/ctl")"
+    check "another user cannot sed -i config.json" \
+        sh -c "! ${NOBODY[*]} sed -i 's/a/b/' '$MNT/tasks/$R2/config.json' 2>/dev/null"
+    check "another user cannot create a task" \
+        sh -c "! echo '{}' | ${NOBODY[*]} tee '$MNT/.viasfs/create' >/dev/null 2>&1"
+    # a descriptor opened by root and handed to nobody: refused at the write
+    check_eq "a ctl descriptor handed to another user: the write is refused" "Permission denied" \
+        "$(python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+pid = os.fork()
+if pid == 0:
+    os.setgid(65534); os.setuid(65534)
+    try:
+        os.write(fd, b"stop\n"); print("ok")
+    except OSError as e:
+        print(e.strerror)
+    os._exit(0)
+os.waitpid(pid, 0)' "$MNT/tasks/$R2/ctl")"
+    check_eq "nothing was sent" "" "$(controls)"
+    mnt_stop "$MNT"
+else
+    skip "other users: needs root and setpriv"
+fi
 finish
