@@ -291,8 +291,9 @@ soak: $(BIN) $(EMU) $(CHECK_DEPS_STAMP)
 # `dpkg-buildpackage -us -uc -b` there. The packages, viasfs_$(VERSION)_ARCH.deb and
 # vias-emulator_$(VERSION)_ARCH.deb (with their -dbgsym packages, .buildinfo and .changes),
 # land in $(DEB_DIR)/, so nothing is written outside the repository and build/ is left alone
-# (debian/rules builds in its own build-deb/). The make variables of this make are not passed
-# down: debian/rules runs its own make with its own.
+# (debian/rules builds in its own build-deb/). This make's flags and variables (BUILD=,
+# SANITIZE=, WERROR=, CFLAGS=...) are not passed down: debian/rules runs its own make with
+# dpkg-buildflags' flags. DEB_BUILD_OPTIONS passes (nocheck skips the unit tests).
 DEB_DIR        := $(BUILD)/deb
 DEB_BUILD_PKGS := debhelper dpkg-dev
 DEB_TOOLS      := dh dpkg-buildpackage dpkg-checkbuilddeps
@@ -312,7 +313,8 @@ deb: $(DEB_STAMP)
 	fi | tar -xf - -C $(DEB_DIR)/viasfs-$(VERSION)
 	@echo '  DPKG    dpkg-buildpackage -us -uc -b (log: $(DEB_DIR)/build.log)'
 	@cd $(DEB_DIR)/viasfs-$(VERSION) && \
-	  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES dpkg-buildpackage -us -uc -b \
+	  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u BUILD -u SANITIZE -u WERROR \
+	    -u CFLAGS -u CPPFLAGS -u LDFLAGS dpkg-buildpackage -us -uc -b \
 	    >../build.log 2>&1 || { tail -30 ../build.log; echo "deb: dpkg-buildpackage FAILED ($(DEB_DIR)/build.log)"; exit 1; }
 	@rm -rf $(DEB_DIR)/viasfs-$(VERSION)
 	@ls -1 $(DEB_DIR)/*.deb | sed 's/^/  DEB     /'
