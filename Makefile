@@ -26,7 +26,9 @@ CFLAGS    ?= -O2 -g
 # The version is written in one place, the newest entry of debian/changelog; --version of
 # both programs, and the packages, take it from there (the man pages' .TH lines repeat it, and
 # tests/ops/man.sh and tests/ops/package.sh check that they agree).
-VERSION   := $(shell sed -n '1s/^viasfs (\([^ ]*\)) .*/\1/p' debian/changelog 2>/dev/null)
+# (Found next to this Makefile, which may be run with -f from elsewhere: tests/ops/demo.sh.)
+VERSION   := $(shell sed -n '1s/^viasfs (\([^ ]*\)) .*/\1/p' \
+               '$(dir $(lastword $(MAKEFILE_LIST)))debian/changelog' 2>/dev/null)
 ifeq ($(VERSION),)
 $(error no version in debian/changelog: its first line must be "viasfs (VERSION) ...")
 endif
