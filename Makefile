@@ -14,14 +14,26 @@ TOOLS     := cc pkg-config curl fusermount3
 # The tests only: make check (python3, inotifywait, rsync, openssl, getfattr, promtool, man)
 # and make check-valgrind. promtool comes only with the prometheus server package, whose
 # installation starts the prometheus service on a systemd host; its recommends are not taken.
-TEST_DEB_PKGS := python3 inotify-tools rsync openssl attr man-db prometheus valgrind
-TEST_TOOLS    := python3 inotifywait rsync openssl getfattr man promtool valgrind
+# tests/ops/package.sh builds the Debian packages (debhelper, dpkg-dev) and runs lintian.
+TEST_DEB_PKGS := python3 inotify-tools rsync openssl attr man-db prometheus valgrind \
+                 debhelper dpkg-dev lintian
+TEST_TOOLS    := python3 inotifywait rsync openssl getfattr man promtool valgrind \
+                 dh dpkg-buildpackage lintian
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-VERSION   := 0.1.0
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -D_GNU_SOURCE -DVIASFS_VERSION='"$(VERSION)"' \
+# The version is written in one place, the newest entry of debian/changelog; --version of
+# both programs, and the packages, take it from there (the man pages' .TH lines repeat it, and
+# tests/ops/man.sh and tests/ops/package.sh check that they agree).
+# (Found next to this Makefile, which may be run with -f from elsewhere: tests/ops/demo.sh.)
+VERSION   := $(shell sed -n '1s/^viasfs (\([^ ]*\)) .*/\1/p' \
+               '$(dir $(lastword $(MAKEFILE_LIST)))debian/changelog' 2>/dev/null)
+ifeq ($(VERSION),)
+$(error no version in debian/changelog: its first line must be "viasfs (VERSION) ...")
+endif
+# CPPFLAGS: empty here, but a package build passes -D_FORTIFY_SOURCE=2 in it (dpkg-buildflags).
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -D_GNU_SOURCE -DVIASFS_VERSION='"$(VERSION)"' \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 ifeq ($(WERROR),1)
@@ -273,3 +285,38 @@ soak: $(BIN) $(EMU) $(CHECK_DEPS_STAMP)
 	@BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*/*.d)
+
+# ---- Debian packages (issue 17, debian/README.source). `make deb` runs the package-build
+# dependency step (`deb-deps`: debhelper and dpkg-dev, installed as root or the install line
+# printed, like `deps`), copies the working tree (git's tracked files and untracked ones that
+# are not ignored, as they are on disk) to $(DEB_DIR)/viasfs-$(VERSION)/ and runs
+# `dpkg-buildpackage -us -uc -b` there. The packages, viasfs_$(VERSION)_ARCH.deb and
+# vias-emulator_$(VERSION)_ARCH.deb (with their -dbgsym packages, .buildinfo and .changes),
+# land in $(DEB_DIR)/, so nothing is written outside the repository and build/ is left alone
+# (debian/rules builds in its own build-deb/). This make's flags and variables (BUILD=,
+# SANITIZE=, WERROR=, CFLAGS=...) are not passed down: debian/rules runs its own make with
+# dpkg-buildflags' flags. DEB_BUILD_OPTIONS passes (nocheck skips the unit tests).
+DEB_DIR        := $(BUILD)/deb
+DEB_BUILD_PKGS := debhelper dpkg-dev
+DEB_TOOLS      := dh dpkg-buildpackage dpkg-checkbuilddeps
+DEB_STAMP      := $(BUILD)/.deb-deps-ok
+.PHONY: deb deb-deps
+deb-deps: $(DEB_STAMP)
+$(DEB_STAMP): Makefile | $(DEPS_STAMP)
+	$(call install_missing,deb-deps,$(DEB_BUILD_PKGS),$(call missing_tools,$(DEB_TOOLS)),--no-install-recommends )
+deb: $(DEB_STAMP)
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/viasfs-$(VERSION)
+	@echo '  COPY    $(DEB_DIR)/viasfs-$(VERSION)/'
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    tar --null -T - --ignore-failed-read -cf -; \
+	else \
+	  tar --exclude=./.git --exclude='./build*' --exclude=./mnt -cf - .; \
+	fi | tar -xf - -C $(DEB_DIR)/viasfs-$(VERSION)
+	@echo '  DPKG    dpkg-buildpackage -us -uc -b (log: $(DEB_DIR)/build.log)'
+	@cd $(DEB_DIR)/viasfs-$(VERSION) && \
+	  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u BUILD -u SANITIZE -u WERROR \
+	    -u CFLAGS -u CPPFLAGS -u LDFLAGS dpkg-buildpackage -us -uc -b \
+	    >../build.log 2>&1 || { tail -30 ../build.log; echo "deb: dpkg-buildpackage FAILED ($(DEB_DIR)/build.log)"; exit 1; }
+	@rm -rf $(DEB_DIR)/viasfs-$(VERSION)
+	@ls -1 $(DEB_DIR)/*.deb | sed 's/^/  DEB     /'

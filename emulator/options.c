@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VERSION "0.1.0"
+/* VIASFS_VERSION: the Makefile's, from debian/changelog, so both programs say the same. */
+#define VERSION VIASFS_VERSION
 
 static const char usage[] =
     "Usage: vias-emulator [OPTIONS]\n"
