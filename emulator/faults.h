@@ -1,9 +1,9 @@
 /* faults: the latency and failures the emulator injects into API requests, on request.
  *
  * A configuration (set through the control interface, see README.md) gives a latency, the
- * endpoints it applies to ("all" is every VIAS request, unknown paths included, but not IAM's
- * /v3/auth/tokens, which only "iam" selects, so a client's token request never eats a fault
- * meant for its API calls), and for each fault a probability `rate` and an optional `count`
+ * endpoints it applies to (a comma-separated list of endpoint names; "all" is every VIAS
+ * request, unknown paths included, but not IAM's /v3/auth/tokens, which only "iam" selects, so
+ * a client's token request never eats a fault meant for its API calls), and for each fault a probability `rate` and an optional `count`
  * of how many more times it may fire. Each API request draws its plan from one seeded GRand,
  * so a given sequence of requests meets the same faults. A stall waits inside the request's
  * own thread (one thread per connection), so it blocks nobody else; it ends after stall_ms,
@@ -25,6 +25,7 @@ enum fault_kind {
     FAULT_DROP,      /* close the connection without an answer */
     FAULT_TRUNCATE,  /* full Content-Length, part of the body, then close */
     FAULT_MALFORMED, /* 200 with a body that is not JSON */
+    FAULT_DROP_AFTER, /* the request is carried out, then the connection closed unanswered */
     FAULT_COUNT,
     FAULT_NONE = -1
 };
@@ -44,6 +45,9 @@ struct faults;
 struct faults *faults_new(guint64 seed, unsigned latency_ms);
 void faults_free(struct faults *f);
 
+/* The name of fault k ("error_500", ..., "drop_after"). */
+const char *fault_name(enum fault_kind k);
+
 /* Replaces the configuration with `config`; members it lacks are off (latency 0, endpoints
  * "all"). 0, or -EINVAL with a message in *error (caller frees). Releases stalled requests. */
 int faults_set(struct faults *f, const cJSON *config, char **error);
@@ -62,6 +66,7 @@ int faults_wait(struct faults *f, const struct fault_plan *plan);
 /* Wakes every waiter for good: the emulator is stopping. */
 void faults_shutdown(struct faults *f);
 
-/* {"error_500":n,"error_429":n,"stall":n,"drop":n,"truncate":n,"malformed":n}. Caller frees. */
+/* {"error_500":n,"error_429":n,"stall":n,"drop":n,"truncate":n,"malformed":n,"drop_after":n}.
+ * Caller frees. */
 cJSON *faults_fired_to_json(struct faults *f);
 void faults_fired_reset(struct faults *f);
