@@ -63,7 +63,7 @@ for body, why in [({"error_429": {"rate": 2}}, "rate above 1"), ({"drop": {"coun
     check("PUT faults with %s: 400 with an error" % why, r.status == 400 and "error" in r.json, r)
 r = ctl("DELETE", "/faults")
 check("DELETE faults turns everything off", r.json["latency_ms"] == 0 and all(
-    r.json[k]["rate"] == 0 for k in ["error_500", "error_429", "stall", "drop", "truncate", "malformed"]), r)
+    r.json[k]["rate"] == 0 for k in ["error_500", "error_429", "stall", "drop", "truncate", "malformed", "drop_after"]), r)
 eq("and requests succeed", 200, api().status)
 EOF
 
@@ -133,7 +133,8 @@ py_tap <<'EOF'
 from emutap import *
 ctl("DELETE", "/faults")
 s = ctl("DELETE", "/stats").json
-eq("DELETE stats zeroes everything", (0, {"list": {}, "detail": {}, "other": {}, "iam": {}}, 0, 0),
+EMPTY = {"list": {}, "detail": {}, "other": {}, "iam": {}, "action": {}, "delete": {}, "update": {}, "create": {}}
+eq("DELETE stats zeroes everything", (0, EMPTY, 0, 0),
    (s["total"], s["requests"], sum(s["faults"].values()), sum(s["auth"].values())))
 task = walk()[0]["id"]
 api(); api(); api(query="?page=0"); api(token=False); api("/tasks/" + task); api("/tasks/nope")
@@ -142,12 +143,12 @@ ctl("GET", "/health"); ctl("GET", "/faults")
 ctl("PUT", "/faults", {"error_429": {"count": 1}})
 api()
 s = ctl("GET", "/stats").json
-eq("requests counted by endpoint and status", {"list": {"200": 3, "400": 1, "401": 1, "429": 1},
-                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}, "iam": {}}, s["requests"])
+eq("requests counted by endpoint and status", dict(EMPTY, **{"list": {"200": 3, "400": 1, "401": 1, "429": 1},
+                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}}), s["requests"])
 eq("total counts API requests only", 9, s["total"])
 eq("fired faults counted", 1, s["faults"]["error_429"])
 eq("stats keys", ["total", "requests", "auth", "faults"], list(s))
-eq("fault counter keys", ["error_500", "error_429", "stall", "drop", "truncate", "malformed"], list(s["faults"]))
+eq("fault counter keys", ["error_500", "error_429", "stall", "drop", "truncate", "malformed", "drop_after"], list(s["faults"]))
 EOF
 
 # A stall forever does not hold up shutdown.
