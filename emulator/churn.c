@@ -30,9 +30,9 @@ static int churn_edit(cJSON *record, void *data)
 static void churn_one(struct churn *c)
 {
     g_autofree char *id = store_random_id(c->store, c->rng);
-    if (id == NULL || lifecycle_pending(c->lifecycle, id))
+    if (id == NULL)
         return;
-    if (store_update(c->store, id, churn_edit, c->rng, NULL, NULL) == 0) {
+    if (lifecycle_edit_idle(c->lifecycle, id, churn_edit, c->rng) == 0) {
         g_mutex_lock(&c->lock);
         c->changes++;
         g_mutex_unlock(&c->lock);

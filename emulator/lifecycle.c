@@ -207,12 +207,14 @@ guint lifecycle_pending_count(struct lifecycle *l)
     return n;
 }
 
-bool lifecycle_pending(struct lifecycle *l, const char *id)
+int lifecycle_edit_idle(struct lifecycle *l, const char *id, store_edit_fn edit, void *data)
 {
     g_mutex_lock(&l->lock);
-    bool p = g_hash_table_contains(l->pending, id);
+    int rc = g_hash_table_contains(l->pending, id)
+                 ? -EBUSY
+                 : store_update(l->store, id, edit, data, NULL, NULL);
     g_mutex_unlock(&l->lock);
-    return p;
+    return rc;
 }
 
 int lifecycle_act(struct lifecycle *l, const char *id, enum lifecycle_verb v,

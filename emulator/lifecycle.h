@@ -54,8 +54,10 @@ void lifecycle_delays(struct lifecycle *l, unsigned *action_ms, unsigned *delete
 void lifecycle_set_delays(struct lifecycle *l, unsigned action_ms, unsigned delete_ms);
 /* How many transitions are waiting. */
 guint lifecycle_pending_count(struct lifecycle *l);
-/* True when task id has a transition waiting. */
-bool lifecycle_pending(struct lifecycle *l, const char *id);
+
+/* Edits task id as store_update() does, unless a transition is waiting for it (-EBUSY): the
+ * churn's way in, so it never undoes a control call's transient state. */
+int lifecycle_edit_idle(struct lifecycle *l, const char *id, store_edit_fn edit, void *data);
 
 /* Start, stop or delete (v) task id: checks that its state allows v and enters the transient
  * state in one step, then schedules the settled state. 0 with *entered set to the transient
