@@ -97,6 +97,14 @@ eq("... STOPPING", "STOPPING", detail(b).json["state"])
 time.sleep(1.0)
 eq("... it ends STOPPED and never became RUNNING", "STOPPED", detail(b).json["state"])
 
+# A state set through the control interface meanwhile wins: the pending transition is dropped.
+g = fresh[6]
+ctl("PUT", "/tasks/%s/state" % g, {"state": "STOPPED"})
+act(g, "start")
+ctl("PUT", "/tasks/%s/state" % g, {"state": "FAILED"})
+time.sleep(0.7)
+eq("start, then the control interface sets FAILED: it stays FAILED after the delay", "FAILED", detail(g).json["state"])
+
 # 3. Delete.
 ctl("PUT", "/tasks/%s/state" % c, {"state": "RUNNING"})
 r = api("/tasks/" + c, method="DELETE")
