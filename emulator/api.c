@@ -286,8 +286,8 @@ void api_handle(struct emulator *e, struct request *r, struct reply *out)
     if (audited) {
         g_autofree char *code = api_error_code(out);
         const char *fault = plan.outcome != FAULT_NONE ? fault_name(plan.outcome)
-                            : plan.stall              ? fault_name(FAULT_STALL)
-                                                      : NULL;
+                            : plan.stall               ? fault_name(FAULT_STALL)
+                                                       : NULL;
         audit_end(e->audit, entry, status, code, fault, res.state, res.ids);
     }
     taskctl_result_release(&res);

@@ -22,10 +22,10 @@ struct audit_entry {
 };
 
 struct audit {
-    GMutex lock;     /* protects everything below */
-    GQueue entries;  /* struct audit_entry *, owned, oldest first */
+    GMutex lock;      /* protects everything below */
+    GQueue entries;   /* struct audit_entry *, owned, oldest first */
     gsize body_bytes; /* the sum of the entries' body sizes */
-    guint64 next;    /* the number of the next entry */
+    guint64 next;     /* the number of the next entry */
 };
 
 static void audit_entry_free(gpointer p)
@@ -75,8 +75,7 @@ static void audit_trim(struct audit *a)
     }
 }
 
-guint64 audit_begin(struct audit *a, const struct request *r, const char *task_id,
-                    const char *verb)
+guint64 audit_begin(struct audit *a, const struct request *r, const char *task_id, const char *verb)
 {
     struct audit_entry *e = g_new0(struct audit_entry, 1);
     e->method = g_strdup(r->method);

@@ -7,9 +7,9 @@
 #define FAULTS_MS_MAX 3600000 /* an hour: longer waits are surely typos */
 
 static const char *const fault_names[FAULT_COUNT] = {
-    [FAULT_ERROR_500] = "error_500", [FAULT_ERROR_429] = "error_429",
-    [FAULT_STALL] = "stall",         [FAULT_DROP] = "drop",
-    [FAULT_TRUNCATE] = "truncate",   [FAULT_MALFORMED] = "malformed",
+    [FAULT_ERROR_500] = "error_500",   [FAULT_ERROR_429] = "error_429",
+    [FAULT_STALL] = "stall",           [FAULT_DROP] = "drop",
+    [FAULT_TRUNCATE] = "truncate",     [FAULT_MALFORMED] = "malformed",
     [FAULT_DROP_AFTER] = "drop_after",
 };
 
@@ -19,9 +19,8 @@ const char *fault_name(enum fault_kind k)
 }
 
 /* The order in which the answer-changing faults are tried; the first that fires wins. */
-static const enum fault_kind outcome_order[] = {FAULT_DROP,      FAULT_DROP_AFTER,
-                                                FAULT_ERROR_429, FAULT_ERROR_500,
-                                                FAULT_TRUNCATE,  FAULT_MALFORMED};
+static const enum fault_kind outcome_order[] = {FAULT_DROP,      FAULT_DROP_AFTER, FAULT_ERROR_429,
+                                                FAULT_ERROR_500, FAULT_TRUNCATE,   FAULT_MALFORMED};
 
 struct fault_rule {
     double rate;  /* 0..1 */
@@ -251,8 +250,7 @@ void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan
     memset(plan, 0, sizeof(*plan));
     plan->outcome = FAULT_NONE;
     g_mutex_lock(&f->lock);
-    bool selected =
-        f->cfg.endpoints == 0 ? e != ENDPOINT_IAM : (f->cfg.endpoints & (1u << e)) != 0;
+    bool selected = f->cfg.endpoints == 0 ? e != ENDPOINT_IAM : (f->cfg.endpoints & (1u << e)) != 0;
     if (e == ENDPOINT_LIST && page < f->cfg.from_page)
         selected = false;
     if (selected) {

@@ -3,11 +3,11 @@
  * A configuration (set through the control interface, see README.md) gives a latency, the
  * endpoints it applies to (a comma-separated list of endpoint names; "all" is every VIAS
  * request, unknown paths included, but not IAM's /v3/auth/tokens, which only "iam" selects, so
- * a client's token request never eats a fault meant for its API calls), and for each fault a probability `rate` and an optional `count`
- * of how many more times it may fire. Each API request draws its plan from one seeded GRand,
- * so a given sequence of requests meets the same faults. A stall waits inside the request's
- * own thread (one thread per connection), so it blocks nobody else; it ends after stall_ms,
- * when the configuration changes, or at shutdown.
+ * a client's token request never eats a fault meant for its API calls), and for each fault a
+ * probability `rate` and an optional `count` of how many more times it may fire. Each API request
+ * draws its plan from one seeded GRand, so a given sequence of requests meets the same faults. A
+ * stall waits inside the request's own thread (one thread per connection), so it blocks nobody
+ * else; it ends after stall_ms, when the configuration changes, or at shutdown.
  *
  * It decides and waits; carrying out a drop, a truncation or a malformed body is reply.c's
  * job, and answering 429/500 is api.c's. */
@@ -19,12 +19,12 @@
 #include <stdbool.h>
 
 enum fault_kind {
-    FAULT_ERROR_500, /* 500 with the service error body VIAS.00010006 */
-    FAULT_ERROR_429, /* 429 with the gateway body APIG.0308 */
-    FAULT_STALL,     /* no answer for stall_ms, then the normal answer */
-    FAULT_DROP,      /* close the connection without an answer */
-    FAULT_TRUNCATE,  /* full Content-Length, part of the body, then close */
-    FAULT_MALFORMED, /* 200 with a body that is not JSON */
+    FAULT_ERROR_500,  /* 500 with the service error body VIAS.00010006 */
+    FAULT_ERROR_429,  /* 429 with the gateway body APIG.0308 */
+    FAULT_STALL,      /* no answer for stall_ms, then the normal answer */
+    FAULT_DROP,       /* close the connection without an answer */
+    FAULT_TRUNCATE,   /* full Content-Length, part of the body, then close */
+    FAULT_MALFORMED,  /* 200 with a body that is not JSON */
     FAULT_DROP_AFTER, /* the request is carried out, then the connection closed unanswered */
     FAULT_COUNT,
     FAULT_NONE = -1

@@ -42,7 +42,7 @@ GPtrArray *generator_hostile(struct generator *g);
 bool generator_service(struct generator *g, const char *name, cJSON *record);
 
 /* The service names generator_service() knows, for messages and the README. */
-#define GENERATOR_SERVICES                                                                     \
+#define GENERATOR_SERVICES                                                                         \
     "face, vehicle, helmet, perimeter, crowd, smoke-fire, plate, footfall, fall, garbage, vest"
 
 /* A state drawn with the data set's weights (mostly RUNNING and STOPPED). Static string. */

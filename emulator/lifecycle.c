@@ -217,8 +217,8 @@ int lifecycle_edit_idle(struct lifecycle *l, const char *id, store_edit_fn edit,
     return rc;
 }
 
-int lifecycle_act(struct lifecycle *l, const char *id, enum lifecycle_verb v,
-                  const char **entered, char **state)
+int lifecycle_act(struct lifecycle *l, const char *id, enum lifecycle_verb v, const char **entered,
+                  char **state)
 {
     static const char *const transient[] = {
         [LIFECYCLE_START] = "STARTING",

@@ -63,8 +63,8 @@ int lifecycle_edit_idle(struct lifecycle *l, const char *id, store_edit_fn edit,
  * state in one step, then schedules the settled state. 0 with *entered set to the transient
  * state (static); -ENOENT when there is no such task; -EPERM when its state does not allow v,
  * with *state set to that state (caller frees). */
-int lifecycle_act(struct lifecycle *l, const char *id, enum lifecycle_verb v,
-                  const char **entered, char **state);
+int lifecycle_act(struct lifecycle *l, const char *id, enum lifecycle_verb v, const char **entered,
+                  char **state);
 
 /* Adds new tasks (their state should be PENDING) to the store and schedules PENDING ->
  * RUNNING for each. As store_add(): takes the tasks; -EEXIST with *error on a duplicate id. */

@@ -30,8 +30,8 @@ void taskbody_error_release(struct taskbody_error *err)
 
 /* The members each call takes, in documentation order. */
 static const char *const update_members[] = {
-    "name",   "description", "schedule", "input", "output", "config", "is_saved_as_template",
-    "resource_order_id",
+    "name",   "description",          "schedule",          "input", "output",
+    "config", "is_saved_as_template", "resource_order_id",
 };
 #define CREATE_ONLY_MEMBER "service_version"
 
@@ -83,9 +83,9 @@ static char *find_mask(const cJSON *item, const char *path)
         return strcmp(item->valuestring, "***") == 0 ? g_strdup(path) : NULL;
     int i = 0;
     for (const cJSON *c = item->child; c != NULL; c = c->next, i++) {
-        g_autofree char *sub = cJSON_IsArray(item)  ? g_strdup_printf("%s[%d]", path, i)
-                               : path[0] == '\0' ? g_strdup(c->string)
-                                                 : g_strdup_printf("%s.%s", path, c->string);
+        g_autofree char *sub = cJSON_IsArray(item) ? g_strdup_printf("%s[%d]", path, i)
+                               : path[0] == '\0'   ? g_strdup(c->string)
+                                                   : g_strdup_printf("%s.%s", path, c->string);
         char *found = find_mask(c, sub);
         if (found != NULL)
             return found;
@@ -107,7 +107,8 @@ static int check_input(const cJSON *in, enum taskbody_kind kind, struct taskbody
     if (!cJSON_IsObject(in))
         return taskbody_fail(err, "input", "The parameter input must be an object.");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(in, "type");
-    if (!cJSON_IsString(type) || !in_list(type->valuestring, input_types, G_N_ELEMENTS(input_types)))
+    if (!cJSON_IsString(type) ||
+        !in_list(type->valuestring, input_types, G_N_ELEMENTS(input_types)))
         return taskbody_fail(err, "input.type",
                              "The parameter input.type must be one of video_source, url, obs, "
                              "edgecamera, restful, vcn.");
@@ -217,19 +218,18 @@ static int check_object(const cJSON *body, enum taskbody_kind kind, struct taskb
                      (kind == TASKBODY_CREATE && strcmp(m->string, CREATE_ONLY_MEMBER) == 0);
         if (!known)
             return taskbody_fail(err, m->string,
-                                 "The parameter %s is not a parameter of this request.",
-                                 m->string);
+                                 "The parameter %s is not a parameter of this request.", m->string);
         for (const cJSON *o = m->next; o != NULL; o = o->next)
             if (strcmp(o->string, m->string) == 0)
-                return taskbody_fail(err, m->string, "The parameter %s is given twice.",
-                                     m->string);
+                return taskbody_fail(err, m->string, "The parameter %s is given twice.", m->string);
     }
     static const char *const required_update[] = {"input"};
     static const char *const required_create[] = {"name", "input", "output"};
     const char *const *req = kind == TASKBODY_CREATE ? required_create : required_update;
     size_t n_req = kind == TASKBODY_CREATE ? G_N_ELEMENTS(required_create) : 1;
     for (size_t i = 0; i < G_N_ELEMENTS(update_members) + 1; i++) {
-        const char *name = i < G_N_ELEMENTS(update_members) ? update_members[i] : CREATE_ONLY_MEMBER;
+        const char *name =
+            i < G_N_ELEMENTS(update_members) ? update_members[i] : CREATE_ONLY_MEMBER;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, name);
         if (m == NULL) {
             if (in_list(name, req, n_req))

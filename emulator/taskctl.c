@@ -80,8 +80,8 @@ void taskctl_action(struct emulator *e, const char *id, const char *command,
     } else if (strcmp(command, "stop") == 0) {
         taskctl_act(e, id, LIFECYCLE_STOP, res, out);
     } else {
-        g_autofree char *detail = g_strdup_printf(
-            "The parameter command must be start or stop (it is %s).", command);
+        g_autofree char *detail =
+            g_strdup_printf("The parameter command must be start or stop (it is %s).", command);
         taskctl_invalid(out, "command", detail);
     }
 }
@@ -140,7 +140,8 @@ static cJSON *taskctl_new_record(struct emulator *e, const cJSON *body, const ch
     cJSON *rec = generator_record(e->generator, now_ms);
     /* One task per input.data entry, each with that entry alone. */
     cJSON *input = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(body, "input"), true);
-    cJSON *entry = cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(input, "data"), index);
+    cJSON *entry =
+        cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(input, "data"), index);
     cJSON *data = cJSON_CreateArray();
     cJSON_AddItemToArray(data, entry);
     json_set(input, "data", data);
@@ -176,9 +177,9 @@ void taskctl_create(struct emulator *e, const struct request *r, const char *ser
     }
     g_autoptr(cJSON) probe = cJSON_CreateObject();
     if (!generator_service(e->generator, service, probe)) {
-        g_autofree char *detail = g_strdup_printf(
-            "No service is found with the name %s (the emulator's services: %s).", service,
-            GENERATOR_SERVICES);
+        g_autofree char *detail =
+            g_strdup_printf("No service is found with the name %s (the emulator's services: %s).",
+                            service, GENERATOR_SERVICES);
         reply_service_error(out, 400, "VIAS.00010002", "Object does not exist.", detail,
                             "service_name", "The service does not exist.",
                             "Check the service name and try again.");
