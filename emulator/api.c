@@ -273,13 +273,13 @@ void api_handle(struct emulator *e, struct request *r, struct reply *out)
     if (faults_wait(e->faults, &plan) < 0)
         plan.outcome = FAULT_DROP; /* shutting down: do not hold the connection */
 
-    if (!api_fault_answer(plan.outcome, r, p.route, out))
+    if (plan.drop_after || !api_fault_answer(plan.outcome, r, p.route, out))
         api_dispatch(e, r, &p, &res, out);
     if (plan.outcome == FAULT_TRUNCATE)
         out->mode = REPLY_TRUNCATE;
     else if (plan.outcome == FAULT_MALFORMED)
         out->mode = REPLY_MALFORMED;
-    else if (plan.outcome == FAULT_DROP_AFTER)
+    else if (plan.drop_after)
         out->mode = REPLY_DROP;
     unsigned status = out->mode == REPLY_DROP ? 0 : out->status;
     stats_count(&e->stats, ep, status);

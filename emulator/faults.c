@@ -7,10 +7,9 @@
 #define FAULTS_MS_MAX 3600000 /* an hour: longer waits are surely typos */
 
 static const char *const fault_names[FAULT_COUNT] = {
-    [FAULT_ERROR_500] = "error_500",   [FAULT_ERROR_429] = "error_429",
-    [FAULT_STALL] = "stall",           [FAULT_DROP] = "drop",
-    [FAULT_TRUNCATE] = "truncate",     [FAULT_MALFORMED] = "malformed",
-    [FAULT_DROP_AFTER] = "drop_after",
+    [FAULT_ERROR_500] = "error_500", [FAULT_ERROR_429] = "error_429",
+    [FAULT_STALL] = "stall",         [FAULT_DROP] = "drop",
+    [FAULT_TRUNCATE] = "truncate",   [FAULT_MALFORMED] = "malformed",
 };
 
 const char *fault_name(enum fault_kind k)
@@ -19,12 +18,13 @@ const char *fault_name(enum fault_kind k)
 }
 
 /* The order in which the answer-changing faults are tried; the first that fires wins. */
-static const enum fault_kind outcome_order[] = {FAULT_DROP,      FAULT_DROP_AFTER, FAULT_ERROR_429,
-                                                FAULT_ERROR_500, FAULT_TRUNCATE,   FAULT_MALFORMED};
+static const enum fault_kind outcome_order[] = {FAULT_DROP, FAULT_ERROR_429, FAULT_ERROR_500,
+                                                FAULT_TRUNCATE, FAULT_MALFORMED};
 
 struct fault_rule {
     double rate;  /* 0..1 */
     gint64 count; /* how many more times it may fire; -1: no limit */
+    bool after;   /* drop only: the request is carried out before the connection closes */
 };
 
 struct config {
@@ -89,6 +89,7 @@ static int parse_rule(const cJSON *v, const char *name, struct fault_rule *rule,
 {
     rule->rate = 0;
     rule->count = -1;
+    rule->after = false;
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsObject(v)) {
@@ -110,6 +111,12 @@ static int parse_rule(const cJSON *v, const char *name, struct fault_rule *rule,
                 return -EINVAL;
             }
             rule->count = (gint64)m->valuedouble;
+        } else if (strcmp(m->string, "after") == 0 && strcmp(name, "drop") == 0) {
+            if (!cJSON_IsBool(m)) {
+                *error = g_strdup("drop.after must be a boolean");
+                return -EINVAL;
+            }
+            rule->after = cJSON_IsTrue(m);
         } else {
             *error = g_strdup_printf("%s: unknown member \"%s\"", name, m->string);
             return -EINVAL;
@@ -228,6 +235,8 @@ cJSON *faults_to_json(struct faults *f)
         cJSON *r = cJSON_AddObjectToObject(out, fault_names[k]);
         cJSON_AddNumberToObject(r, "rate", f->cfg.rule[k].rate);
         cJSON_AddNumberToObject(r, "count", (double)f->cfg.rule[k].count);
+        if (k == FAULT_DROP)
+            cJSON_AddBoolToObject(r, "after", f->cfg.rule[k].after);
     }
     g_mutex_unlock(&f->lock);
     return out;
@@ -263,6 +272,7 @@ void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan
         for (size_t i = 0; i < G_N_ELEMENTS(outcome_order); i++) {
             if (faults_fire(f, outcome_order[i])) {
                 plan->outcome = outcome_order[i];
+                plan->drop_after = plan->outcome == FAULT_DROP && f->cfg.rule[FAULT_DROP].after;
                 break;
             }
         }

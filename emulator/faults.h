@@ -19,13 +19,12 @@
 #include <stdbool.h>
 
 enum fault_kind {
-    FAULT_ERROR_500,  /* 500 with the service error body VIAS.00010006 */
-    FAULT_ERROR_429,  /* 429 with the gateway body APIG.0308 */
-    FAULT_STALL,      /* no answer for stall_ms, then the normal answer */
-    FAULT_DROP,       /* close the connection without an answer */
-    FAULT_TRUNCATE,   /* full Content-Length, part of the body, then close */
-    FAULT_MALFORMED,  /* 200 with a body that is not JSON */
-    FAULT_DROP_AFTER, /* the request is carried out, then the connection closed unanswered */
+    FAULT_ERROR_500, /* 500 with the service error body VIAS.00010006 */
+    FAULT_ERROR_429, /* 429 with the gateway body APIG.0308 */
+    FAULT_STALL,     /* no answer for stall_ms, then the normal answer */
+    FAULT_DROP,      /* close the connection without an answer */
+    FAULT_TRUNCATE,  /* full Content-Length, part of the body, then close */
+    FAULT_MALFORMED, /* 200 with a body that is not JSON */
     FAULT_COUNT,
     FAULT_NONE = -1
 };
@@ -37,6 +36,7 @@ struct fault_plan {
     unsigned stall_ms;       /* 0: until the configuration changes or shutdown */
     guint64 generation;      /* the configuration the stall belongs to */
     enum fault_kind outcome; /* FAULT_NONE, or the one fault (not STALL) that fired */
+    bool drop_after;         /* FAULT_DROP: carry the request out first ("after": true) */
 };
 
 struct faults;
@@ -45,7 +45,7 @@ struct faults;
 struct faults *faults_new(guint64 seed, unsigned latency_ms);
 void faults_free(struct faults *f);
 
-/* The name of fault k ("error_500", ..., "drop_after"). */
+/* The name of fault k ("error_500", ..., "malformed"). */
 const char *fault_name(enum fault_kind k);
 
 /* Replaces the configuration with `config`; members it lacks are off (latency 0, endpoints
@@ -66,7 +66,6 @@ int faults_wait(struct faults *f, const struct fault_plan *plan);
 /* Wakes every waiter for good: the emulator is stopping. */
 void faults_shutdown(struct faults *f);
 
-/* {"error_500":n,"error_429":n,"stall":n,"drop":n,"truncate":n,"malformed":n,"drop_after":n}.
- * Caller frees. */
+/* {"error_500":n,"error_429":n,"stall":n,"drop":n,"truncate":n,"malformed":n}. Caller frees. */
 cJSON *faults_fired_to_json(struct faults *f);
 void faults_fired_reset(struct faults *f);

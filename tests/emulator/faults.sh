@@ -57,13 +57,14 @@ codes = [api(query="?page_size=5").status for _ in range(200)]
 check("rate 0.5 fails about half the requests", 60 <= codes.count(500) <= 140, codes.count(500))
 
 for body, why in [({"error_429": {"rate": 2}}, "rate above 1"), ({"drop": {"count": -2}}, "count below -1"),
+                  ({"drop": {"after": 1}}, "drop.after not a boolean"), ({"error_500": {"after": True}}, "after on another fault"),
                   ({"stall_ms": -1}, "negative stall_ms"), ({"endpoints": "all-of-them"}, "unknown endpoints"),
                   ({"eror_500": {}}, "a misspelt fault"), ([1], "not an object")]:
     r = ctl("PUT", "/faults", body)
     check("PUT faults with %s: 400 with an error" % why, r.status == 400 and "error" in r.json, r)
 r = ctl("DELETE", "/faults")
 check("DELETE faults turns everything off", r.json["latency_ms"] == 0 and all(
-    r.json[k]["rate"] == 0 for k in ["error_500", "error_429", "stall", "drop", "truncate", "malformed", "drop_after"]), r)
+    r.json[k]["rate"] == 0 for k in ["error_500", "error_429", "stall", "drop", "truncate", "malformed"]), r)
 eq("and requests succeed", 200, api().status)
 EOF
 
@@ -148,7 +149,7 @@ eq("requests counted by endpoint and status", dict(EMPTY, **{"list": {"200": 3, 
 eq("total counts API requests only", 9, s["total"])
 eq("fired faults counted", 1, s["faults"]["error_429"])
 eq("stats keys", ["total", "requests", "auth", "faults"], list(s))
-eq("fault counter keys", ["error_500", "error_429", "stall", "drop", "truncate", "malformed", "drop_after"], list(s["faults"]))
+eq("fault counter keys", ["error_500", "error_429", "stall", "drop", "truncate", "malformed"], list(s["faults"]))
 EOF
 
 # A stall forever does not hold up shutdown.
