@@ -12,9 +12,9 @@
 static const char usage[] =
     "Usage: vias-emulator [OPTIONS]\n"
     "Serves the Huawei Cloud VIAS task API (list, detail and the task control calls) from a\n"
-    "local data set,\n"
-    "with IAM password tokens (POST /v3/auth/tokens), AK/SK signatures, optional HTTPS, and\n"
-    "a control interface under /_emulator/ for tests (see emulator/README.md).\n"
+    "local data set, with IAM password tokens (POST /v3/auth/tokens), AK/SK signatures,\n"
+    "optional HTTPS, and a control interface under /_emulator/ for tests (see\n"
+    "emulator/README.md).\n"
     "\n"
     "  --port N             listen on port N (default 8080; 0 picks a free port)\n"
     "  --port-file F        write the port to F once listening\n"
