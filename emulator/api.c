@@ -1,9 +1,11 @@
 /* api: the emulated VIAS task API (see api.h).
  *
- * The start/stop control calls are implemented (start sets RUNNING, stop sets STOPPED, 200
- * with an empty body, as documented); other methods on the list and detail paths answer the
- * service's 500 VIAS.00010006, as the real service does for a wrong method. */
+ * The list and detail calls are answered here; the task control calls (start/stop, delete,
+ * update, create) by taskctl.c. Wrong methods on known paths answer the service's 500
+ * VIAS.00010006, as the real service does. */
 #include "api.h"
+
+#include "taskctl.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,21 +14,25 @@ enum route {
     ROUTE_NONE,   /* no such API: 404 APIG.0101 */
     ROUTE_LIST,   /* /v2/{project_id}/tasks */
     ROUTE_DETAIL, /* /v2/{project_id}/tasks/{task_id} */
-    ROUTE_ACTION, /* /v2/{project_id}/tasks/{task_id}/action/{start|stop} */
+    ROUTE_ACTION, /* /v2/{project_id}/tasks/{task_id}/action/{command} */
+    ROUTE_CREATE, /* /v2/{project_id}/services/{service_name}/tasks */
     ROUTE_IAM,    /* /v3/auth/tokens: IAM's token service (iam.c) */
 };
 
 struct api_path {
     enum route route;
     char *project; /* owned */
-    char *task;    /* owned */
-    bool start;    /* ROUTE_ACTION: start, else stop */
+    char *task;    /* owned; ROUTE_DETAIL and ROUTE_ACTION */
+    char *command; /* owned; ROUTE_ACTION: the command as sent */
+    char *service; /* owned; ROUTE_CREATE */
 };
 
 static void api_path_release(struct api_path *p)
 {
     g_free(p->project);
     g_free(p->task);
+    g_free(p->command);
+    g_free(p->service);
 }
 
 /* Splits the path into segments; every segment must be non-empty. */
@@ -44,29 +50,41 @@ static void api_route(const char *path, struct api_path *p)
     for (guint i = 0; i < n; i++)
         if (seg[i][0] == '\0')
             return;
-    if (n < 3 || strcmp(seg[0], "v2") != 0 || strcmp(seg[2], "tasks") != 0)
+    if (n < 3 || strcmp(seg[0], "v2") != 0)
         return;
-    if (n == 3)
+    if (n == 5 && strcmp(seg[2], "services") == 0 && strcmp(seg[4], "tasks") == 0) {
+        p->route = ROUTE_CREATE;
+        p->service = g_strdup(seg[3]);
+    } else if (strcmp(seg[2], "tasks") != 0) {
+        return;
+    } else if (n == 3) {
         p->route = ROUTE_LIST;
-    else if (n == 4)
+    } else if (n == 4) {
         p->route = ROUTE_DETAIL;
-    else if (n == 6 && strcmp(seg[4], "action") == 0 &&
-             (strcmp(seg[5], "start") == 0 || strcmp(seg[5], "stop") == 0)) {
+    } else if (n == 6 && strcmp(seg[4], "action") == 0) {
         p->route = ROUTE_ACTION;
-        p->start = strcmp(seg[5], "start") == 0;
-    } else
+        p->command = g_strdup(seg[5]);
+    } else {
         return;
+    }
     p->project = g_strdup(seg[1]);
-    p->task = n >= 4 ? g_strdup(seg[3]) : NULL;
+    p->task = n == 4 || n == 6 ? g_strdup(seg[3]) : NULL;
 }
 
-static enum endpoint api_endpoint(enum route r)
+/* The endpoint of a request: its route, and on the detail path its method. */
+static enum endpoint api_endpoint(enum route r, const char *method)
 {
     switch (r) {
     case ROUTE_LIST:
         return ENDPOINT_LIST;
     case ROUTE_DETAIL:
-        return ENDPOINT_DETAIL;
+        return strcmp(method, "PUT") == 0      ? ENDPOINT_UPDATE
+               : strcmp(method, "DELETE") == 0 ? ENDPOINT_DELETE
+                                               : ENDPOINT_DETAIL;
+    case ROUTE_ACTION:
+        return ENDPOINT_ACTION;
+    case ROUTE_CREATE:
+        return ENDPOINT_CREATE;
     case ROUTE_IAM:
         return ENDPOINT_IAM;
     default:
@@ -74,18 +92,25 @@ static enum endpoint api_endpoint(enum route r)
     }
 }
 
+/* The verb a control request is entered under in the audit record. */
+static const char *api_verb(enum endpoint ep, const struct api_path *p)
+{
+    switch (ep) {
+    case ENDPOINT_ACTION:
+        return p->command;
+    case ENDPOINT_DELETE:
+        return "delete";
+    case ENDPOINT_UPDATE:
+        return "update";
+    default:
+        return "create";
+    }
+}
+
 static void api_internal_error(struct reply *out, const char *detail, const char *reason)
 {
     reply_service_error(out, 500, "VIAS.00010006", "Internal error.", detail, NULL, reason,
                         "Try again later. If the problem persists, contact technical support.");
-}
-
-static void api_no_task(struct reply *out, const char *id)
-{
-    g_autofree char *detail = g_strdup_printf("No task is found based on the task ID %s.", id);
-    reply_service_error(out, 400, "VIAS.00010007", "No task is found based on the task ID.", detail,
-                        "task_id", "The task does not exist or has been deleted.",
-                        "Check the task ID and try again.");
 }
 
 static void api_list(struct emulator *e, struct request *r, struct reply *out)
@@ -112,25 +137,9 @@ static void api_detail(struct emulator *e, const char *id, struct reply *out)
     size_t len = 0;
     char *body = store_detail(e->store, id, &len);
     if (body == NULL)
-        api_no_task(out, id);
+        taskctl_no_task(out, id);
     else
         reply_take(out, 200, body, len);
-}
-
-static int api_action_edit(cJSON *record, void *data)
-{
-    const char *state = data;
-    task_record_set_state(record, state, NULL, task_time_now());
-    return 0;
-}
-
-static void api_action(struct emulator *e, const struct api_path *p, struct reply *out)
-{
-    const char *state = p->start ? "RUNNING" : "STOPPED";
-    if (store_update(e->store, p->task, api_action_edit, (void *)state, NULL, NULL) == -ENOENT)
-        api_no_task(out, p->task);
-    else
-        reply_take(out, 200, g_strdup(""), 0);
 }
 
 /* Answers a request the faults plan spoiled before it reached the service; true if so. */
@@ -179,8 +188,26 @@ static bool api_authorized(struct emulator *e, struct request *r, struct reply *
     return false;
 }
 
+/* True when method is one the route serves. */
+static bool api_method_ok(enum route route, const char *method)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    switch (route) {
+    case ROUTE_LIST:
+        return get;
+    case ROUTE_DETAIL:
+        return get || strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+    case ROUTE_ACTION:
+        return strcmp(method, "PUT") == 0;
+    case ROUTE_CREATE:
+        return strcmp(method, "POST") == 0;
+    default:
+        return false;
+    }
+}
+
 static void api_dispatch(struct emulator *e, struct request *r, const struct api_path *p,
-                         struct reply *out)
+                         struct taskctl_result *res, struct reply *out)
 {
     if (p->route == ROUTE_NONE) {
         reply_gateway_error(out, 404, "APIG.0101",
@@ -201,9 +228,7 @@ static void api_dispatch(struct emulator *e, struct request *r, const struct api
         reply_gateway_error(out, 403, "APIG.0302", msg, r->id);
         return;
     }
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    bool ok = p->route == ROUTE_ACTION ? strcmp(r->method, "PUT") == 0 : get;
-    if (!ok) {
+    if (!api_method_ok(p->route, r->method)) {
         g_autofree char *detail =
             g_strdup_printf("The method %s is not supported for this resource.", r->method);
         api_internal_error(out, detail, "The request method is not supported.");
@@ -211,17 +236,36 @@ static void api_dispatch(struct emulator *e, struct request *r, const struct api
     }
     if (p->route == ROUTE_LIST)
         api_list(e, r, out);
-    else if (p->route == ROUTE_DETAIL)
-        api_detail(e, p->task, out);
+    else if (p->route == ROUTE_ACTION)
+        taskctl_action(e, p->task, p->command, res, out);
+    else if (p->route == ROUTE_CREATE)
+        taskctl_create(e, r, p->service, res, out);
+    else if (strcmp(r->method, "PUT") == 0)
+        taskctl_update(e, r, p->task, res, out);
+    else if (strcmp(r->method, "DELETE") == 0)
+        taskctl_delete(e, p->task, res, out);
     else
-        api_action(e, p, out);
+        api_detail(e, p->task, out);
+}
+
+/* The error_code of an error answer's body, or NULL. Caller frees. */
+static char *api_error_code(const struct reply *out)
+{
+    if (out->status == 200 || out->body == NULL)
+        return NULL;
+    g_autoptr(cJSON) b = cJSON_ParseWithLength(out->body, out->len);
+    const char *code = json_string(b, "error_code");
+    return g_strdup(code);
 }
 
 void api_handle(struct emulator *e, struct request *r, struct reply *out)
 {
     struct api_path p;
     api_route(r->path, &p);
-    enum endpoint ep = api_endpoint(p.route);
+    enum endpoint ep = api_endpoint(p.route, r->method);
+    bool audited = endpoint_is_control(ep);
+    guint64 entry = audited ? audit_begin(e->audit, r, p.task, api_verb(ep, &p)) : 0;
+    struct taskctl_result res = {0};
     struct fault_plan plan;
     size_t page_len;
     const char *page = ep == ENDPOINT_LIST ? request_arg(r, "page", &page_len) : NULL;
@@ -229,12 +273,23 @@ void api_handle(struct emulator *e, struct request *r, struct reply *out)
     if (faults_wait(e->faults, &plan) < 0)
         plan.outcome = FAULT_DROP; /* shutting down: do not hold the connection */
 
-    if (!api_fault_answer(plan.outcome, r, p.route, out))
-        api_dispatch(e, r, &p, out);
+    if (plan.drop_after || !api_fault_answer(plan.outcome, r, p.route, out))
+        api_dispatch(e, r, &p, &res, out);
     if (plan.outcome == FAULT_TRUNCATE)
         out->mode = REPLY_TRUNCATE;
     else if (plan.outcome == FAULT_MALFORMED)
         out->mode = REPLY_MALFORMED;
-    stats_count(&e->stats, ep, out->mode == REPLY_DROP ? 0 : out->status);
+    else if (plan.drop_after)
+        out->mode = REPLY_DROP;
+    unsigned status = out->mode == REPLY_DROP ? 0 : out->status;
+    stats_count(&e->stats, ep, status);
+    if (audited) {
+        g_autofree char *code = api_error_code(out);
+        const char *fault = plan.outcome != FAULT_NONE ? fault_name(plan.outcome)
+                            : plan.stall               ? fault_name(FAULT_STALL)
+                                                       : NULL;
+        audit_end(e->audit, entry, status, code, fault, res.state, res.ids);
+    }
+    taskctl_result_release(&res);
     api_path_release(&p);
 }

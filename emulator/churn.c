@@ -4,7 +4,8 @@
 #include "generator.h"
 
 struct churn {
-    struct store *store; /* borrowed */
+    struct store *store;         /* borrowed */
+    struct lifecycle *lifecycle; /* borrowed */
     GThread *thread;
     GMutex lock; /* protects rate and changes */
     GCond wake;  /* signalled on a new rate and on stop */
@@ -31,7 +32,7 @@ static void churn_one(struct churn *c)
     g_autofree char *id = store_random_id(c->store, c->rng);
     if (id == NULL)
         return;
-    if (store_update(c->store, id, churn_edit, c->rng, NULL, NULL) == 0) {
+    if (lifecycle_edit_idle(c->lifecycle, id, churn_edit, c->rng) == 0) {
         g_mutex_lock(&c->lock);
         c->changes++;
         g_mutex_unlock(&c->lock);
@@ -69,9 +70,10 @@ static gpointer churn_run(gpointer data)
     return NULL;
 }
 
-struct churn *churn_new(struct store *s, guint64 seed, double rate)
+struct churn *churn_new(struct store *s, struct lifecycle *l, guint64 seed, double rate)
 {
     struct churn *c = g_new0(struct churn, 1);
+    c->lifecycle = l;
     guint32 words[3] = {(guint32)seed, (guint32)(seed >> 32), 0xc4u};
     c->store = s;
     c->rate = rate;

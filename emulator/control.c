@@ -277,6 +277,68 @@ static void control_task_state(struct emulator *e, struct request *r, const char
     control_updated(rc, json, err, id, out);
 }
 
+/* GET /controls: the task control requests served; DELETE clears the record. */
+static void control_controls(struct emulator *e, struct request *r, struct reply *out)
+{
+    if (control_method_is(r, "DELETE")) {
+        audit_clear(e->audit);
+    } else if (!control_method_is(r, "GET")) {
+        control_method_not_allowed(out, "GET, DELETE");
+        return;
+    }
+    g_autoptr(cJSON) b = audit_to_json(e->audit);
+    reply_json(out, 200, b);
+}
+
+static int control_delay_member(const cJSON *body, const char *name, unsigned *out, char **error)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > OPTIONS_MS_MAX ||
+        v->valuedouble != (double)(gint64)v->valuedouble) {
+        *error = g_strdup_printf("%s must be an integer from 0 to %d", name, OPTIONS_MS_MAX);
+        return -EINVAL;
+    }
+    *out = (unsigned)v->valuedouble;
+    return 0;
+}
+
+/* GET/PUT /delays: the lifecycle's delays ({"action_ms","delete_ms"}; members left out keep
+ * their value) and how many transitions are waiting. */
+static void control_delays(struct emulator *e, struct request *r, struct reply *out)
+{
+    unsigned action_ms, delete_ms;
+    lifecycle_delays(e->lifecycle, &action_ms, &delete_ms);
+    if (control_method_is(r, "PUT")) {
+        g_autoptr(cJSON) body = control_body(r, out);
+        if (body == NULL)
+            return;
+        for (const cJSON *m = body->child; m != NULL; m = m->next) {
+            if (strcmp(m->string, "action_ms") != 0 && strcmp(m->string, "delete_ms") != 0) {
+                g_autofree char *msg = g_strdup_printf("unknown member \"%s\"", m->string);
+                reply_control_error(out, 400, msg);
+                return;
+            }
+        }
+        g_autofree char *err = NULL;
+        if (control_delay_member(body, "action_ms", &action_ms, &err) < 0 ||
+            control_delay_member(body, "delete_ms", &delete_ms, &err) < 0) {
+            reply_control_error(out, 400, err);
+            return;
+        }
+        lifecycle_set_delays(e->lifecycle, action_ms, delete_ms);
+    } else if (!control_method_is(r, "GET")) {
+        control_method_not_allowed(out, "GET, PUT");
+        return;
+    }
+    g_autoptr(cJSON) b = cJSON_CreateObject();
+    cJSON_AddNumberToObject(b, "action_ms", action_ms);
+    cJSON_AddNumberToObject(b, "delete_ms", delete_ms);
+    cJSON_AddNumberToObject(b, "pending", lifecycle_pending_count(e->lifecycle));
+    reply_json(out, 200, b);
+}
+
 /* GET /tokens: what became of the issued IAM tokens (counts only, never a token). */
 static void control_tokens(struct emulator *e, struct request *r, struct reply *out)
 {
@@ -320,6 +382,10 @@ void control_handle(struct emulator *e, struct request *r, struct reply *out)
         control_faults(e, r, out);
     } else if (n == 1 && strcmp(seg[0], "churn") == 0) {
         control_churn(e, r, out);
+    } else if (n == 1 && strcmp(seg[0], "controls") == 0) {
+        control_controls(e, r, out);
+    } else if (n == 1 && strcmp(seg[0], "delays") == 0) {
+        control_delays(e, r, out);
     } else if (n == 1 && strcmp(seg[0], "tokens") == 0) {
         control_tokens(e, r, out);
     } else if (n == 2 && strcmp(seg[0], "tokens") == 0 && strcmp(seg[1], "revoke") == 0) {

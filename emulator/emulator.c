@@ -121,7 +121,9 @@ struct emulator *emulator_new(const struct options *opts, GError **error)
         fprintf(stderr, "vias-emulator: warning: no --token-file: any non-empty X-Auth-Token "
                         "is accepted\n");
     e->faults = faults_new(opts->seed, opts->latency_ms);
-    e->churn = churn_new(e->store, opts->seed, opts->churn);
+    e->lifecycle = lifecycle_new(e->store, opts->action_delay_ms, opts->delete_delay_ms);
+    e->audit = audit_new();
+    e->churn = churn_new(e->store, e->lifecycle, opts->seed, opts->churn);
     return e;
 }
 
@@ -136,6 +138,8 @@ void emulator_free(struct emulator *e)
     if (e == NULL)
         return;
     churn_free(e->churn);
+    lifecycle_free(e->lifecycle);
+    audit_free(e->audit);
     faults_free(e->faults);
     store_free(e->store);
     generator_free(e->generator);

@@ -12,6 +12,11 @@ static const char *const fault_names[FAULT_COUNT] = {
     [FAULT_TRUNCATE] = "truncate",   [FAULT_MALFORMED] = "malformed",
 };
 
+const char *fault_name(enum fault_kind k)
+{
+    return k >= 0 && k < FAULT_COUNT ? fault_names[k] : "none";
+}
+
 /* The order in which the answer-changing faults are tried; the first that fires wins. */
 static const enum fault_kind outcome_order[] = {FAULT_DROP, FAULT_ERROR_429, FAULT_ERROR_500,
                                                 FAULT_TRUNCATE, FAULT_MALFORMED};
@@ -19,11 +24,12 @@ static const enum fault_kind outcome_order[] = {FAULT_DROP, FAULT_ERROR_429, FAU
 struct fault_rule {
     double rate;  /* 0..1 */
     gint64 count; /* how many more times it may fire; -1: no limit */
+    bool after;   /* drop only: the request is carried out before the connection closes */
 };
 
 struct config {
     unsigned latency_ms;
-    int endpoint; /* -1: all, else an enum endpoint */
+    unsigned endpoints; /* bit (1 << enum endpoint) per endpoint; 0: all but IAM */
     unsigned stall_ms;
     long from_page; /* list pages before this one meet nothing; 0: every page */
     struct fault_rule rule[FAULT_COUNT];
@@ -42,7 +48,6 @@ struct faults {
 static void config_clear(struct config *c)
 {
     memset(c, 0, sizeof(*c));
-    c->endpoint = -1;
     for (int k = 0; k < FAULT_COUNT; k++)
         c->rule[k].count = -1;
 }
@@ -84,6 +89,7 @@ static int parse_rule(const cJSON *v, const char *name, struct fault_rule *rule,
 {
     rule->rate = 0;
     rule->count = -1;
+    rule->after = false;
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsObject(v)) {
@@ -105,10 +111,36 @@ static int parse_rule(const cJSON *v, const char *name, struct fault_rule *rule,
                 return -EINVAL;
             }
             rule->count = (gint64)m->valuedouble;
+        } else if (strcmp(m->string, "after") == 0 && strcmp(name, "drop") == 0) {
+            if (!cJSON_IsBool(m)) {
+                *error = g_strdup("drop.after must be a boolean");
+                return -EINVAL;
+            }
+            rule->after = cJSON_IsTrue(m);
         } else {
             *error = g_strdup_printf("%s: unknown member \"%s\"", name, m->string);
             return -EINVAL;
         }
+    }
+    return 0;
+}
+
+/* "all", or a comma-separated list of endpoint names (endpoint.h). */
+static int parse_endpoints(const cJSON *v, unsigned *mask, char **error)
+{
+    const char *s = cJSON_IsString(v) ? v->valuestring : "";
+    *mask = 0;
+    if (strcmp(s, "all") == 0)
+        return 0;
+    g_auto(GStrv) names = g_strsplit(s, ",", -1);
+    for (char **n = names; *n != NULL; n++) {
+        enum endpoint e;
+        if (!endpoint_from_name(*n, strlen(*n), &e)) {
+            *error = g_strdup("endpoints must be \"all\" or a comma-separated list of list, "
+                              "detail, action, delete, update, create, other, iam");
+            return -EINVAL;
+        }
+        *mask |= 1u << e;
     }
     return 0;
 }
@@ -143,19 +175,8 @@ static int config_parse(struct config *c, const cJSON *json, char **error)
             }
             c->from_page = (long)m->valuedouble;
         } else if (strcmp(name, "endpoints") == 0) {
-            const char *v = cJSON_IsString(m) ? m->valuestring : "";
-            if (strcmp(v, "all") == 0)
-                c->endpoint = -1;
-            else if (strcmp(v, "list") == 0)
-                c->endpoint = ENDPOINT_LIST;
-            else if (strcmp(v, "detail") == 0)
-                c->endpoint = ENDPOINT_DETAIL;
-            else if (strcmp(v, "iam") == 0)
-                c->endpoint = ENDPOINT_IAM;
-            else {
-                *error = g_strdup("endpoints must be \"all\", \"list\", \"detail\" or \"iam\"");
+            if (parse_endpoints(m, &c->endpoints, error) < 0)
                 return -EINVAL;
-            }
         } else {
             *error = g_strdup_printf("unknown member \"%s\"", name);
             return -EINVAL;
@@ -197,8 +218,16 @@ cJSON *faults_to_json(struct faults *f)
     cJSON *out = cJSON_CreateObject();
     g_mutex_lock(&f->lock);
     cJSON_AddNumberToObject(out, "latency_ms", f->cfg.latency_ms);
-    cJSON_AddStringToObject(out, "endpoints",
-                            f->cfg.endpoint < 0 ? "all" : endpoint_name(f->cfg.endpoint));
+    if (f->cfg.endpoints == 0) {
+        cJSON_AddStringToObject(out, "endpoints", "all");
+    } else {
+        g_autoptr(GString) names = g_string_new(NULL);
+        for (int e = 0; e < ENDPOINT_COUNT; e++)
+            if (f->cfg.endpoints & (1u << e))
+                g_string_append_printf(names, "%s%s", names->len ? "," : "",
+                                       endpoint_name((enum endpoint)e));
+        cJSON_AddStringToObject(out, "endpoints", names->str);
+    }
     cJSON_AddNumberToObject(out, "stall_ms", f->cfg.stall_ms);
     if (f->cfg.from_page)
         cJSON_AddNumberToObject(out, "from_page", (double)f->cfg.from_page);
@@ -206,6 +235,8 @@ cJSON *faults_to_json(struct faults *f)
         cJSON *r = cJSON_AddObjectToObject(out, fault_names[k]);
         cJSON_AddNumberToObject(r, "rate", f->cfg.rule[k].rate);
         cJSON_AddNumberToObject(r, "count", (double)f->cfg.rule[k].count);
+        if (k == FAULT_DROP)
+            cJSON_AddBoolToObject(r, "after", f->cfg.rule[k].after);
     }
     g_mutex_unlock(&f->lock);
     return out;
@@ -228,7 +259,7 @@ void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan
     memset(plan, 0, sizeof(*plan));
     plan->outcome = FAULT_NONE;
     g_mutex_lock(&f->lock);
-    bool selected = f->cfg.endpoint < 0 ? e != ENDPOINT_IAM : f->cfg.endpoint == (int)e;
+    bool selected = f->cfg.endpoints == 0 ? e != ENDPOINT_IAM : (f->cfg.endpoints & (1u << e)) != 0;
     if (e == ENDPOINT_LIST && page < f->cfg.from_page)
         selected = false;
     if (selected) {
@@ -241,6 +272,7 @@ void faults_plan(struct faults *f, enum endpoint e, long page, struct fault_plan
         for (size_t i = 0; i < G_N_ELEMENTS(outcome_order); i++) {
             if (faults_fire(f, outcome_order[i])) {
                 plan->outcome = outcome_order[i];
+                plan->drop_after = plan->outcome == FAULT_DROP && f->cfg.rule[FAULT_DROP].after;
                 break;
             }
         }

@@ -1,13 +1,13 @@
 /* faults: the latency and failures the emulator injects into API requests, on request.
  *
  * A configuration (set through the control interface, see README.md) gives a latency, the
- * endpoints it applies to ("all" is every VIAS request, unknown paths included, but not IAM's
- * /v3/auth/tokens, which only "iam" selects, so a client's token request never eats a fault
- * meant for its API calls), and for each fault a probability `rate` and an optional `count`
- * of how many more times it may fire. Each API request draws its plan from one seeded GRand,
- * so a given sequence of requests meets the same faults. A stall waits inside the request's
- * own thread (one thread per connection), so it blocks nobody else; it ends after stall_ms,
- * when the configuration changes, or at shutdown.
+ * endpoints it applies to (a comma-separated list of endpoint names; "all" is every VIAS
+ * request, unknown paths included, but not IAM's /v3/auth/tokens, which only "iam" selects, so
+ * a client's token request never eats a fault meant for its API calls), and for each fault a
+ * probability `rate` and an optional `count` of how many more times it may fire. Each API request
+ * draws its plan from one seeded GRand, so a given sequence of requests meets the same faults. A
+ * stall waits inside the request's own thread (one thread per connection), so it blocks nobody
+ * else; it ends after stall_ms, when the configuration changes, or at shutdown.
  *
  * It decides and waits; carrying out a drop, a truncation or a malformed body is reply.c's
  * job, and answering 429/500 is api.c's. */
@@ -36,6 +36,7 @@ struct fault_plan {
     unsigned stall_ms;       /* 0: until the configuration changes or shutdown */
     guint64 generation;      /* the configuration the stall belongs to */
     enum fault_kind outcome; /* FAULT_NONE, or the one fault (not STALL) that fired */
+    bool drop_after;         /* FAULT_DROP: carry the request out first ("after": true) */
 };
 
 struct faults;
@@ -43,6 +44,9 @@ struct faults;
 /* Faults drawn from `seed`, starting with only a latency of latency_ms on every endpoint. */
 struct faults *faults_new(guint64 seed, unsigned latency_ms);
 void faults_free(struct faults *f);
+
+/* The name of fault k ("error_500", ..., "malformed"). */
+const char *fault_name(enum fault_kind k);
 
 /* Replaces the configuration with `config`; members it lacks are off (latency 0, endpoints
  * "all"). 0, or -EINVAL with a message in *error (caller frees). Releases stalled requests. */

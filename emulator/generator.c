@@ -526,6 +526,23 @@ void generator_fill(struct generator *g, cJSON *record, gint64 created_ms)
     }
 }
 
+bool generator_service(struct generator *g, const char *name, cJSON *record)
+{
+    for (guint a = 0; a < N_ALGORITHMS; a++) {
+        if (strcmp(name, algorithms[a].slug) != 0)
+            continue;
+        g_mutex_lock(&g->lock);
+        json_set(record, "service_id", cJSON_CreateString(g->alg[a].service_id));
+        json_set(record, "release_id", cJSON_CreateString(g->alg[a].release_id));
+        json_set(record, "algorithm_publish_id", cJSON_CreateString(g->alg[a].publish_id));
+        g_mutex_unlock(&g->lock);
+        json_set(record, "title", cJSON_CreateString(algorithms[a].title));
+        json_set(record, "company", cJSON_CreateString(algorithms[a].vendor));
+        return true;
+    }
+    return false;
+}
+
 /* Builds a string of exactly n_chars code points by repeating `unit`. Caller frees. */
 static char *repeat_to(const char *prefix, const char *unit, glong n_chars)
 {

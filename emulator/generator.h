@@ -36,5 +36,14 @@ void generator_fill(struct generator *g, cJSON *record, gint64 created_ms);
  * list). Deterministic for the seed. Caller frees the array (it frees its records). */
 GPtrArray *generator_hostile(struct generator *g);
 
+/* Makes `record` a task of the algorithm whose service API name is `name` (one of
+ * GENERATOR_SERVICES): sets service_id, release_id, algorithm_publish_id, title and company.
+ * False when there is no such service. */
+bool generator_service(struct generator *g, const char *name, cJSON *record);
+
+/* The service names generator_service() knows, for messages and the README. */
+#define GENERATOR_SERVICES                                                                         \
+    "face, vehicle, helmet, perimeter, crowd, smoke-fire, plate, footfall, fall, garbage, vest"
+
 /* A state drawn with the data set's weights (mostly RUNNING and STOPPED). Static string. */
 const char *generator_state(GRand *rng);

@@ -12,9 +12,10 @@
 
 static const char usage[] =
     "Usage: vias-emulator [OPTIONS]\n"
-    "Serves the Huawei Cloud VIAS task API (list and detail calls) from a local data set,\n"
-    "with IAM password tokens (POST /v3/auth/tokens), AK/SK signatures, optional HTTPS, and\n"
-    "a control interface under /_emulator/ for tests (see emulator/README.md).\n"
+    "Serves the Huawei Cloud VIAS task API (list, detail and the task control calls) from a\n"
+    "local data set, with IAM password tokens (POST /v3/auth/tokens), AK/SK signatures,\n"
+    "optional HTTPS, and a control interface under /_emulator/ for tests (see\n"
+    "emulator/README.md).\n"
     "\n"
     "  --port N             listen on port N (default 8080; 0 picks a free port)\n"
     "  --port-file F        write the port to F once listening\n"
@@ -34,6 +35,10 @@ static const char usage[] =
     "                       and task_name\n"
     "  --latency MS         delay every API answer by MS milliseconds\n"
     "  --churn R            make R random state changes per second\n"
+    "  --action-delay MS    how long a started, stopped or created task stays STARTING,\n"
+    "                       STOPPING or PENDING (default 3000; 0: it settles at once)\n"
+    "  --delete-delay MS    how long a deleted task stays DELETING before it is gone\n"
+    "                       (default 3000; 0: at once)\n"
     "\n"
     "Authentication (see emulator/README.md, \"Authentication\"):\n"
     "  --region NAME        the region, which an IAM token's scope must name (default\n"
@@ -70,6 +75,8 @@ enum {
     OPT_MATCH,
     OPT_LATENCY,
     OPT_CHURN,
+    OPT_ACTION_DELAY,
+    OPT_DELETE_DELAY,
     OPT_REGION,
     OPT_IAM_USERS_FILE,
     OPT_TOKEN_TTL,
@@ -97,6 +104,8 @@ static const struct option long_options[] = {
     {"match", required_argument, NULL, OPT_MATCH},
     {"latency", required_argument, NULL, OPT_LATENCY},
     {"churn", required_argument, NULL, OPT_CHURN},
+    {"action-delay", required_argument, NULL, OPT_ACTION_DELAY},
+    {"delete-delay", required_argument, NULL, OPT_DELETE_DELAY},
     {"region", required_argument, NULL, OPT_REGION},
     {"iam-users-file", required_argument, NULL, OPT_IAM_USERS_FILE},
     {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
@@ -272,9 +281,19 @@ static int options_set(struct options *o, int opt, const char *arg, char **error
         o->match = choice ? MATCH_EXACT : MATCH_LOOSE;
         return 0;
     case OPT_LATENCY:
-        if (parse_unsigned("latency", arg, 3600000, &u, error) < 0)
+        if (parse_unsigned("latency", arg, OPTIONS_MS_MAX, &u, error) < 0)
             return -EINVAL;
         o->latency_ms = (unsigned)u;
+        return 0;
+    case OPT_ACTION_DELAY:
+        if (parse_unsigned("action-delay", arg, OPTIONS_MS_MAX, &u, error) < 0)
+            return -EINVAL;
+        o->action_delay_ms = (unsigned)u;
+        return 0;
+    case OPT_DELETE_DELAY:
+        if (parse_unsigned("delete-delay", arg, OPTIONS_MS_MAX, &u, error) < 0)
+            return -EINVAL;
+        o->delete_delay_ms = (unsigned)u;
         return 0;
     case OPT_CHURN: {
         char *end = NULL;
@@ -304,6 +323,8 @@ int options_parse(struct options *o, int argc, char **argv, char **error)
     o->region = g_strdup("cn-north-4");
     o->token_ttl = 86400;
     o->aksk_lockout = 300;
+    o->action_delay_ms = OPTIONS_DELAY_DEFAULT;
+    o->delete_delay_ms = OPTIONS_DELAY_DEFAULT;
 
     opterr = 0; /* we print one line of our own */
     optind = 1;

@@ -12,8 +12,10 @@ enum list_fields { LIST_FIELDS_SUMMARY, LIST_FIELDS_FULL };
 enum count_mode { COUNT_PAGE, COUNT_TOTAL };
 enum match_mode { MATCH_LOOSE, MATCH_EXACT };
 
-#define OPTIONS_TASKS_MAX   2000000
-#define OPTIONS_SECONDS_MAX 315360000 /* ten years: the bound of every seconds option */
+#define OPTIONS_TASKS_MAX     2000000
+#define OPTIONS_SECONDS_MAX   315360000 /* ten years: the bound of every seconds option */
+#define OPTIONS_MS_MAX        3600000   /* an hour: the bound of every milliseconds option */
+#define OPTIONS_DELAY_DEFAULT 3000      /* --action-delay and --delete-delay, milliseconds */
 
 struct options {
     unsigned port;    /* 0: any free port */
@@ -29,7 +31,9 @@ struct options {
     enum count_mode count;
     enum match_mode match;
     unsigned latency_ms;
-    double churn; /* state changes per second */
+    double churn;             /* state changes per second */
+    unsigned action_delay_ms; /* STARTING/STOPPING/PENDING -> settled state after a control call */
+    unsigned delete_delay_ms; /* DELETING -> removed after a delete call */
     bool verbose;
     char *region;          /* owned; the IAM project name a token must be scoped to */
     char *iam_users_file;  /* owned, or NULL: no IAM user can log in */

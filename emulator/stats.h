@@ -35,7 +35,7 @@ void stats_count(struct stats *s, enum endpoint e, unsigned status);
 void stats_count_auth(struct stats *s, enum stats_auth what);
 /* Sets every counter to zero. */
 void stats_reset(struct stats *s);
-/* {"total":N,"requests":{"list":{"200":n,...},"detail":{...},"other":{...},"iam":{...}},
+/* {"total":N,"requests":{"list":{"200":n,...},"detail":{...},...one per endpoint (endpoint.h)},
  *  "auth":{"tokens_issued":n,"iam_failures":n,"tokens_expired":n,"aksk_accepted":n,
  *          "aksk_failed":n,"aksk_locked":n}}. Caller frees. */
 cJSON *stats_to_json(struct stats *s);

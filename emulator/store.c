@@ -125,11 +125,20 @@ int store_add(struct store *s, GPtrArray *tasks, GError **error)
 
 int store_remove(struct store *s, const char *id)
 {
+    return store_remove_in_state(s, id, NULL);
+}
+
+int store_remove_in_state(struct store *s, const char *id, const char *state)
+{
     g_rw_lock_writer_lock(&s->lock);
     struct task *t = g_hash_table_lookup(s->by_id, id);
     if (t == NULL) {
         g_rw_lock_writer_unlock(&s->lock);
         return -ENOENT;
+    }
+    if (state != NULL && g_strcmp0(t->keys[TASK_KEY_STATE], state) != 0) {
+        g_rw_lock_writer_unlock(&s->lock);
+        return -ESTALE;
     }
     g_hash_table_remove(s->by_id, id);
     store_index_task(s, t, false);

@@ -33,6 +33,10 @@ int store_add(struct store *s, GPtrArray *tasks, GError **error);
 /* Removes task id. 0 or -ENOENT. */
 int store_remove(struct store *s, const char *id);
 
+/* Removes task id only while its state is `state`. 0, -ENOENT, or -ESTALE when its state is
+ * another (the task stays). */
+int store_remove_in_state(struct store *s, const char *id, const char *state);
+
 /* Edits task id atomically: under the write lock, edit() changes the task's record (task.h)
  * and the task is made anew from it. edit returns 0 or -errno (then nothing changes and that
  * is returned). The id cannot change (-EINVAL). On success *json, when given, gets the new

@@ -73,7 +73,7 @@ KEYS=$TEST_TMP/aksk
 export AKSK_FILE=$KEYS EMU_LOG=$TEST_TMP/emulator.log
 
 # 3. Signed requests against the emulator (no lockout here: tampering tests fail a lot).
-emu_start --tasks 30 --aksk-file "$KEYS" --aksk-lockout 0 -v || { fail "emulator starts"; finish; exit 1; }
+emu_start --tasks 30 --aksk-file "$KEYS" --aksk-lockout 0 --action-delay 0 --delete-delay 0 -v || { fail "emulator starts"; finish; exit 1; }
 py_tap <<'EOF'
 import datetime, hashlib, os, re, urllib.parse
 from emutap import *
@@ -129,8 +129,20 @@ r = signed(rest="/tasks/a%20b%2Bc")
 accepted("a percent-encoded path segment: signed encoded, the request gets through (400 no task)", r, 400)
 check("... with the service's 400", is_service_error(r, 400, "VIAS.00010007", "task_id"), r)
 accepted("HEAD", signed("HEAD"))
+ctl("PUT", "/tasks/%s/state" % task, {"state": "RUNNING"})
 accepted("PUT action/stop with an empty body", signed("PUT", "/tasks/%s/action/stop" % task))
 accepted("PUT action/start with a signed JSON body", signed("PUT", "/tasks/%s/action/start" % task, body=b'{"why":"test"}'))
+UPDATE = json.dumps({"name": "signed-update", "input": {"type": "url", "data": [{"url": "rtsp://10.0.0.1/a"}]}}).encode()
+accepted("PUT update with a signed JSON body", signed("PUT", "/tasks/" + task, body=UPDATE))
+eq("... the update was carried out", "signed-update", api("/tasks/" + task).json["name"])
+CREATE = json.dumps({"name": "signed-create", "input": {"type": "url", "data": [{"url": "rtsp://10.0.0.1/b"}]},
+                     "output": {"obs": {"bucket": "b", "path": "p/"}}, "service_version": "1.0"}).encode()
+r = signed("POST", "/services/face/tasks", body=CREATE)
+accepted("POST create with a signed JSON body", r)
+new_id = r.json["tasks"][0]["id"] if r.status == 200 else "none"
+eq("... the new task exists", "signed-create", api("/tasks/" + new_id).json.get("name"))
+accepted("DELETE signed", signed("DELETE", "/tasks/" + new_id))
+ctl("PUT", "/tasks/%s/state" % task, {"state": "STOPPED"})
 accepted("an unsigned header may change", signed(after=lambda h: h.update({"User-Agent": "changed/1.0", "X-Extra": "1"})))
 accepted("only x-sdk-date signed", signed(signed=["x-sdk-date"]))
 accepted("X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD leaves the body out",
@@ -150,6 +162,9 @@ refused("a dropped query argument", signed(query=[("page_size", "5"), ("sort_dir
 refused("a tampered path", signed(rest="/tasks/" + task, send_path=lambda p: p[:-1] + "0"), FAIL)
 refused("another method", signed("HEAD", send_method="GET"), FAIL)
 refused("a tampered body", signed("PUT", "/tasks/%s/action/start" % task, body=b'{"a":1}', send_body=b'{"a":2}'), FAIL)
+refused("a tampered update body", signed("PUT", "/tasks/" + task, body=UPDATE, send_body=UPDATE.replace(b"signed-update", b"signed-updatf")), FAIL)
+refused("a tampered create body", signed("POST", "/services/face/tasks", body=CREATE, send_body=CREATE.replace(b"1.0", b"2.0")), FAIL)
+eq("refused calls changed nothing", ("signed-update", 0), (api("/tasks/" + task).json["name"], len(walk(task_name="signed-updatf"))))
 refused("a changed signed header", signed(after=lambda h: h.update({"Content-Type": "text/plain"})), FAIL)
 refused("a signed header left out of the request", signed(headers={"X-Gone": "1"}, after=lambda h: h.pop("X-Gone")), "missing")
 refused("a signature in upper case", signed(after=lambda h: h.update({"Authorization": h["Authorization"][:-64] + h["Authorization"][-64:].upper()})), FAIL)

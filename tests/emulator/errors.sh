@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The emulator's error answers: every error path with its exact status, code and body shape,
 # the documented order of checks (path, token, project, method, parameters), the headers every
-# answer carries, and the start/stop control calls.
+# answer carries, and the start/stop control calls (more in taskctl.sh).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/emulator/emutap.bash
 
-emu_start --tasks 40 || { fail "emulator starts"; finish; exit 1; }
+emu_start --tasks 40 --action-delay 0 || { fail "emulator starts"; finish; exit 1; }
 
 py_tap <<'EOF'
 import re
@@ -35,7 +35,9 @@ check("another project on the detail path: 403", is_gateway_error(r, 403, "APIG.
 # 404: unknown paths, with or without a token.
 for path in ["/", "/v2", "/v1/%s/tasks" % PROJECT, "/v2/%s" % PROJECT, "/v2/%s/task" % PROJECT,
              "/v2/%s/tasks/" % PROJECT, "/v2//tasks", "/v2/%s/tasks/%s/extra" % (PROJECT, task),
-             "/v2/%s/tasks/%s/action/pause" % (PROJECT, task), "/v3/auth/token", "/v3/auth"]:
+             "/v2/%s/tasks/%s/action" % (PROJECT, task), "/v2/%s/tasks/%s/action/start/now" % (PROJECT, task),
+             "/v2/%s/services/face" % PROJECT, "/v2/%s/services/face/tasks/x" % PROJECT,
+             "/v2/%s/service/face/tasks" % PROJECT, "/v3/auth/token", "/v3/auth"]:
     r = request("GET", path, headers={"X-Auth-Token": TOKEN})
     check("unknown path %s: 404 APIG.0101" % path, is_gateway_error(r, 404, "APIG.0101"), r)
 r = request("POST", "/v3/auth/tokens", body={"auth": {}})
@@ -48,10 +50,17 @@ check("404 message", r.json["error_msg"] == "The API does not exist or has not b
 for method in ["POST", "PUT", "DELETE", "PATCH"]:
     r = api(method=method)
     check("%s on the list path: 500 VIAS.00010006" % method, is_service_error(r, 500, "VIAS.00010006"), r)
+for method in ["POST", "PATCH"]:
     r = api("/tasks/" + task, method=method)
     check("%s on the detail path: 500 VIAS.00010006" % method, is_service_error(r, 500, "VIAS.00010006"), r)
-r = api("/tasks/%s/action/start" % task, method="GET")
-check("GET on an action path: 500", is_service_error(r, 500, "VIAS.00010006"), r)
+for method in ["GET", "POST", "DELETE"]:
+    r = api("/tasks/%s/action/start" % task, method=method)
+    check("%s on an action path: 500" % method, is_service_error(r, 500, "VIAS.00010006"), r)
+r = api("/tasks/%s/action/pause" % task, method="GET")
+check("GET on an unknown command's action path: 500 (method before parameters)", is_service_error(r, 500, "VIAS.00010006"), r)
+for method in ["GET", "PUT", "DELETE"]:
+    r = api("/services/face/tasks", method=method)
+    check("%s on the create path: 500" % method, is_service_error(r, 500, "VIAS.00010006"), r)
 eq("the wrong method did not delete the task", 200, api("/tasks/" + task).status)
 
 # 400: unknown task.
@@ -84,13 +93,16 @@ eq("request ids differ", 7, len(ids))
 r = api(method="HEAD")
 check("HEAD on the list path: 200 with no body", r.status == 200 and r.body == b"", r)
 
-# The documented start/stop calls.
+# The documented start/stop calls (with --action-delay 0 the task settles before the answer).
+ctl("PUT", "/tasks/%s/state" % task, {"state": "RUNNING"})
 r = api("/tasks/%s/action/stop" % task, method="PUT")
-check("PUT action/stop: 200 with an empty body", r.status == 200 and r.body == b"", r)
+eq("PUT action/stop: 200 {id, status_code, status_msg}", (200, {"id": task, "status_code": 200, "status_msg": "success"}), (r.status, r.json))
 eq("stop sets STOPPED", "STOPPED", api("/tasks/" + task).json["state"])
 r = api("/tasks/%s/action/start" % task, method="PUT")
 eq("PUT action/start: 200", 200, r.status)
 eq("start sets RUNNING", "RUNNING", api("/tasks/" + task).json["state"])
+r = api("/tasks/%s/action/pause" % task, method="PUT")
+check("PUT action/pause: 400 VIAS.00010001 naming command", is_service_error(r, 400, "VIAS.00010001", "command"), r)
 r = api("/tasks/0123456789abcdef0123456789abcdef/action/start", method="PUT")
 check("start of an unknown task: 400 VIAS.00010007", is_service_error(r, 400, "VIAS.00010007", "task_id"), r)
 r = api("/tasks/%s/action/start" % task, method="PUT", token=False)

@@ -57,6 +57,7 @@ codes = [api(query="?page_size=5").status for _ in range(200)]
 check("rate 0.5 fails about half the requests", 60 <= codes.count(500) <= 140, codes.count(500))
 
 for body, why in [({"error_429": {"rate": 2}}, "rate above 1"), ({"drop": {"count": -2}}, "count below -1"),
+                  ({"drop": {"after": 1}}, "drop.after not a boolean"), ({"error_500": {"after": True}}, "after on another fault"),
                   ({"stall_ms": -1}, "negative stall_ms"), ({"endpoints": "all-of-them"}, "unknown endpoints"),
                   ({"eror_500": {}}, "a misspelt fault"), ([1], "not an object")]:
     r = ctl("PUT", "/faults", body)
@@ -133,7 +134,8 @@ py_tap <<'EOF'
 from emutap import *
 ctl("DELETE", "/faults")
 s = ctl("DELETE", "/stats").json
-eq("DELETE stats zeroes everything", (0, {"list": {}, "detail": {}, "other": {}, "iam": {}}, 0, 0),
+EMPTY = {"list": {}, "detail": {}, "other": {}, "iam": {}, "action": {}, "delete": {}, "update": {}, "create": {}}
+eq("DELETE stats zeroes everything", (0, EMPTY, 0, 0),
    (s["total"], s["requests"], sum(s["faults"].values()), sum(s["auth"].values())))
 task = walk()[0]["id"]
 api(); api(); api(query="?page=0"); api(token=False); api("/tasks/" + task); api("/tasks/nope")
@@ -142,8 +144,8 @@ ctl("GET", "/health"); ctl("GET", "/faults")
 ctl("PUT", "/faults", {"error_429": {"count": 1}})
 api()
 s = ctl("GET", "/stats").json
-eq("requests counted by endpoint and status", {"list": {"200": 3, "400": 1, "401": 1, "429": 1},
-                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}, "iam": {}}, s["requests"])
+eq("requests counted by endpoint and status", dict(EMPTY, **{"list": {"200": 3, "400": 1, "401": 1, "429": 1},
+                                                "detail": {"200": 1, "400": 1}, "other": {"404": 1}}), s["requests"])
 eq("total counts API requests only", 9, s["total"])
 eq("fired faults counted", 1, s["faults"]["error_429"])
 eq("stats keys", ["total", "requests", "auth", "faults"], list(s))

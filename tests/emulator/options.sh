@@ -33,6 +33,10 @@ bad_option "--list-fields unknown" --list-fields all
 bad_option "--count unknown" --count=everything
 bad_option "--match unknown" --match fuzzy
 bad_option "--latency negative" --latency -1
+bad_option "--action-delay negative" --action-delay -1
+bad_option "--action-delay beyond an hour" --action-delay 3600001
+bad_option "--delete-delay not a number" --delete-delay 3s
+bad_option "--delete-delay without a value" --delete-delay
 bad_option "--churn not a number" --churn fast
 bad_option "--bind not an address" --bind localhost:80
 bad_option "--project-id with a slash" --project-id a/b
@@ -63,7 +67,7 @@ check "a bad option's message names it" grep -q "no-such-file" "$TEST_TMP/err"
 "$EMU_BIN" --help >"$TEST_TMP/help" 2>&1
 check_eq "--help: exit 0" 0 "$?"
 for o in --list-fields --region --iam-users-file --token-ttl --aksk-file --aksk-lockout --clock-skew \
-    --tls-cert --tls-key; do
+    --tls-cert --tls-key --action-delay --delete-delay; do
     check "--help describes $o" grep -q -- "$o" "$TEST_TMP/help"
 done
 check "--version prints a version" sh -c "\"$EMU_BIN\" --version | grep -Eq '^vias-emulator [0-9]+\\.'"
