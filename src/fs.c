@@ -39,6 +39,8 @@ struct open_file {
     /* Opened for writing (tree.h's writing section); the rest is used by one request at a
      * time (the kernel serialises a descriptor's writes, flushes and SETATTRs on an inode). */
     enum tree_writer writer; /* TREE_WRITER_NONE when opened read-only */
+    GMutex edit_lock;        /* protects edit, dirty, finished, created, created_read: reads
+                                and writes of one descriptor may run at once */
     GByteArray *edit;        /* EDIT and CREATE: what was written, or NULL */
     bool dirty;              /* EDIT: written since the last commit */
     bool finished;           /* CREATE: acted on or refused; more text is refused */
@@ -211,6 +213,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 static void open_file_free(struct open_file *f)
 {
+    g_mutex_clear(&f->edit_lock);
     g_bytes_unref(f->content);
     if (f->edit) {
         explicit_bzero(f->edit->data, f->edit->len); /* may hold secrets */
@@ -305,6 +308,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         }
     }
     f = g_new0(struct open_file, 1);
+    g_mutex_init(&f->edit_lock);
     f->ino = ino;
     f->content = content;
     f->writer = writer;
@@ -416,19 +420,22 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         stream_read(fs, req, f, size, fi);
         return;
     }
-    if (f->writer == TREE_WRITER_CREATE) { /* the new ids, once, then end of file */
-        gsize have = f->created ? strlen(f->created) : 0, from = f->created_read;
-        gsize n = MIN(size, have - from);
-        f->created_read += n;
-        fuse_reply_buf(req, n ? f->created + from : NULL, n);
-        return;
-    }
-    if (f->edit) { /* what this descriptor wrote */
-        if (off < 0 || (gsize)off >= f->edit->len)
-            fuse_reply_buf(req, NULL, 0);
-        else
-            fuse_reply_buf(req, (const char *)f->edit->data + off,
-                           MIN(size, f->edit->len - (gsize)off));
+    if (f->writer == TREE_WRITER_CREATE || f->writer == TREE_WRITER_EDIT) {
+        /* A create's new ids, once, then end of file; or what this descriptor wrote. */
+        g_autofree char *part = NULL;
+        gsize n = 0;
+        g_mutex_lock(&f->edit_lock);
+        if (f->writer == TREE_WRITER_CREATE) {
+            gsize have = f->created ? strlen(f->created) : 0, from = f->created_read;
+            n = MIN(size, have - from);
+            part = n ? g_memdup2(f->created + from, n) : NULL;
+            f->created_read += n;
+        } else if (off >= 0 && (gsize)off < f->edit->len) {
+            n = MIN(size, f->edit->len - (gsize)off);
+            part = g_memdup2(f->edit->data + off, n);
+        }
+        g_mutex_unlock(&f->edit_lock);
+        fuse_reply_buf(req, part, n);
         return;
     }
     g_mutex_lock(&fs->lock);
@@ -701,11 +708,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             return;
         }
         /* ftruncate on the descriptor: its content (vim truncates, then writes). */
+        g_mutex_lock(&f->edit_lock);
         guint was = f->edit->len;
         g_byte_array_set_size(f->edit, (guint)s.size);
         if (s.size > was)
             memset(f->edit->data + was, 0, s.size - was);
         f->dirty = true;
+        g_mutex_unlock(&f->edit_lock);
         s.set_size = false;
         handle_size = true;
     }
@@ -718,7 +727,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         return;
     }
     if (handle_size)
-        a.size = f->edit->len, a.timeout_s = 0;
+        a.size = s.size, a.timeout_s = 0;
     kernel_attr_stat(fs->tree, &a, &st);
     fuse_reply_attr(req, &st, 0);
 }
@@ -774,7 +783,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *n
     fuse_reply_err(req, EROFS);
 }
 
-/* Puts @size bytes at @off into a descriptor's collected content. */
+/* Puts @size bytes at @off into a descriptor's collected content. Call with edit_lock held. */
 static int edit_put(struct open_file *f, const char *buf, size_t size, off_t off)
 {
     if (off < 0 || (guint64)off + size > EDIT_MAX_BYTES)
@@ -795,25 +804,29 @@ static int create_put(fuse_req_t req, struct open_file *f, const char *buf, size
     struct fs *fs = fs_of(req);
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
     g_autofree char *id = NULL;
+    g_autoptr(GBytes) text = NULL;
     struct op op;
     int rc;
 
-    if (f->finished)
-        return -EINVAL; /* one object per descriptor */
-    rc = edit_put(f, buf, size, off);
+    g_mutex_lock(&f->edit_lock);
+    rc = f->finished ? -EINVAL /* one object per descriptor */ : edit_put(f, buf, size, off);
+    if (rc == 0)
+        text = g_bytes_new(f->edit->data, f->edit->len);
+    g_mutex_unlock(&f->edit_lock);
     if (rc < 0)
         return rc;
+    gsize len;
+    const char *data = g_bytes_get_data(text, &len);
     op_begin(&op, req);
-    rc = tree_write_create(fs->tree, (const char *)f->edit->data, f->edit->len, ctx->uid,
-                           ctx->pid, deadline_of(fs), &id);
+    rc = tree_write_create(fs->tree, data, len, ctx->uid, ctx->pid, deadline_of(fs), &id);
     op_end(&op);
     if (rc == -EAGAIN)
         return 0; /* not whole yet */
+    g_mutex_lock(&f->edit_lock);
     f->finished = true;
-    if (rc == 0) {
+    if (rc == 0)
         f->created = g_strconcat(id, "\n", NULL);
-        g_clear_pointer(&f->edit, g_byte_array_unref);
-    }
+    g_mutex_unlock(&f->edit_lock);
     return rc;
 }
 
@@ -844,8 +857,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         op_end(&op);
         break;
     case TREE_WRITER_EDIT:
+        g_mutex_lock(&f->edit_lock);
         rc = edit_put(f, buf, size, off);
         f->dirty |= rc == 0;
+        g_mutex_unlock(&f->edit_lock);
         break;
     case TREE_WRITER_CREATE:
         rc = create_put(req, f, buf, size, off);
@@ -875,23 +890,32 @@ static int commit(fuse_req_t req, struct open_file *f, fuse_ino_t ino)
     struct op op;
     int rc = 0;
 
-    if (f->writer == TREE_WRITER_CREATE && f->edit && !f->finished) {
+    g_autoptr(GBytes) text = NULL;
+    bool incomplete = false;
+
+    g_mutex_lock(&f->edit_lock);
+    if (f->writer == TREE_WRITER_CREATE && !f->finished) {
         /* Closed before the object was whole: say so once; blanks alone are nothing. */
-        bool blank = true;
-        for (guint i = 0; i < f->edit->len && blank; i++)
-            blank = g_ascii_isspace(f->edit->data[i]);
+        for (guint i = 0; i < f->edit->len && !incomplete; i++)
+            incomplete = !g_ascii_isspace(f->edit->data[i]);
         f->finished = true;
-        return blank ? 0 : tree_create_incomplete(fs->tree, f->edit->len);
+    } else if (f->writer == TREE_WRITER_EDIT && f->dirty) {
+        text = g_bytes_new(f->edit->data, f->edit->len);
+        f->dirty = false; /* a failed content is not sent again at the next close */
     }
-    if (f->writer != TREE_WRITER_EDIT || !f->dirty)
+    g_mutex_unlock(&f->edit_lock);
+    if (incomplete)
+        return tree_create_incomplete(fs->tree, f->edit->len);
+    if (!text)
         return 0;
     if (!tree_may_act(fs->tree, ctx->uid))
         return -EACCES;
+    gsize len;
+    const char *data = g_bytes_get_data(text, &len);
     op_begin(&op, req);
-    rc = tree_commit_edit(fs->tree, ino, (const char *)f->edit->data, f->edit->len, ctx->uid,
-                          ctx->pid, deadline_of(fs));
+    rc = tree_commit_edit(fs->tree, ino, data ? data : "", len, ctx->uid, ctx->pid,
+                          deadline_of(fs));
     op_end(&op);
-    f->dirty = false; /* a failed content is not sent again at the next close */
     return rc;
 }
 
@@ -924,6 +948,7 @@ static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
         return;
     }
     f = g_new0(struct open_file, 1);
+    g_mutex_init(&f->edit_lock);
     f->ino = a.ino;
     f->content = g_bytes_new(NULL, 0);
     f->writer = TREE_WRITER_DRAFT;
