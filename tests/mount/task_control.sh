@@ -286,6 +286,22 @@ check "the start still happens (the call was not abandoned)" wait_for 10 grep -q
 ctl DELETE /_emulator/faults >/dev/null
 check_eq "one start request" "start 200 $R4" "$(controls)"
 
+# ---- the README's two loops: restart every failed task; a threshold across running tasks
+controls_reset
+failed=$(( $(ls "$M/by-state/FAILED" | grep -c .) + $(ls "$M/by-state/START_FAILED" | grep -c .) ))
+check "for t in by-state/*FAILED/*; do echo start > \$t/ctl; done" \
+    bash -c "for t in '$M'/by-state/FAILED/* '$M'/by-state/START_FAILED/*; do [ -e \"\$t\" ] || continue; echo start > \"\$t/ctl\" || exit 1; done"
+check_eq "one start request per failed task ($failed)" "$failed" "$(controls | grep -c '^start 200 ')"
+controls_reset
+running=$(ls "$M/by-state/RUNNING" | grep -c .)
+check "sed -i over by-state/RUNNING/*/config.json (through the links)" \
+    bash -c "sed -i 's/\"threshold\":[[:space:]]*[0-9.]*/\"threshold\": 0.66/' '$M'/by-state/RUNNING/*/config.json"
+n=$(controls | grep -c '^update 200 ')
+check "one update per running task that has a threshold ($n of $running), no other request" \
+    test "$n" -gt 0 -a "$n" -le "$running" -a "$(controls | grep -vc '^update 200 ')" = 0
+check_eq "every running task's threshold is 0.66 at the API" "" \
+    "$(for t in $(ls "$M/by-state/RUNNING"); do v=$(emu_task "$t" config.common.threshold 2>/dev/null) && [ "$v" != 0.66 ] && echo "$t=$v"; done)"
+
 # ---- creating
 controls_reset
 new=$(python3 -c '
