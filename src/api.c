@@ -6,6 +6,7 @@
 #include "viasfs/api.h"
 #include "viasfs/heap.h"
 #include "viasfs/log.h"
+#include "viasfs/purpose.h"
 #include "viasfs/uri.h"
 
 #include <errno.h>
@@ -438,6 +439,7 @@ struct page_fetch {
     struct http_response resp;
     struct api_error err;
     int rc;
+    enum purpose purpose; /* the walking thread's, carried to the page's (purpose.h) */
     GThread *thread;
 };
 
@@ -445,6 +447,7 @@ static gpointer page_fetch_run(gpointer data)
 {
     struct page_fetch *f = data;
 
+    purpose_set(f->purpose);
     f->rc = get(f->api, f->path, f->query, f->deadline, &f->resp, &f->err);
     return NULL;
 }
@@ -459,6 +462,7 @@ static struct page_fetch *page_fetch_start(struct api *api, const struct api_fil
     f->query = list_query(filter, page, page_size);
     f->deadline = deadline;
     f->sent_us = g_get_monotonic_time();
+    f->purpose = purpose_current();
     http_response_init(&f->resp);
     api_error_init(&f->err);
     f->thread = g_thread_try_new("viasfs-page", page_fetch_run, f, NULL);

@@ -100,6 +100,8 @@ struct tree {
                                   listing; 0 never */
 
     gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
+
+    struct tree_watch *watch; /* who watches what (tree_watch.c); its own lock */
 };
 
 /*
@@ -153,6 +155,13 @@ struct named *tree_named_by_enc(struct tree *t, enum view_kind kind, const char 
 GBytes *tree_file_content(const struct task *task, enum task_off off);
 /* The target of a task's link @off (OFF_LINK_*), relative to the link. Caller frees. */
 char *tree_link_target(const char *id, enum task_off off);
+
+/* ---- who watches (tree_watch.c) ---- */
+
+struct tree_watch *tree_watch_new(struct watchers *watchers);
+void tree_watch_free(struct tree_watch *w); /* NULL is fine */
+/* An open (@delta 1) or release (-1) of @ino. */
+void tree_watch_open(struct tree *t, guint64 ino, int delta);
 
 /* ---- the index of names (tree_index.c) ---- */
 
