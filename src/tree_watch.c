@@ -92,8 +92,12 @@ void tree_note_use(struct tree *t, guint64 ino, bool listing)
 void tree_watch_open(struct tree *t, guint64 ino, int delta)
 {
     struct tree_watch *w = t->watch;
+    struct named *named = NULL;
+    guint32 slot;
     guint n;
 
+    if (classify(t, ino, true, &slot, &named) < 0)
+        return; /* .viasfs/status and the like: reading them watches nothing */
     g_mutex_lock(&w->lock);
     n = GPOINTER_TO_UINT(g_hash_table_lookup(w->open, &ino));
     n = delta > 0 ? n + 1 : n > 0 ? n - 1 : 0;
