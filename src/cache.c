@@ -648,8 +648,8 @@ struct walk {
     struct listing *listing; /* reference */
     char *key;               /* the listing's key in c->listings */
     gint64 started_us;
-    enum purpose purpose; /* the starting thread's (purpose.h) */
-    GHashTable *seen;     /* slots (GUINT_TO_POINTER(slot + 1)) in the listing */
+    enum purpose why; /* the starting thread's purpose (purpose.h) */
+    GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) in the listing */
     guint received;   /* tasks this pass of the walk received (the cap's measure) */
 };
 
@@ -811,7 +811,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     const char *value = listing_value(w->listing);
     int rc;
 
-    purpose_set(w->purpose);
+    purpose_set(w->why);
     view_filter(listing_view(w->listing), value, &filter);
     /* A value the service would refuse (an undocumented state, a title outside its rules):
      * walk everything and keep the exact matches (walk_page filters every view). */
@@ -900,7 +900,7 @@ static struct listing *walk_start_locked(struct cache *c, const struct view *vie
     w->listing = listing_ref(l);
     w->key = g_strdup(key);
     w->started_us = g_get_monotonic_time();
-    w->purpose = purpose_current();
+    w->why = purpose_current();
     w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_replace(c->listings, g_strdup(key), listing_ref(l));
     c->stats.walks++;
@@ -1029,8 +1029,8 @@ guint cache_refresh_tasks(struct cache *c, const guint32 *slots, guint n, gint64
 
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < n; i++) {
-        struct record *r = slots[i] < c->records->len ? g_ptr_array_index(c->records, slots[i])
-                                                      : NULL;
+        struct record *r =
+            slots[i] < c->records->len ? g_ptr_array_index(c->records, slots[i]) : NULL;
         if (r && r->task && g_hash_table_add(chosen, r))
             g_ptr_array_add(ids, g_strdup(r->id));
     }

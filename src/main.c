@@ -358,7 +358,7 @@ int main(int argc, char **argv)
                                        .data = &own},
                              .events = events,
                              .metrics = metrics,
-                             .watchers = watchers,
+                             .watch = watchers,
                              .inotify = !o.no_inotify,
                              .refresh_s = o.refresh,
                              .endpoint = api_endpoint(api),

@@ -47,9 +47,9 @@ struct refresh {
     GCond wake;  /* signalled on stop */
     bool stop;
     enum pace pace;
-    gint64 effective_us;        /* the period the last round kept to */
-    gint64 last_all_us;         /* when the last walk of every task started; 0 never */
-    struct plan last;           /* the last round's plan */
+    gint64 effective_us; /* the period the last round kept to */
+    gint64 last_all_us;  /* when the last walk of every task started; 0 never */
+    struct plan last;    /* the last round's plan */
     guint last_watches[REFRESH_WATCH_KINDS][REFRESH_SOURCE_COUNT];
     guint last_slots, last_views;
     int last_scan_error;
@@ -315,7 +315,8 @@ static gint64 round_run(struct refresh *r, gint64 last_all_us, gint64 *all_start
             ready = budget_ready_at(r->cfg.budget, p.cost);
             go_on = sleep_until(r, MAX(ready, g_get_monotonic_time() + 1000));
         }
-        start = g_get_monotonic_time(); /* after a wait for the budget, the period counts from here */
+        start =
+            g_get_monotonic_time(); /* after a wait for the budget, the period counts from here */
         g_mutex_lock(&r->lock);
         r->rounds[p.kind]++;
         g_mutex_unlock(&r->lock);
@@ -409,8 +410,9 @@ char *refresh_describe(struct refresh *r)
     effective_s = (r->effective_us + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
     switch (r->pace) {
     case PACE_STARTING:
-        g_string_append_printf(s, "pace: starting, the first round %" G_GINT64_FORMAT
-                                  " s after the mount\n", period_s);
+        g_string_append_printf(
+            s, "pace: starting, the first round %" G_GINT64_FORMAT " s after the mount\n",
+            period_s);
         break;
     case PACE_NORMAL:
         g_string_append_printf(s, "pace: normal, every %" G_GINT64_FORMAT " s\n", period_s);
@@ -425,26 +427,25 @@ char *refresh_describe(struct refresh *r)
         break;
     case PACE_STRETCHED:
         g_string_append_printf(s,
-                               "pace: stretched, every %" G_GINT64_FORMAT " s instead of %" G_GINT64_FORMAT
+                               "pace: stretched, every %" G_GINT64_FORMAT
+                               " s instead of %" G_GINT64_FORMAT
                                " s (a round costs %u requests; --max-rate is %g a second)\n",
                                effective_s, period_s, r->last.cost, rate);
         break;
     }
-    g_string_append_printf(s,
-                           "watched: %u %s, %u task %s, %u %s, %u of everything (inotify %u, "
-                           "open %u, recent %u)\n",
-                           by_kind[REFRESH_WATCH_FILE],
-                           plural(by_kind[REFRESH_WATCH_FILE], "file", "files"),
-                           by_kind[REFRESH_WATCH_TASK],
-                           plural(by_kind[REFRESH_WATCH_TASK], "directory", "directories"),
-                           by_kind[REFRESH_WATCH_VIEW],
-                           plural(by_kind[REFRESH_WATCH_VIEW], "view", "views"),
-                           by_kind[REFRESH_WATCH_ALL], by_source[REFRESH_SOURCE_INOTIFY],
-                           by_source[REFRESH_SOURCE_OPEN], by_source[REFRESH_SOURCE_RECENT]);
+    g_string_append_printf(
+        s,
+        "watched: %u %s, %u task %s, %u %s, %u of everything (inotify %u, "
+        "open %u, recent %u)\n",
+        by_kind[REFRESH_WATCH_FILE], plural(by_kind[REFRESH_WATCH_FILE], "file", "files"),
+        by_kind[REFRESH_WATCH_TASK],
+        plural(by_kind[REFRESH_WATCH_TASK], "directory", "directories"),
+        by_kind[REFRESH_WATCH_VIEW], plural(by_kind[REFRESH_WATCH_VIEW], "view", "views"),
+        by_kind[REFRESH_WATCH_ALL], by_source[REFRESH_SOURCE_INOTIFY],
+        by_source[REFRESH_SOURCE_OPEN], by_source[REFRESH_SOURCE_RECENT]);
     switch (r->last.kind) {
     case ROUND_NONE:
-        g_string_append_printf(s, "last_round: none (%s)\n",
-                               r->last.why ? r->last.why : "not yet");
+        g_string_append_printf(s, "last_round: none (%s)\n", r->last.why ? r->last.why : "not yet");
         break;
     case ROUND_ALL:
         g_string_append_printf(s, "last_round: a walk of every task, %u requests (%s)\n",
@@ -459,9 +460,9 @@ char *refresh_describe(struct refresh *r)
                                r->last.cost, r->last.all_cost);
         break;
     }
-    g_string_append_printf(s, "rounds: %" G_GUINT64_FORMAT " walks of every task, %" G_GUINT64_FORMAT
-                              " targeted\n",
-                           r->rounds[ROUND_ALL], r->rounds[ROUND_TARGETED]);
+    g_string_append_printf(
+        s, "rounds: %" G_GUINT64_FORMAT " walks of every task, %" G_GUINT64_FORMAT " targeted\n",
+        r->rounds[ROUND_ALL], r->rounds[ROUND_TARGETED]);
     if (r->last_scan_error)
         g_string_append_printf(s, "watch_scan: failed (%s)\n", g_strerror(-r->last_scan_error));
     else if (r->last_scan_cost_us >= 0)

@@ -861,7 +861,7 @@ static char *render_status(struct tree *t)
     x.manual_refreshes = (guint64)g_atomic_int_get(&t->refreshes);
     x.errors = owner->errors_total ? owner->errors_total(owner->data) : 0;
     x.last_error = last;
-    x.refresh_text = pace;
+    x.pacing = pace;
     x.now_s = now_us / G_USEC_PER_SEC;
     return status_render(&x);
 }
@@ -1004,7 +1004,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     g_rw_lock_init(&t->notifier_lock);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
-    t->watch = tree_watch_new(cfg->watchers);
+    t->watch = tree_watch_new(cfg->watch);
     /* by-state has the documented states' directories before any task is seen. */
     for (const char *const *st = api_documented_states; *st; st++)
         tree_named_get_locked(t, VIEW_STATE, *st);

@@ -44,8 +44,8 @@ gint64 budget_ready_at(struct budget *b, guint n);
 
 /* Counters since budget_new, for .viasfs/status and metrics. */
 struct budget_stats {
-    guint64 drawn;    /* requests' worth drawn */
-    guint64 refused;  /* budget_try calls that found too little */
+    guint64 drawn;     /* requests' worth drawn */
+    guint64 refused;   /* budget_try calls that found too little */
     guint64 waited_us; /* total time budget_take callers waited */
 };
 void budget_get_stats(struct budget *b, struct budget_stats *out);

@@ -24,10 +24,10 @@ struct refresh;
 
 /* What watches: the kinds a refresh_watch counts, and where a watch was found. */
 enum refresh_watch_kind {
-    REFRESH_WATCH_FILE,  /* a task's file (state, status...) or a link to a task */
-    REFRESH_WATCH_TASK,  /* a task's directory */
-    REFRESH_WATCH_VIEW,  /* one directory of a view (by-state/RUNNING...) */
-    REFRESH_WATCH_ALL,   /* something that needs every task */
+    REFRESH_WATCH_FILE, /* a task's file (state, status...) or a link to a task */
+    REFRESH_WATCH_TASK, /* a task's directory */
+    REFRESH_WATCH_VIEW, /* one directory of a view (by-state/RUNNING...) */
+    REFRESH_WATCH_ALL,  /* something that needs every task */
     REFRESH_WATCH_KINDS,
 };
 enum refresh_watch_source {
@@ -45,15 +45,15 @@ struct refresh_view {
 
 /* What is watched, as the owner answers it each period. Init, fill, release. */
 struct refresh_watch {
-    bool all;               /* something needs every task */
-    GArray *slots;          /* guint32, distinct: tasks watched one by one */
-    GPtrArray *views;       /* struct refresh_view *, distinct, owned */
-    guint open_slots;       /* of the slots, those with open files (kept by the cache) */
-    gint64 last_access_us;  /* monotonic time of the latest request that counts as use; 0 */
+    bool all;              /* something needs every task */
+    GArray *slots;         /* guint32, distinct: tasks watched one by one */
+    GPtrArray *views;      /* struct refresh_view *, distinct, owned */
+    guint open_slots;      /* of the slots, those with open files (kept by the cache) */
+    gint64 last_access_us; /* monotonic time of the latest request that counts as use; 0 */
     guint counts[REFRESH_WATCH_KINDS][REFRESH_SOURCE_COUNT]; /* watches found, for status */
-    int scan_error;         /* -errno of the inotify scan, or 0 */
-    gint64 scan_cost_us;    /* how long that scan took; -1 when none was made */
-    guint scan_processes;   /* processes it read */
+    int scan_error;                                          /* -errno of the inotify scan, or 0 */
+    gint64 scan_cost_us;  /* how long that scan took; -1 when none was made */
+    guint scan_processes; /* processes it read */
 };
 void refresh_watch_init(struct refresh_watch *w);
 void refresh_watch_release(struct refresh_watch *w);
@@ -66,9 +66,9 @@ struct refresh_config {
     struct budget *budget; /* borrowed; NULL: no limit */
     int period_s;          /* > 0 */
     int timeout_s;
-    int idle_after_s;      /* nothing watched and no request for this long: idle */
-    int idle_refresh_s;    /* the period when idle */
-    int page_size;         /* tasks per list request, for the cost of a walk */
+    int idle_after_s;   /* nothing watched and no request for this long: idle */
+    int idle_refresh_s; /* the period when idle */
+    int page_size;      /* tasks per list request, for the cost of a walk */
     /* Fills @out (initialised) with what is watched; @since_us: requests before that
      * monotonic time are not recent. Called on the refresh thread once per period, with no
      * lock held. NULL: everything is always watched (a walk of every task every period). */

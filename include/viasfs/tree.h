@@ -96,7 +96,7 @@ struct tree_config {
     struct tree_owner owner;  /* see above */
     struct event_log *events; /* borrowed */
     struct metrics *metrics;  /* borrowed; NULL: .viasfs/metrics shows only sampled values */
-    struct watchers *watchers; /* borrowed; NULL: inotify watches are not looked for */
+    struct watchers *watch;   /* borrowed; NULL: inotify watches are not looked for */
     bool inotify;             /* ask for operations through the mountpoint on changes */
     int refresh_s;            /* for .viasfs/status */
     const char *endpoint;     /* for .viasfs/status */
@@ -147,7 +147,7 @@ void tree_file_closed(struct tree *t, guint64 ino);
 void tree_note_use(struct tree *t, guint64 ino, bool listing);
 /*
  * refresh_config.watched, with the tree as data: the inotify watches on the mount
- * (tree_config.watchers, scanned now), the files open now and the inodes used since
+ * (tree_config.watch, scanned now), the files open now and the inodes used since
  * @since_us, as the tasks, view directories and "every task" they need (refresh.h).
  */
 void tree_watched(struct refresh_watch *out, gint64 since_us, void *tree);

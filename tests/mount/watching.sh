@@ -37,6 +37,16 @@ wait_for() { # SECONDS CMD...: retry CMD every 0.1 s until it succeeds or time r
     done
 }
 status() { cat "$1/.viasfs/status"; }
+# check_status LABEL MOUNT ERE: the mount's status has a line matching ERE within 10 s (the
+# status's watching lines are shown when not)
+check_status() {
+    if wait_for 10 eval "status '$2' | grep -qE '$3'"; then
+        ok "$1"
+    else
+        fail "$1"
+        status "$2" | sed -n '/^pace/,/^watch_scan/p' | sed 's/^/#   /'
+    fi
+}
 walked() { ! status "$1" | grep -q '^list_age: never'; }
 pace_is() { status "$1" | grep -q "^pace: $2"; }
 # requests ENDPOINT: how many the emulator answered with 200 since the last stats_reset
@@ -79,8 +89,7 @@ X=$(sed -n 7p "$TEST_TMP/ids") Y=$(sed -n 8p "$TEST_TMP/ids")
 x_old=$(cat "$A/tasks/$X/state") y_old=$(cat "$A/tasks/$Y/state")
 check "inotifywait -m on tasks/X/state establishes its watch" watch_start "$TEST_TMP/inw-x" "$A/tasks/$X/state"
 INW=$BG_PID
-check "the status counts one watched file, found by the inotify scan" \
-    wait_for 10 eval "status '$A' | grep -q '^watched: 1 file,.*(inotify 1,'"
+check_status "the status counts one watched file, found by the inotify scan" "$A" '^watched: 1 file,.*\(inotify 1,'
 check "... and the pace is normal again" wait_for 5 pace_is "$A" normal
 stats_reset
 sleep 3
@@ -99,25 +108,22 @@ check_eq "the unwatched task changed at the same time still shows its old state 
 bg_stop "$INW"
 
 # ---------------------------------------------------------------- a new watch ends the idle pace
-check "with the watch gone, the mount is idle again" wait_for 15 pace_is "$A" idle
+check_status "with the watch gone, the mount is idle again" "$A" '^pace: idle' 
 stats_reset
 check "inotifywait -m on tasks/ establishes its watch" watch_start "$TEST_TMP/inw-tasks" "$A/tasks"
 INW=$BG_PID
 check "a new watch on tasks/ brings the walks back within a few periods" wait_for 10 has_requests list
-check "... and the status counts it as needing every task" \
-    wait_for 5 eval "status '$A' | grep -q '^watched: .*1 of everything (inotify 1,'"
+check_status "... and the status counts it as needing every task" "$A" '^watched: .*1 of everything \(inotify 1,'
 bg_stop "$INW"
 
 # ---------------------------------------------------------------- a watched view
-check "with the watch gone, the mount is idle again" wait_for 15 pace_is "$A" idle
+check_status "with the watch gone, the mount is idle again" "$A" '^pace: idle' 
 Z=$(ls "$A/by-state/STOPPED" | head -1)
 check "inotifywait -m on by-state/RUNNING establishes its watch" \
     watch_start "$TEST_TMP/inw-view" "$A/by-state/RUNNING"
 INW=$BG_PID
-check "the status counts one watched view" \
-    wait_for 10 eval "status '$A' | grep -q '^watched: .*1 view,.*(inotify 1,'"
-check "... walked alone, not with every task" \
-    wait_for 5 eval "status '$A' | grep -q '^last_round: 0 tasks and [0-9]* view pages\?,'"
+check_status "the status counts one watched view" "$A" '^watched: .*1 view,.*\(inotify 1,'
+check_status "... walked alone, not with every task" "$A" '^last_round: 0 tasks and [0-9]+ view pages?,'
 set_state "$Z" RUNNING
 check "a task entering the watched view reaches inotifywait (CREATE)" \
     wait_for 10 grep -q "|CREATE|$Z\$" "$TEST_TMP/inw-view"
@@ -126,8 +132,7 @@ bg_stop "$INW"
 # ---------------------------------------------------------------- the events stream and the budget
 bg_start "$TEST_TMP/ev-a" cat "$A/.viasfs/events"
 EVA=$BG_PID
-check ".viasfs/events open: every task is walked every period" \
-    wait_for 10 eval "status '$A' | grep -q '^last_round: a walk of every task, 13 requests (something needs'"
+check_status ".viasfs/events open: every task is walked every period" "$A" '^last_round: a walk of every task, 13 requests \(something needs'
 check "... at the normal pace within the default --max-rate" pace_is "$A" normal
 bg_stop "$EVA"
 mnt_start slow "${OPTS[@]}" --idle-after=2 --max-rate=1 || fail "viasfs mounts (slow)"
@@ -135,8 +140,7 @@ B=$MNT
 wait_for 10 walked "$B" || fail "slow: the first walk ends"
 bg_start "$TEST_TMP/ev-b" cat "$B/.viasfs/events"
 EVB=$BG_PID
-check "--max-rate=1 with .viasfs/events open: the status shows the period stretched, and why" \
-    wait_for 10 eval "status '$B' | grep -q '^pace: stretched, every 13 s instead of 1 s (a round costs 13 requests; --max-rate is 1 a second)'"
+check_status "--max-rate=1 with .viasfs/events open: the status shows the period stretched, and why" "$B" '^pace: stretched, every 13 s instead of 1 s \(a round costs 13 requests; --max-rate is 1 a second\)'
 bg_stop "$EVB"
 mnt_stop "$B"
 mnt_stop "$A"

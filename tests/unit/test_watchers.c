@@ -28,7 +28,8 @@ static char *mount_point_of(const char *path)
         unsigned maj, min;
         char root[2048], point[2048];
         if (sscanf(line, "%*u %*u %u:%u %2047s %2047s", &maj, &min, root, point) == 4 &&
-            maj == (unsigned)major(st.st_dev) && min == (unsigned)minor(st.st_dev) && strcmp(root, "/") == 0) {
+            maj == (unsigned)major(st.st_dev) && min == (unsigned)minor(st.st_dev) &&
+            strcmp(root, "/") == 0) {
             g_free(found);
             found = g_strdup(point);
         }
