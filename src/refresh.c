@@ -398,7 +398,8 @@ char *refresh_describe(struct refresh *r)
     GString *s = g_string_new(NULL);
     double rate = budget_rate(r->cfg.budget);
     guint by_kind[REFRESH_WATCH_KINDS] = {0}, by_source[REFRESH_SOURCE_COUNT] = {0};
-    gint64 period_s, effective_s;
+    gint64 period_s;
+    double effective_s;
 
     g_mutex_lock(&r->lock);
     for (int k = 0; k < REFRESH_WATCH_KINDS; k++)
@@ -407,7 +408,7 @@ char *refresh_describe(struct refresh *r)
             by_source[src] += r->last_watches[k][src];
         }
     period_s = r->period_us / G_USEC_PER_SEC;
-    effective_s = (r->effective_us + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
+    effective_s = (double)r->effective_us / G_USEC_PER_SEC;
     switch (r->pace) {
     case PACE_STARTING:
         g_string_append_printf(
@@ -427,8 +428,7 @@ char *refresh_describe(struct refresh *r)
         break;
     case PACE_STRETCHED:
         g_string_append_printf(s,
-                               "pace: stretched, every %" G_GINT64_FORMAT
-                               " s instead of %" G_GINT64_FORMAT
+                               "pace: stretched, every %.3g s instead of %" G_GINT64_FORMAT
                                " s (a round costs %u requests; --max-rate is %g a second)\n",
                                effective_s, period_s, r->last.cost, rate);
         break;
