@@ -220,11 +220,13 @@ static int walk_wait(struct refresh *r, struct listing *l)
     return rc;
 }
 
-/* A walk of every task, then the wanted details. Returns false when stopping. */
-static bool round_all(struct refresh *r)
+/* A walk of every task, then the wanted details. Returns false when stopping; *@ok tells
+ * whether the walk succeeded. */
+static bool round_all(struct refresh *r, bool *ok)
 {
     int rc = walk_wait(r, cache_walk_now(r->cfg.cache));
 
+    *ok = rc == 0;
     if (rc == -ECANCELED)
         return false;
     if (rc == 0)
@@ -321,8 +323,13 @@ static gint64 round_run(struct refresh *r, gint64 last_all_us, gint64 *all_start
         r->rounds[p.kind]++;
         g_mutex_unlock(&r->lock);
         if (go_on && p.kind == ROUND_ALL) {
-            *all_started_us = g_get_monotonic_time();
-            go_on = round_all(r);
+            gint64 started = g_get_monotonic_time();
+            bool ok = false;
+            go_on = round_all(r, &ok);
+            /* Until a walk of every task has succeeded once, the tree is not populated: the
+             * first round is tried again every period (a failed idle walk waits its turn). */
+            if (ok || last_all_us)
+                *all_started_us = started;
         } else if (go_on) {
             go_on = round_targeted(r, &w);
         }
