@@ -275,6 +275,13 @@ $(BUILD)/bench/lowerbound: bench/lowerbound.c | $(DEPS_STAMP)
 bench: $(BENCH_STAMP) $(BIN) $(EMU) $(BUILD)/bench/lowerbound
 	@BUILD=$(BUILD) BENCH=$(BENCH) bench/run.sh
 
+# The idle cost of issue 18 alone (bench/idle.py; `make bench` runs it after the rest):
+# requests per hour at 1,000, 10,000 and 100,000 tasks with nothing, a state file, a view
+# or .viasfs/events watched. BEFORE=path/to/an/older/viasfs adds a "before" column.
+.PHONY: bench-idle
+bench-idle: $(BIN) $(EMU)
+	@BUILD=$(BUILD) BEFORE=$(BEFORE) python3 bench/idle.py
+
 # ---- Soak (issue 6). `make soak` runs bench/soak.sh for SOAK_SECONDS (default 300): churn
 # and faults at the emulator, 8 readers walking the whole tree, the daemon's RSS sampled into
 # $(BUILD)/soak/rss.csv; fails on a wrong byte, an error before a deadline, or RSS that keeps

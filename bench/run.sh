@@ -32,6 +32,8 @@ for t in httpdirfs rclone; do
         echo "bench: $t not found: its columns will say 'not installed'" \
             "(make bench installs it as root)" >&2
 done
-# perf.py undoes everything it starts and mounts, on every exit path (SIGINT, SIGTERM and
-# SIGHUP included); exec keeps the signal delivery simple.
-exec python3 bench/perf.py
+# perf.py and idle.py undo everything they start and mount, on every exit path (SIGINT,
+# SIGTERM and SIGHUP included). idle.py (issue 18: requests per hour of an idle or barely
+# watched mount) runs after perf.py; BEFORE=path/to/an/older/viasfs adds its figures.
+python3 bench/perf.py || exit
+exec python3 bench/idle.py

@@ -2,6 +2,7 @@
 #include "viasfs/action.h"
 #include "viasfs/interrupt.h"
 #include "viasfs/log.h"
+#include "viasfs/purpose.h"
 
 #include <errno.h>
 #include <string.h>
@@ -100,6 +101,8 @@ static gpointer job_run(gpointer data)
     char *new_id = NULL;
     int rc = 0;
 
+    /* Counted as control: the call the user asked for (not paced) and what follows it. */
+    purpose_set(PURPOSE_CONTROL);
     api_error_init(&err);
     switch (j->kind) {
     case JOB_VERB:

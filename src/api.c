@@ -6,6 +6,7 @@
 #include "api_i.h"
 #include "viasfs/heap.h"
 #include "viasfs/log.h"
+#include "viasfs/purpose.h"
 #include "viasfs/uri.h"
 
 #include <errno.h>
@@ -462,6 +463,7 @@ struct page_fetch {
     struct http_response resp;
     struct api_error err;
     int rc;
+    enum purpose purpose; /* the walking thread's, carried to the page's (purpose.h) */
     GThread *thread;
 };
 
@@ -469,6 +471,7 @@ static gpointer page_fetch_run(gpointer data)
 {
     struct page_fetch *f = data;
 
+    purpose_set(f->purpose);
     f->rc = get(f->api, f->path, f->query, f->deadline, &f->resp, &f->err);
     return NULL;
 }
@@ -483,6 +486,7 @@ static struct page_fetch *page_fetch_start(struct api *api, const struct api_fil
     f->query = list_query(filter, page, page_size);
     f->deadline = deadline;
     f->sent_us = g_get_monotonic_time();
+    f->purpose = purpose_current();
     http_response_init(&f->resp);
     api_error_init(&f->err);
     f->thread = g_thread_try_new("viasfs-page", page_fetch_run, f, NULL);

@@ -8,8 +8,10 @@
  * as sshfs's cache checks a counter sampled before its request.
  */
 #include "viasfs/cache.h"
+#include "viasfs/budget.h"
 #include "viasfs/interrupt.h"
 #include "viasfs/log.h"
+#include "viasfs/purpose.h"
 #include "viasfs/requester.h"
 #include "viasfs/scan.h"
 
@@ -306,6 +308,7 @@ struct fetch_job {
     char *id;
     struct flight *flight; /* the flight it completes */
     gint64 deadline;
+    enum purpose purpose; /* the starting thread's (purpose.h): what the request is for */
 };
 
 /*
@@ -325,7 +328,9 @@ static void fetch_run(gpointer data, gpointer pool_data)
     int rc;
 
     api_error_init(&err);
+    purpose_set(job->purpose);
     rc = api_get_task(c->cfg.api, id, job->deadline, &t, &err);
+    purpose_set(PURPOSE_FOREGROUND);
     api_error_release(&err);
 
     g_mutex_lock(&c->lock);
@@ -389,6 +394,7 @@ static struct flight *flight_start_locked(struct cache *c, const char *id, gint6
     job->id = g_strdup(id);
     job->flight = f;
     job->deadline = MIN(deadline, g_get_monotonic_time() + c->timeout_us);
+    job->purpose = purpose_current();
     g_thread_pool_push(c->fetchers, job, NULL);
     return f;
 }
@@ -485,7 +491,11 @@ static void read_ahead_locked(struct cache *c, struct record *r, gint64 now, gui
         if (!next->task || fresh_locked(c, next, true, now, NULL) ||
             g_hash_table_contains(c->flights, next->id))
             continue;
+        if (!budget_try(c->cfg.budget, 1))
+            break; /* read-ahead is background work: within the budget, or not at all */
+        purpose_set(PURPOSE_READAHEAD);
         flight_start_locked(c, next->id, now + c->timeout_us);
+        purpose_set(PURPOSE_FOREGROUND);
         c->stats.prefetches++;
     }
 }
@@ -638,6 +648,7 @@ struct walk {
     struct listing *listing; /* reference */
     char *key;               /* the listing's key in c->listings */
     gint64 started_us;
+    enum purpose why; /* the starting thread's purpose (purpose.h) */
     GHashTable *seen; /* slots (GUINT_TO_POINTER(slot + 1)) in the listing */
     guint received;   /* tasks this pass of the walk received (the cap's measure) */
 };
@@ -800,6 +811,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     const char *value = listing_value(w->listing);
     int rc;
 
+    purpose_set(w->why);
     view_filter(listing_view(w->listing), value, &filter);
     /* A value the service would refuse (an undocumented state, a title outside its rules):
      * walk everything and keep the exact matches (walk_page filters every view). */
@@ -836,6 +848,7 @@ static void walk_run(gpointer data, gpointer pool_data)
     listing_finish(w->listing, rc);
     if (unseen && unseen->len)
         walk_check(c, unseen);
+    purpose_set(PURPOSE_FOREGROUND);
     walk_free(w);
 }
 
@@ -887,6 +900,7 @@ static struct listing *walk_start_locked(struct cache *c, const struct view *vie
     w->listing = listing_ref(l);
     w->key = g_strdup(key);
     w->started_us = g_get_monotonic_time();
+    w->why = purpose_current();
     w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_replace(c->listings, g_strdup(key), listing_ref(l));
     c->stats.walks++;
@@ -970,19 +984,25 @@ gint64 cache_listing_fresh_until(struct cache *c, struct listing *l)
     return done_us + c->ttl_us;
 }
 
-struct listing *cache_walk_now(struct cache *c)
+struct listing *cache_walk_view_now(struct cache *c, const struct view *view, const char *value)
 {
+    g_autofree char *key = listing_key(view, value);
     struct listing *l;
 
     g_mutex_lock(&c->lock);
-    l = g_hash_table_lookup(c->listings, c->all_key);
+    l = g_hash_table_lookup(c->listings, key);
     if (l && !listing_done(l, NULL, NULL))
         listing_ref(l);
     else
-        l = walk_start_locked(c, NULL, NULL, c->all_key);
+        l = walk_start_locked(c, view, value, key);
     c->stats.refresh_walks++;
     g_mutex_unlock(&c->lock);
     return l;
+}
+
+struct listing *cache_walk_now(struct cache *c)
+{
+    return cache_walk_view_now(c, NULL, NULL);
 }
 
 guint cache_refresh_details(struct cache *c, gint64 deadline)
@@ -993,6 +1013,30 @@ guint cache_refresh_details(struct cache *c, gint64 deadline)
     for (guint i = 0; i < c->records->len; i++) {
         struct record *r = g_ptr_array_index(c->records, i);
         if (r->task && (r->detail_wanted || r->holds > 0))
+            g_ptr_array_add(ids, g_strdup(r->id));
+        r->detail_wanted = false;
+    }
+    g_mutex_unlock(&c->lock);
+    for (guint i = 0; i < ids->len && g_get_monotonic_time() < deadline; i++)
+        fetch_detail(c, g_ptr_array_index(ids, i), deadline, G_MAXINT64, false, true, 0);
+    return ids->len;
+}
+
+guint cache_refresh_tasks(struct cache *c, const guint32 *slots, guint n, gint64 deadline)
+{
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) chosen = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < n; i++) {
+        struct record *r =
+            slots[i] < c->records->len ? g_ptr_array_index(c->records, slots[i]) : NULL;
+        if (r && r->task && g_hash_table_add(chosen, r))
+            g_ptr_array_add(ids, g_strdup(r->id));
+    }
+    for (guint i = 0; i < c->records->len; i++) {
+        struct record *r = g_ptr_array_index(c->records, i);
+        if (r->task && r->detail_wanted && g_hash_table_add(chosen, r))
             g_ptr_array_add(ids, g_strdup(r->id));
         r->detail_wanted = false;
     }

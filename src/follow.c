@@ -1,6 +1,7 @@
 /* follow: tasks fetched every second after an action until they settle (see follow.h). */
 #include "viasfs/follow.h"
 #include "viasfs/log.h"
+#include "viasfs/purpose.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,7 +17,8 @@ struct followed {
 };
 
 struct follow {
-    struct cache *cache; /* borrowed */
+    struct cache *cache;   /* borrowed */
+    struct budget *budget; /* borrowed; may be NULL */
     gint64 timeout_us;
     gint64 bound_us;
     GMutex lock;     /* protects tasks, stop, thread */
@@ -55,6 +57,9 @@ static bool follow_one(struct follow *f, const struct followed *x)
     gint64 until, now = g_get_monotonic_time();
     int rc;
 
+    /* Background work: within the budget, or at the next round. */
+    if (budget_take(f->budget, 1, now + FOLLOW_PERIOD_US) < 0)
+        return now - x->since_us > f->bound_us;
     cache_expire_task(f->cache, x->id);
     rc = cache_get_task(f->cache, x->id, true, now + f->timeout_us, &task, &slot, &until);
     if (rc == -ENOENT)
@@ -79,6 +84,7 @@ static gpointer follow_main(gpointer data)
 {
     struct follow *f = data;
 
+    purpose_set(PURPOSE_CONTROL);
     g_mutex_lock(&f->lock);
     while (!f->stop) {
         if (f->tasks->len == 0) {
@@ -117,11 +123,12 @@ static gpointer follow_main(gpointer data)
     return NULL;
 }
 
-struct follow *follow_new(struct cache *c, int timeout_s, int bound_s)
+struct follow *follow_new(struct cache *c, struct budget *budget, int timeout_s, int bound_s)
 {
     struct follow *f = g_new0(struct follow, 1);
 
     f->cache = c;
+    f->budget = budget;
     f->timeout_us = (gint64)MAX(timeout_s, 1) * G_USEC_PER_SEC;
     f->bound_us = (gint64)MAX(bound_s, 1) * G_USEC_PER_SEC;
     g_mutex_init(&f->lock);

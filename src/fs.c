@@ -83,6 +83,16 @@ static void count_op(fuse_req_t req, enum metrics_fuse_op op, guint64 n)
     metrics_count_fuse_op(tree_metrics(fs_of(req)->tree), op, n);
 }
 
+/* A request that uses @ino (@listing: an opendir), for who-is-watching (tree_note_use);
+ * the notifier's own replays through the mountpoint are nobody's use. */
+static void note_use(fuse_req_t req, fuse_ino_t ino, bool listing)
+{
+    struct fs *fs = fs_of(req);
+
+    if (!notifier_owns(fs->notifier, req))
+        tree_note_use(fs->tree, ino, listing);
+}
+
 static gint64 deadline_of(struct fs *fs)
 {
     return g_get_monotonic_time() + fs->timeout_us;
@@ -156,6 +166,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, -rc);
         return;
     }
+    note_use(req, a.ino, false);
     kernel_attr_entry(fs->tree, &a, &e);
     fuse_reply_entry(req, &e);
 }
@@ -182,6 +193,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     struct op op;
     int rc;
 
+    note_use(req, ino, false);
     op_begin(&op, req);
     rc = tree_getattr(fs->tree, ino, deadline_of(fs), &a);
     op_end(&op);
@@ -201,6 +213,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
     struct op op;
     int rc;
 
+    note_use(req, ino, false);
     op_begin(&op, req);
     rc = tree_readlink(fs->tree, ino, deadline_of(fs), &target);
     op_end(&op);
@@ -295,6 +308,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     enum tree_writer writer = writing ? tree_writer_of(fs->tree, ino) : TREE_WRITER_NONE;
     bool truncated = (fi->flags & O_TRUNC) || writer == TREE_WRITER_CREATE;
+    note_use(req, ino, false);
     if (writer == TREE_WRITER_EDIT && truncated) {
         content = g_bytes_new(NULL, 0); /* nothing to read first */
     } else {
@@ -531,6 +545,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     struct op op;
     int rc;
 
+    note_use(req, ino, true);
     op_begin(&op, req);
     rc = tree_opendir(fs->tree, ino, deadline_of(fs), &d);
     op_end(&op);
@@ -655,6 +670,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
     struct op op;
     int rc;
 
+    note_use(req, ino, false);
     op_begin(&op, req);
     rc = tree_getxattr(fs->tree, ino, name, deadline_of(fs), &value);
     op_end(&op);

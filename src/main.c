@@ -6,6 +6,7 @@
  */
 #include "viasfs/action.h"
 #include "viasfs/api.h"
+#include "viasfs/budget.h"
 #include "viasfs/cache.h"
 #include "viasfs/error_log.h"
 #include "viasfs/event_log.h"
@@ -17,6 +18,7 @@
 #include "viasfs/options.h"
 #include "viasfs/refresh.h"
 #include "viasfs/tree.h"
+#include "viasfs/watchers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,8 +204,7 @@ static int prepare_iam(struct auth *auth, int timeout_s)
 
 struct refresh_start_args {
     struct refresh **out;
-    struct cache *cache;
-    int period_s, timeout_s;
+    struct refresh_config cfg;
 };
 
 /* Once mounted (and daemonized: threads do not survive a fork), start refreshing and trimming. */
@@ -211,16 +212,24 @@ static void start_threads(void *data)
 {
     struct refresh_start_args *a = data;
 
-    if (a->period_s > 0)
-        *a->out = refresh_start(a->cache, a->period_s, a->timeout_s);
+    if (a->cfg.period_s > 0)
+        *a->out = refresh_start(&a->cfg);
     heap_trimmer_start();
 }
 
-/* What the tree shows of the mount's credential and error log (struct tree_owner). */
+/* What the tree shows of the mount's credential, error log and refresh (struct tree_owner). */
 struct owner {
     struct auth *auth;
     struct error_log *errors;
+    struct refresh **refresh; /* set once mounted; NULL inside until then */
 };
+
+static char *owner_refresh_text(void *data)
+{
+    struct refresh *r = *((struct owner *)data)->refresh;
+
+    return r ? refresh_describe(r) : NULL;
+}
 
 static gint64 owner_token_expires_at(void *data)
 {
@@ -264,6 +273,9 @@ int main(int argc, char **argv)
     struct action *action = NULL;
     struct tree *tree = NULL;
     struct metrics *metrics = NULL;
+    struct budget *budget = NULL;
+    struct watchers *watchers = NULL;
+    g_autofree char *mount_path = NULL;
     int status = 1, rc;
 
     signal(SIGPIPE, SIG_IGN);
@@ -336,15 +348,21 @@ int main(int argc, char **argv)
         goto out;
 
     events = event_log_new(65536);
-    struct owner own = {.auth = auth, .errors = errors};
+    budget = budget_new(o.max_rate);
+    mount_path = realpath(o.mountpoint, NULL);
+    if (!o.no_inotify && mount_path) /* with --no-inotify nobody expects inotify to work */
+        watchers = watchers_new(mount_path);
+    struct owner own = {.auth = auth, .errors = errors, .refresh = &refresh};
     struct tree_config tc = {.owner = {.token_expires_at = owner_token_expires_at,
                                        .errors_text = owner_errors_text,
                                        .last_error = owner_last_error,
                                        .errors_total = owner_errors_total,
                                        .keep_error = owner_keep_error,
+                                       .refresh_text = owner_refresh_text,
                                        .data = &own},
                              .events = events,
                              .metrics = metrics,
+                             .watch = watchers,
                              .inotify = !o.no_inotify,
                              .refresh_s = o.refresh,
                              .endpoint = api_endpoint(api),
@@ -362,13 +380,14 @@ int main(int argc, char **argv)
                               .max_walks = 4,
                               .max_detail_bytes = (size_t)o.cache_size_mib << 20,
                               .max_walk_tasks = (guint)o.max_tasks,
+                              .budget = budget,
                               .on_change = tree_on_change};
     tree = tree_new(&tc);
     cc.on_change_data = tree;
     cache = cache_new(&cc);
     tree_set_cache(tree, cache);
     if (o.allow_control) { /* PRODUCT.md section 8: the tree acts */
-        follow = follow_new(cache, o.timeout, FOLLOW_BOUND_S);
+        follow = follow_new(cache, budget, o.timeout, FOLLOW_BOUND_S);
         action = action_new(&(struct action_config){.api = api,
                                                     .cache = cache,
                                                     .follow = follow,
@@ -386,12 +405,21 @@ int main(int argc, char **argv)
                            .foreground = o.foreground,
                            .timeout_s = o.timeout};
     fc.on_mounted = start_threads;
-    struct refresh_start_args ra = {
-        .out = &refresh, .cache = cache, .period_s = o.refresh, .timeout_s = o.timeout};
+    struct refresh_start_args ra = {.out = &refresh,
+                                    .cfg = {.cache = cache,
+                                            .budget = budget,
+                                            .period_s = o.refresh,
+                                            .timeout_s = o.timeout,
+                                            .idle_after_s = o.idle_after,
+                                            .idle_refresh_s = o.idle_refresh,
+                                            .page_size = o.page_size,
+                                            .watched = tree_watched,
+                                            .watched_data = tree}};
     fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
     refresh_stop(refresh);
+    refresh = NULL;
     action_free(action); /* calls in flight end (cancelled), are reported */
     follow_free(follow);
     heap_trimmer_stop();
@@ -399,8 +427,10 @@ int main(int argc, char **argv)
     status = rc == 0 ? 0 : refuse(rc == -EINVAL ? 2 : 1, "%s", why);
 out:
     cache_free(cache);
+    budget_free(budget);
     event_log_free(events);
     tree_free(tree);
+    watchers_free(watchers);
     api_free(api);
     error_log_free(errors);
     http_free(http);

@@ -7,6 +7,7 @@
  * it does with them.
  */
 #include "viasfs/metrics.h"
+#include "viasfs/purpose.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -76,6 +77,7 @@ struct metrics {
     atomic_ullong latency[EP_COUNT][BUCKETS];
     atomic_ullong latency_sum_us[EP_COUNT];
     atomic_ullong fuse_ops[METRICS_OP_COUNT];
+    atomic_ullong purposes[PURPOSE_COUNT]; /* attempts by what they were for (purpose.h) */
 };
 
 struct metrics *metrics_new(void)
@@ -127,6 +129,7 @@ void metrics_count_attempt(const struct http_attempt *a, void *metrics)
     }
     if (a->number > 1)
         add(&m->retries[e], 1);
+    add(&m->purposes[purpose_current()], 1);
     while (b < G_N_ELEMENTS(bucket_us) && us > bucket_us[b])
         b++;
     add(&m->latency[e][b], 1);
@@ -234,6 +237,16 @@ static void render_requests(GString *out, struct metrics *m)
                 g_strdup_printf("endpoint=\"%s\",kind=\"%s\"", endpoint_names[e], failure_names[f]);
             sample_u(out, "viasfs_api_transport_failures_total", labels, n);
         }
+
+    family(out, "viasfs_api_requests_by_purpose_total", "counter",
+           "HTTP requests sent to the API (retries included, answered or not), by what they "
+           "were for: foreground (a file operation waited for it), refresh (the periodic "
+           "refresh of what is watched), readahead (details fetched ahead of a walk of reads), "
+           "control (the follow-ups of a task control action).");
+    for (int p = 0; p < PURPOSE_COUNT; p++) {
+        g_autofree char *labels = g_strdup_printf("purpose=\"%s\"", purpose_name(p));
+        sample_u(out, "viasfs_api_requests_by_purpose_total", labels, get(&m->purposes[p]));
+    }
 
     family(out, "viasfs_api_retries_total", "counter",
            "HTTP requests that repeated a failed one (429, 5xx, broken or refused connections), "

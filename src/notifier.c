@@ -335,6 +335,11 @@ static bool own_request(struct notifier *nf, fuse_req_t req)
     return fuse_req_ctx(req)->pid == (pid_t)g_atomic_int_get(&nf->own_tid);
 }
 
+bool notifier_owns(struct notifier *nf, fuse_req_t req)
+{
+    return nf && own_request(nf, req);
+}
+
 bool notifier_reply_own_lookup(struct notifier *nf, fuse_req_t req, guint64 parent,
                                const char *name)
 {

@@ -45,6 +45,8 @@ char *status_render(const struct status_sample *x)
         g_string_append_printf(s, "refresh: every %d s\n", x->refresh_s);
     else
         g_string_append(s, "refresh: off\n");
+    if (x->pacing)
+        g_string_append(s, x->pacing);
     g_string_append_printf(s, "inotify: %s\n", x->inotify ? "on" : "off");
     g_string_append_printf(s, "control: %s\n", x->control ? "on" : "off");
     g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", x->events);

@@ -614,11 +614,13 @@ static void file_hold(struct tree *t, guint64 ino, bool opened)
 void tree_file_opened(struct tree *t, guint64 ino)
 {
     file_hold(t, ino, true);
+    tree_watch_open(t, ino, 1);
 }
 
 void tree_file_closed(struct tree *t, guint64 ino)
 {
     file_hold(t, ino, false);
+    tree_watch_open(t, ino, -1);
 }
 
 int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
@@ -896,6 +898,7 @@ static char *render_status(struct tree *t)
 {
     const struct tree_owner *owner = &t->cfg.owner;
     g_autofree char *last = owner->last_error ? owner->last_error(owner->data) : NULL;
+    g_autofree char *pace = owner->refresh_text ? owner->refresh_text(owner->data) : NULL;
     gint64 now_us = g_get_real_time(), mono = g_get_monotonic_time();
     struct status_sample x = {0};
     struct cache_stats st;
@@ -926,6 +929,7 @@ static char *render_status(struct tree *t)
     x.manual_refreshes = (guint64)g_atomic_int_get(&t->refreshes);
     x.errors = owner->errors_total ? owner->errors_total(owner->data) : 0;
     x.last_error = last;
+    x.pacing = pace;
     x.now_s = now_us / G_USEC_PER_SEC;
     return status_render(&x);
 }
@@ -1068,6 +1072,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     g_rw_lock_init(&t->notifier_lock);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
+    t->watch = tree_watch_new(cfg->watch);
     /* by-state has the documented states' directories before any task is seen. */
     for (const char *const *st = api_documented_states; *st; st++)
         tree_named_get_locked(t, VIEW_STATE, *st);
@@ -1098,6 +1103,7 @@ void tree_free(struct tree *t)
         return;
     tree_index_unref(t->index);
     tree_drafts_free(t);
+    tree_watch_free(t->watch);
     g_hash_table_unref(t->named_by_key);
     g_ptr_array_unref(t->named);
     g_mutex_clear(&t->lock);

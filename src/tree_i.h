@@ -113,6 +113,8 @@ struct tree {
     GHashTable *drafts; /* ino (guint64 *) -> struct draft * (owned) */
     guint64 next_draft; /* the next draft's ino - INO_DRAFT_BASE */
     gsize draft_bytes;  /* their content, together */
+
+    struct tree_watch *watch; /* who watches what (tree_watch.c); its own lock */
 };
 
 /*
@@ -195,6 +197,13 @@ mode_t tree_task_dir_mode(const struct tree *t);
 GBytes *tree_file_content(const struct task *task, enum task_off off);
 /* The target of a task's link @off (OFF_LINK_*), relative to the link. Caller frees. */
 char *tree_link_target(const char *id, enum task_off off);
+
+/* ---- who watches (tree_watch.c) ---- */
+
+struct tree_watch *tree_watch_new(struct watchers *watchers);
+void tree_watch_free(struct tree_watch *w); /* NULL is fine */
+/* An open (@delta 1) or release (-1) of @ino. */
+void tree_watch_open(struct tree *t, guint64 ino, int delta);
 
 /* ---- the index of names (tree_index.c) ---- */
 

@@ -21,6 +21,7 @@
 #include "viasfs/listing.h"
 
 struct cache;
+struct budget;
 
 /* One change found by a fetch. Tasks are borrowed for the duration of the callback. */
 struct cache_change {
@@ -40,6 +41,7 @@ struct cache_config {
     size_t max_detail_bytes; /* memory for complete tasks, least recently read dropped
                                 first (their summary stays); 0 = no bound */
     guint max_walk_tasks;    /* a walk receiving more tasks fails with -EFBIG; 0 = no cap */
+    struct budget *budget;   /* borrowed; read-ahead draws on it (budget.h); NULL: no limit */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };
@@ -91,6 +93,8 @@ gint64 cache_listing_fresh_until(struct cache *c, struct listing *l);
  * one if a walk of every task is already under way. Returns a new reference.
  */
 struct listing *cache_walk_now(struct cache *c);
+/* The same for one directory of a view (@view NULL: every task). */
+struct listing *cache_walk_view_now(struct cache *c, const struct view *view, const char *value);
 
 /*
  * Re-fetches the detail of every task that is held (see cache_hold) or whose state a walk
@@ -98,6 +102,14 @@ struct listing *cache_walk_now(struct cache *c);
  * Returns how many were fetched.
  */
 guint cache_refresh_details(struct cache *c, gint64 deadline);
+
+/*
+ * Re-fetches the detail of the tasks in @slots (@n of them; slots never handed out or of tasks
+ * gone are skipped) and of every task whose state a walk found changed after its detail had
+ * been fetched, each once, waiting for each fetch until @deadline. Returns how many were
+ * fetched. The refresh's call when it refreshes watched tasks one by one.
+ */
+guint cache_refresh_tasks(struct cache *c, const guint32 *slots, guint n, gint64 deadline);
 
 /* Counts users of a task's detail (open files): held tasks are kept fresh by the refresh. */
 void cache_hold(struct cache *c, guint32 slot);

@@ -3,7 +3,9 @@
  * detail is fetched at once and then about once a second, whatever --refresh says, until it
  * settles (a state that is not on its way to another), is gone, or a bound passes. The cache
  * reports what each fetch finds, so every watcher sees STOPPING, then STOPPED, or the task go.
- * One thread, started with the first task followed.
+ * One thread, started with the first task followed. Its fetches are background work: they
+ * count as PURPOSE_CONTROL and draw on the mount's request budget (budget.h); a fetch the
+ * budget cannot cover within a period waits for the next.
  */
 #ifndef VIASFS_FOLLOW_H
 #define VIASFS_FOLLOW_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <glib.h>
 
+#include "viasfs/budget.h"
 #include "viasfs/cache.h"
 
 struct follow;
@@ -18,8 +21,9 @@ struct follow;
 /* How long a task is followed at most before the refresh alone watches it again. */
 #define FOLLOW_BOUND_S 300
 
-/* Fetches are bounded by @timeout_s each; a task is followed for at most @bound_s. */
-struct follow *follow_new(struct cache *c, int timeout_s, int bound_s);
+/* Fetches are bounded by @timeout_s each; a task is followed for at most @bound_s. @budget
+ * (borrowed; NULL: none) paces the fetches. */
+struct follow *follow_new(struct cache *c, struct budget *budget, int timeout_s, int bound_s);
 /* Stops following (after the fetch in flight) and frees. NULL is fine. */
 void follow_free(struct follow *f);
 

@@ -57,6 +57,10 @@ void notifier_stop(struct notifier *n);
  */
 void notifier_free(struct notifier *n);
 
+/* Whether @req comes from the notifier's own thread (a replay through the mountpoint), which is
+ * no use of the mount by anyone (tree_note_use). NULL @n: false. */
+bool notifier_owns(struct notifier *n, struct fuse_req *req);
+
 /*
  * The answers to the notifier's own requests. Each replies to @req and returns true when
  * @req is the notifier's own request of that kind during a replay; otherwise it replies

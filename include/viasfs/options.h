@@ -55,6 +55,10 @@ struct options {
     int page_size;            /* --page-size 5..1000, default 1000 */
     int timeout;              /* --timeout seconds 1..3600, default 10 */
     int max_requests;         /* --max-requests 1..256, default 8 */
+    int max_rate;             /* --max-rate background requests a second, 0..10000, default 20
+                                 (0 = no limit) */
+    int idle_after;           /* --idle-after seconds 1..86400, default 60 */
+    int idle_refresh;         /* --idle-refresh seconds 1..604800, default 600 */
     int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
     int max_tasks;            /* --max-tasks per list walk, 1000..1e8, default 500000 */
     bool show_secrets;        /* --show-secrets */

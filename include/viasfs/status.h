@@ -24,6 +24,7 @@ struct status_sample {
     double stale_for_s;   /* how long ago that was */
     guint64 stale_served, list_walks, detail_fetches, api_requests, manual_refreshes, errors;
     const char *last_error; /* borrowed; NULL none */
+    const char *pacing;     /* borrowed: the refresh's lines (refresh_describe); or NULL */
     gint64 now_s;           /* unix time the sample was taken (token expiry is counted from it) */
 };
 

@@ -23,10 +23,12 @@
 #include "viasfs/cache.h"
 #include "viasfs/event_log.h"
 #include "viasfs/metrics.h"
+#include "viasfs/refresh.h"
 
 #define TREE_ROOT_INO 1
 
 struct tree;
+struct watchers;
 
 /* What the kernel is told about one inode. */
 struct tree_attr {
@@ -86,6 +88,7 @@ struct tree_owner {
     char *(*last_error)(void *data);        /* its latest line, or NULL; caller frees */
     guint64 (*errors_total)(void *data);
     void (*keep_error)(const char *text, void *data); /* add @text to .viasfs/errors */
+    char *(*refresh_text)(void *data); /* the refresh's status lines (refresh_describe) */
     void *data;
 };
 
@@ -96,6 +99,7 @@ struct tree_config {
     struct tree_owner owner;  /* see above */
     struct event_log *events; /* borrowed */
     struct metrics *metrics;  /* borrowed; NULL: .viasfs/metrics shows only sampled values */
+    struct watchers *watch;   /* borrowed; NULL: inotify watches are not looked for */
     bool inotify;             /* ask for operations through the mountpoint on changes */
     int refresh_s;            /* for .viasfs/status */
     const char *endpoint;     /* for .viasfs/status */
@@ -144,6 +148,19 @@ void tree_emit_event(struct tree *t, const char *line);
  * drafts are kept. */
 void tree_file_opened(struct tree *t, guint64 ino);
 void tree_file_closed(struct tree *t, guint64 ino);
+/*
+ * Who watches (tree_watch.c). A request that is not viasfs's own used @ino (the inode a
+ * lookup found, a stat, an open, a readlink, an extended attribute; @listing: an opendir):
+ * for --idle-after, what it needs is kept refreshed (a directory counts only when listed).
+ */
+void tree_note_use(struct tree *t, guint64 ino, bool listing);
+/*
+ * refresh_config.watched, with the tree as data: the inotify watches on the mount
+ * (tree_config.watch, scanned now), the files open now and the inodes used since
+ * @since_us, as the tasks, view directories and "every task" they need (refresh.h).
+ */
+void tree_watched(struct refresh_watch *out, gint64 since_us, void *tree);
+
 /* A symlink's target. -EINVAL when @ino is not a link. Caller frees. */
 int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out);
 

@@ -223,6 +223,9 @@ static void test_every_key(void)
                                        "page-size = 5\n"
                                        "timeout = 3600\n"
                                        "max_requests = 256\n"
+                                       "max-rate = 0\n"
+                                       "idle_after = 5\n"
+                                       "idle-refresh = 3600\n"
                                        "log = syslog\n"
                                        "log-level = info\n"
                                        "cacert = certs/ca.pem\n"
@@ -250,6 +253,9 @@ static void test_every_key(void)
     g_assert_cmpint(o.page_size, ==, 5);
     g_assert_cmpint(o.timeout, ==, 3600);
     g_assert_cmpint(o.max_requests, ==, 256);
+    g_assert_cmpint(o.max_rate, ==, 0);
+    g_assert_cmpint(o.idle_after, ==, 5);
+    g_assert_cmpint(o.idle_refresh, ==, 3600);
     g_assert_cmpstr(o.log_target, ==, "syslog");
     g_assert_cmpint(o.log_level, ==, LOG_LEVEL_INFO);
     g_assert_cmpstr(o.cacert, ==, ca); /* relative to the config file's directory */

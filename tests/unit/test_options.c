@@ -100,6 +100,9 @@ static void test_defaults(void)
     g_assert_cmpint(o.page_size, ==, 1000);
     g_assert_cmpint(o.timeout, ==, 10);
     g_assert_cmpint(o.max_requests, ==, 8);
+    g_assert_cmpint(o.max_rate, ==, 20);
+    g_assert_cmpint(o.idle_after, ==, 60);
+    g_assert_cmpint(o.idle_refresh, ==, 600);
     g_assert_false(o.show_secrets || o.insecure || o.foreground || o.debug || o.show_help ||
                    o.show_version || o.no_inotify);
     g_assert_null(o.iam_endpoint);
@@ -505,6 +508,12 @@ static int int_value(const struct options *o, const char *name)
         return o->page_size;
     if (strcmp(name, "timeout") == 0)
         return o->timeout;
+    if (strcmp(name, "max-rate") == 0)
+        return o->max_rate;
+    if (strcmp(name, "idle-after") == 0)
+        return o->idle_after;
+    if (strcmp(name, "idle-refresh") == 0)
+        return o->idle_refresh;
     g_assert_cmpstr(name, ==, "max-requests");
     return o->max_requests;
 }
@@ -517,6 +526,9 @@ static void test_numbers(void)
         {"page-size", "page_size", "tasks", 5, 1000},
         {"timeout", "timeout", "seconds", 1, 3600},
         {"max-requests", "max_requests", "requests", 1, 256},
+        {"max-rate", "max_rate", "requests a second", 0, 10000},
+        {"idle-after", "idle_after", "seconds", 1, 86400},
+        {"idle-refresh", "idle_refresh", "seconds", 1, 604800},
     };
     static const char *const not_numbers[] = {"abc", "",  "5s",   " 5",  "5 ",
                                               "+5",  "-", "0x10", "1e3", "1.5"};
