@@ -111,6 +111,20 @@ int budget_take(struct budget *b, guint n, gint64 deadline)
     return rc;
 }
 
+void budget_charge(struct budget *b, guint n)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 burst_us = (gint64)(BURST_S * G_USEC_PER_SEC);
+
+    if (!b || b->rate <= 0 || n == 0)
+        return;
+    g_mutex_lock(&b->lock);
+    /* Drawn at once, into debt if need be, but never more than one burst of it. */
+    b->empty_at_us = MIN(MAX(b->empty_at_us, now - burst_us) + cost_us_locked(b, n), now + burst_us);
+    b->stats.drawn += n;
+    g_mutex_unlock(&b->lock);
+}
+
 bool budget_try(struct budget *b, guint n)
 {
     gint64 now = g_get_monotonic_time();

@@ -491,8 +491,9 @@ static void read_ahead_locked(struct cache *c, struct record *r, gint64 now, gui
         if (!next->task || fresh_locked(c, next, true, now, NULL) ||
             g_hash_table_contains(c->flights, next->id))
             continue;
-        if (!budget_try(c->cfg.budget, 1))
-            break; /* read-ahead is background work: within the budget, or not at all */
+        /* What the reader is about to read: charged to the budget (the refresh waits while
+         * someone reads), never delayed by it. */
+        budget_charge(c->cfg.budget, 1);
         purpose_set(PURPOSE_READAHEAD);
         flight_start_locked(c, next->id, now + c->timeout_us);
         purpose_set(PURPOSE_FOREGROUND);

@@ -1,7 +1,9 @@
 /*
  * budget: the per-mount budget of background API requests (--max-rate, requests a second).
- * The periodic refresh, read-ahead and the follow-ups of task control draw on it; file
- * operations someone waits for (foreground) never do, so they keep priority: they are neither
+ * The periodic refresh and the follow-ups of task control draw on it; read-ahead is charged
+ * to it without waiting (it fetches what a reader is about to read: the request would be made
+ * a moment later anyway, and a reader must not wait for the refresh's budget), which holds the
+ * refresh back while someone reads; file operations someone waits for (foreground) are neither
  * delayed nor counted here. It is a token bucket: tokens accrue at the rate, up to two
  * seconds' worth (a short burst goes at once), and a draw larger than what is there waits
  * until the bucket could have held it, then leaves the bucket that much in debt, so that over
@@ -34,8 +36,11 @@ double budget_rate(const struct budget *b);
  * when the budget is being freed. The call a task control follow-up makes before its requests.
  */
 int budget_take(struct budget *b, guint n, gint64 deadline);
+/* Draws @n at once, whatever the bucket holds: into debt if need be, but never more than one
+ * burst's worth (so a long read holds the refresh back by at most that). Read-ahead's draw. */
+void budget_charge(struct budget *b, guint n);
 /* Draws @n at once if the bucket holds them now; false (nothing drawn) otherwise. For work
- * that can be skipped, such as read-ahead. */
+ * that can be skipped. */
 bool budget_try(struct budget *b, guint n);
 /* The monotonic time from which a draw of @n would succeed at once (now or earlier if it
  * would already). Draws nothing: a caller that must stay stoppable sleeps until then its own

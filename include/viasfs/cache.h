@@ -41,7 +41,7 @@ struct cache_config {
     size_t max_detail_bytes; /* memory for complete tasks, least recently read dropped
                                 first (their summary stays); 0 = no bound */
     guint max_walk_tasks;    /* a walk receiving more tasks fails with -EFBIG; 0 = no cap */
-    struct budget *budget;   /* borrowed; read-ahead draws on it (budget.h); NULL: no limit */
+    struct budget *budget;   /* borrowed; read-ahead is charged to it (budget.h); NULL: none */
     void (*on_change)(const struct cache_change *c, void *data);
     void *on_change_data;
 };

@@ -51,6 +51,28 @@ static void test_big_draw_goes_into_debt(void)
     budget_free(b);
 }
 
+/* Read-ahead's charge: drawn at once however empty the bucket, holding the others back, but
+ * by at most one burst however much is charged. */
+static void test_charge(void)
+{
+    struct budget *b = budget_new(10); /* a burst of 20: 2 s */
+    struct budget_stats st;
+    gint64 now = g_get_monotonic_time();
+
+    for (int i = 0; i < 1000; i++)
+        budget_charge(b, 1);
+    budget_get_stats(b, &st);
+    g_assert_cmpuint(st.drawn, ==, 1000); /* none refused, none waited */
+    g_assert_cmpuint(st.waited_us, ==, 0);
+    /* The pair: a draw now is refused (the bucket is in debt)... */
+    g_assert_false(budget_try(b, 1));
+    /* ...but 1000 charges (100 s at the rate) hold it back by no more than the burst. */
+    gint64 ready = budget_ready_at(b, 1);
+    g_assert_cmpint(ready, >, now + G_USEC_PER_SEC);
+    g_assert_cmpint(ready, <=, g_get_monotonic_time() + 2 * G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+    budget_free(b);
+}
+
 static void test_unlimited(void)
 {
     struct budget *b = budget_new(0);
@@ -70,6 +92,7 @@ int main(int argc, char **argv)
     g_test_add_func("/budget/burst-then-refused", test_burst_then_refused);
     g_test_add_func("/budget/take-deadline", test_take_deadline);
     g_test_add_func("/budget/big-draw-goes-into-debt", test_big_draw_goes_into_debt);
+    g_test_add_func("/budget/charge", test_charge);
     g_test_add_func("/budget/unlimited", test_unlimited);
     return g_test_run();
 }
