@@ -80,6 +80,7 @@ static int unmask(cJSON *w, const cJSON *d, GString *path, int depth, char **why
                 return -ENOMEM;
             }
             if (c->string) {
+                cJSON_free(real->string); /* the duplicate's own key, if it had one */
                 real->string = cJSON_malloc(strlen(c->string) + 1);
                 if (!real->string) {
                     cJSON_Delete(real);
