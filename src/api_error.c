@@ -139,8 +139,8 @@ char *api_error_describe(const struct api_error *e)
         g_string_append(s, " malformed answer");
     if (e->code)
         g_string_append_printf(s, " %s", e->code);
-    if (e->message)
-        g_string_append_printf(s, ": %s", e->message);
+    if (e->message) /* after the call alone (a request not sent): one separator */
+        g_string_append_printf(s, "%s%s", g_str_has_suffix(s->str, ": ") ? "" : ": ", e->message);
     if (e->detail && (!e->message || strcmp(e->detail, e->message) != 0))
         g_string_append_printf(s, " (%s)", e->detail);
     if (e->request_id)

@@ -152,7 +152,13 @@ static cJSON *written_object(const char *text, size_t len, char **why)
     cJSON *v = task_cjson_parse(text, len, &parse_why);
 
     if (!v) {
-        *why = g_strdup_printf("not JSON: %s", parse_why);
+        const char *end = NULL;
+        cJSON *again = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        cJSON_Delete(again);
+        if (again || !end) /* parsed the second time: it was too big the first */
+            *why = g_strdup_printf("too many JSON values (more than %d)", TASK_MAX_JSON_VALUES);
+        else
+            *why = g_strdup_printf("not JSON (at byte %td of %zu)", end - text, len);
         return NULL;
     }
     if (!cJSON_IsObject(v)) {
