@@ -347,12 +347,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     /* Only what is taken at close needs the close: every other open costs no FLUSH. */
     fi->noflush = writer != TREE_WRITER_EDIT && writer != TREE_WRITER_CREATE;
     file_register(fs, f);
+    /* Counted before the reply: once the opener has its descriptor, its close (RELEASE, on
+     * another thread) may come before this thread runs again. */
+    tree_file_opened(fs->tree, ino);
     if (fuse_reply_open(req, fi) != 0) {
+        tree_file_closed(fs->tree, ino);
         file_unregister(fs, f); /* the open was interrupted: no release will come */
         open_file_free(f);
-        return;
     }
-    tree_file_opened(fs->tree, ino);
 }
 
 /* Lines for a stream handle, or 0 bytes when none are new. Call with fs->lock held. */
@@ -973,12 +975,12 @@ static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
     fi->noflush = 1;
     kernel_attr_entry(fs->tree, &a, &e);
     file_register(fs, f);
+    tree_file_opened(fs->tree, a.ino); /* before the reply, as in op_open */
     if (fuse_reply_create(req, &e, fi) != 0) {
+        tree_file_closed(fs->tree, a.ino);
         file_unregister(fs, f);
         open_file_free(f);
-        return;
     }
-    tree_file_opened(fs->tree, a.ino);
 }
 /* Extended attributes are not stored: on what may be written (editors copy ACLs onto their
  * temporary files, and take "not supported" for an answer) they are not supported. */
