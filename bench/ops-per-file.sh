@@ -3,7 +3,7 @@
 # 1,000 tasks (emulator --tasks 1000 --seed 5; viasfs --ttl=600 --refresh=0), from
 # .viasfs/metrics deltas around the second of two runs of each. Operations under 1 per 1000
 # files are not shown.
-B=$1; shift
+B=$(realpath "$1"); shift
 D=$(mktemp -d); cd $D; echo tok > tokens; chmod 600 tokens
 $B/vias-emulator --port 0 --port-file port --project-id P1 --token-file tokens --tasks 1000 --seed 5 2>/dev/null & E=$!
 sleep 1; mkdir mnt
