@@ -6,7 +6,7 @@
  * Open directory handles are registered too, so that those whose release never came are
  * freed when the session ends.
  * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
- * or with EINTR when interrupted. Everything the tree asks on a change goes to the notifier
+ * or with EINTR when interrupted; a write of "since N" to it moves that descriptor back. Everything the tree asks on a change goes to the notifier
  * (notifier.h), which calls back wake_files for open files; the handlers that its operations
  * through the mountpoint (for inotify) reach hand those requests to it first.
  */
@@ -35,6 +35,8 @@ struct open_file {
     bool changed;               /* changed since this handle last read from offset 0 */
     bool stream;                /* .viasfs/events */
     struct event_cursor cursor; /* stream: what to deliver next */
+    GString *lost;              /* stream: the "lost" line to deliver first (after "since N"),
+                                   or NULL */
     struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
 };
 
@@ -206,6 +208,8 @@ static void files_free_remaining(struct fs *fs)
             if (f->ph)
                 fuse_pollhandle_destroy(f->ph);
             g_bytes_unref(f->content);
+            if (f->lost)
+                g_string_free(f->lost, TRUE);
             g_free(f);
         }
         g_list_free(list);
@@ -295,10 +299,23 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     tree_file_opened(fs->tree, ino);
 }
 
-/* Lines for a stream handle, or 0 bytes when none are new. Call with fs->lock held. */
+/* Lines for a stream handle (its "lost" line first), or 0 bytes when none are new. Call with
+ * fs->lock held. */
 static size_t stream_take_locked(struct fs *fs, struct open_file *f, size_t size, GString *out)
 {
-    return event_log_read(tree_events(fs->tree), &f->cursor, out, size);
+    size_t n = 0;
+
+    if (f->lost) {
+        n = MIN(size, f->lost->len);
+        g_string_append_len(out, f->lost->str, (gssize)n);
+        g_string_erase(f->lost, 0, (gssize)n);
+        if (f->lost->len)
+            return n;
+        g_string_free(g_steal_pointer(&f->lost), TRUE);
+        if (n == size)
+            return n;
+    }
+    return n + event_log_read(tree_events(fs->tree), &f->cursor, out, size - n);
 }
 
 static void on_read_interrupt(fuse_req_t req, void *data)
@@ -411,7 +428,9 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
     g_mutex_lock(&fs->lock);
     if (f->stream)
-        revents = f->cursor.seq < event_log_end(tree_events(fs->tree)) ? POLLIN | POLLRDNORM : 0;
+        revents = f->lost || f->cursor.seq < event_log_end(tree_events(fs->tree))
+                      ? POLLIN | POLLRDNORM
+                      : 0;
     else
         revents = POLLIN | POLLRDNORM | (f->changed ? POLLPRI | POLLERR : 0);
     if (ph) {
@@ -435,6 +454,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     if (f->ph)
         fuse_pollhandle_destroy(f->ph);
     g_bytes_unref(f->content);
+    if (f->lost)
+        g_string_free(f->lost, TRUE);
     g_free(f);
     fuse_reply_err(req, 0);
 }
@@ -673,13 +694,40 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *n
     count_op(req, METRICS_OP_LINK, 1);
     fuse_reply_err(req, EROFS);
 }
-/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands. The
- * writer's uid is checked at every write, not only at open: a descriptor can change hands. */
+static void on_event_appended(void *data);
+
+/* "since N" on a descriptor of .viasfs/events: its cursor moves, then its waiting reads and
+ * polls are answered as if a line had come. */
+static int stream_write(struct fs *fs, struct open_file *f, const char *buf, size_t size,
+                        uid_t uid)
+{
+    g_autofree char *lost = NULL;
+    int rc;
+
+    g_mutex_lock(&fs->lock);
+    rc = tree_events_since(fs->tree, f->ino, buf, size, uid, &f->cursor, &lost);
+    if (rc == 0) {
+        if (f->lost)
+            g_string_free(f->lost, TRUE);
+        f->lost = lost ? g_string_new(lost) : NULL;
+    }
+    g_mutex_unlock(&fs->lock);
+    if (rc == 0)
+        on_event_appended(fs);
+    return rc;
+}
+
+/* Only the control file (.viasfs/refresh) takes writes: each is one or more commands; and
+ * .viasfs/events takes "since N". The writer's uid is checked at every write, not only at
+ * open: a descriptor can change hands. */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
     count_op(req, METRICS_OP_WRITE, 1);
-    int rc = tree_write_control(fs_of(req)->tree, ino, buf, size, fuse_req_ctx(req)->uid);
+    struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+    int rc = f->stream ? stream_write(fs_of(req), f, buf, size, fuse_req_ctx(req)->uid)
+                       : tree_write_control(fs_of(req)->tree, ino, buf, size,
+                                            fuse_req_ctx(req)->uid);
 
     if (rc < 0)
         fuse_reply_err(req, -rc);

@@ -214,6 +214,18 @@ static void start_threads(void *data)
     heap_trimmer_start();
 }
 
+/* The retained window's bound in lines: EVENT_LOG_MAX_LINES, or VIASFS_EVENTS_RETAIN (1 to
+ * that), which the tests use to see events dropped from the window. */
+static guint events_retain(void)
+{
+    const char *v = g_getenv("VIASFS_EVENTS_RETAIN");
+    guint64 n;
+
+    if (v && g_ascii_string_to_unsigned(v, 10, 1, EVENT_LOG_MAX_LINES, &n, NULL))
+        return (guint)n;
+    return EVENT_LOG_MAX_LINES;
+}
+
 /* What the tree shows of the mount's credential and error log (struct tree_owner). */
 struct owner {
     struct auth *auth;
@@ -331,7 +343,7 @@ int main(int argc, char **argv)
     if (probe(api, o.timeout) != 0)
         goto out;
 
-    events = event_log_new(65536);
+    events = event_log_new(events_retain(), EVENT_LOG_MAX_BYTES, event_log_seq_from_clock());
     struct owner own = {.auth = auth, .errors = errors};
     struct tree_config tc = {.owner = {.token_expires_at = owner_token_expires_at,
                                        .errors_text = owner_errors_text,

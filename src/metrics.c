@@ -352,6 +352,14 @@ char *metrics_render(struct metrics *m, const struct metrics_sample *s)
 
     family(out, "viasfs_events_total", "counter", "Lines appended to .viasfs/events.");
     sample_u(out, "viasfs_events_total", NULL, s->events);
+    family(out, "viasfs_events_retained_lines", "gauge",
+           "Lines of .viasfs/events kept for readers that resume with \"since N\".");
+    sample_u(out, "viasfs_events_retained_lines", NULL, s->events_retained_lines);
+    family(out, "viasfs_events_retained_bytes", "gauge", "Bytes of those lines.");
+    sample_u(out, "viasfs_events_retained_bytes", NULL, s->events_retained_bytes);
+    family(out, "viasfs_events_last_seq", "gauge",
+           "The \"seq\" of the last line of .viasfs/events (0: none yet).");
+    sample_u(out, "viasfs_events_last_seq", NULL, s->events_last_seq);
 
     if (m) {
         family(out, "viasfs_fuse_operations_total", "counter",

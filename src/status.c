@@ -47,6 +47,20 @@ char *status_render(const struct status_sample *x)
         g_string_append(s, "refresh: off\n");
     g_string_append_printf(s, "inotify: %s\n", x->inotify ? "on" : "off");
     g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", x->events);
+    if (x->events_lines)
+        g_string_append_printf(s,
+                               "events_retained: %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes, seq %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
+                               " (at most %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes)\n",
+                               x->events_lines, x->events_bytes, x->events_first_seq,
+                               x->events_last_seq, x->events_max_lines, x->events_max_bytes);
+    else
+        g_string_append_printf(s,
+                               "events_retained: 0 lines, next seq %" G_GUINT64_FORMAT
+                               " (at most %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes)\n",
+                               x->events_last_seq + 1, x->events_max_lines, x->events_max_bytes);
     g_string_append_printf(s, "page_size: %d\n", x->page_size);
     g_string_append_printf(s, "timeout: %d s\n", x->timeout_s);
     g_string_append_printf(s, "tasks_known: %u\n", x->tasks_known);

@@ -334,8 +334,8 @@ static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
         attr_file(a, ino, g_bytes_get_size(b), t->mount_ms, 0);
         return 0;
     }
-    case INO_EVENTS:
-        attr_file(a, ino, 0, t->mount_ms, 0);
+    case INO_EVENTS: /* its owner may write "since N" (tree_events_since) */
+        attr_init(a, ino, S_IFREG | 0644, 1, 0, t->mount_ms, 0);
         return 0;
     case INO_REFRESH:
         attr_init(a, ino, S_IFREG | 0600, 1, 0, t->mount_ms, 0);
@@ -845,6 +845,14 @@ static char *render_status(struct tree *t)
     x.timeout_s = t->cfg.timeout_s;
     x.inotify = t->cfg.inotify;
     x.events = event_log_total(t->cfg.events);
+    struct event_window w;
+    event_log_window(t->cfg.events, &w);
+    x.events_lines = w.lines;
+    x.events_bytes = w.bytes;
+    x.events_first_seq = w.first_seq;
+    x.events_last_seq = w.last_seq;
+    x.events_max_lines = w.max_lines;
+    x.events_max_bytes = w.max_bytes;
     x.tasks_known = st.tasks;
     x.list_age_s = st.last_walk_us ? (double)(mono - st.last_walk_us) / G_USEC_PER_SEC : -1;
     if (st.stale_since_us) {
@@ -879,6 +887,11 @@ static char *render_metrics(struct tree *t)
     m.prefetches = st.prefetches;
     m.stale_served = st.stale_served;
     m.events = event_log_total(t->cfg.events);
+    struct event_window w;
+    event_log_window(t->cfg.events, &w);
+    m.events_retained_lines = w.lines;
+    m.events_retained_bytes = w.bytes;
+    m.events_last_seq = w.lines ? w.last_seq : 0;
     m.errors = owner->errors_total ? owner->errors_total(owner->data) : 0;
     m.refreshes = (guint64)g_atomic_int_get(&t->refreshes);
     m.stale = st.stale_since_us != 0;

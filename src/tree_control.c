@@ -24,7 +24,7 @@ int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid)
 {
     if (!write)
         return 0;
-    if (!tree_is_control(t, ino))
+    if (!tree_is_control(t, ino) && !tree_is_event_stream(t, ino)) /* "since N" */
         return -EROFS;
     return may_write(t, uid) ? 0 : -EACCES;
 }

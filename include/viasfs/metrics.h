@@ -82,6 +82,8 @@ struct metrics_sample {
     guint64 tasks_cached;     /* tasks with data in the cache */
     guint64 bytes_cached;     /* approximate memory held by that data */
     guint64 events;           /* lines appended to .viasfs/events */
+    guint64 events_retained_lines, events_retained_bytes; /* its retained window */
+    guint64 events_last_seq;                              /* seq of its last line; 0 none */
     guint64 errors;           /* API failures recorded in .viasfs/errors */
     guint64 refreshes;        /* cache drops asked for (.viasfs/refresh, SIGHUP) */
     bool stale;               /* the last fetch failed */

@@ -17,6 +17,9 @@ struct status_sample {
     int ttl_s, refresh_s, page_size, timeout_s;
     bool inotify;
     guint64 events; /* event lines so far */
+    /* the retained window of .viasfs/events (event_log_window) */
+    guint64 events_lines, events_bytes, events_first_seq, events_last_seq;
+    guint64 events_max_lines, events_max_bytes;
     guint tasks_known;
     double list_age_s;    /* since the last complete walk of every task; < 0 never */
     gint64 stale_since_s; /* unix time of the first failure since the last success; 0 none */

@@ -130,6 +130,16 @@ bool tree_is_volatile(struct tree *t, guint64 ino);
 /* true for .viasfs/events: a stream of lines (see event_log.h), not a file with a size. */
 bool tree_is_event_stream(struct tree *t, guint64 ino);
 struct event_log *tree_events(struct tree *t);
+/*
+ * A write of @size bytes by user @uid to .viasfs/events (@ino): "since N" moves @cursor (the
+ * writer's descriptor's) to the first retained event after N (event_log_seek). When some
+ * after N are not retained, *@lost receives the "lost" line (with its newline) that the
+ * descriptor is to read first (caller frees); else NULL. Returns 0, -EINVAL for anything but
+ * one "since N" line, -EROFS when @ino is not the stream, -EACCES for a user other than root
+ * and the mounting user. Call with the lock that guards @cursor held.
+ */
+int tree_events_since(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid,
+                      struct event_cursor *cursor, char **lost);
 /* Appends @line to the event stream (the notifier's event call ends here). */
 void tree_emit_event(struct tree *t, const char *line);
 /* A file was opened or closed: open task files keep their task's detail refreshed. */
@@ -143,7 +153,7 @@ struct metrics *tree_metrics(struct tree *t);
 
 /*
  * Whether @ino may be opened for writing or truncating (@write) by user @uid: 0, -EROFS for
- * anything but a control file, -EACCES for a user other than root and the mounting user
+ * anything but a control file or .viasfs/events (which takes "since N"), -EACCES for a user other than root and the mounting user
  * (tree_config.uid). Reading is allowed everywhere (a control file reads as empty, so that tar
  * and rsync copy the mount without an error). Fetches nothing.
  */
