@@ -143,6 +143,23 @@ bool event_log_seek(struct event_log *log, struct event_cursor *cursor, guint64 
     return lost;
 }
 
+bool event_log_behind(struct event_log *log, struct event_cursor *cursor, struct event_gap *gap)
+{
+    bool behind;
+
+    *gap = (struct event_gap){0};
+    g_mutex_lock(&log->lock);
+    behind = cursor->seq < log->first;
+    if (behind) {
+        gap->from = cursor->seq + (cursor->offset > 0); /* a line begun counts as had */
+        gap->to = log->first - 1;
+        cursor->seq = log->first;
+        cursor->offset = 0;
+    }
+    g_mutex_unlock(&log->lock);
+    return behind && gap->from <= gap->to;
+}
+
 void event_log_window(struct event_log *log, struct event_window *out)
 {
     g_mutex_lock(&log->lock);

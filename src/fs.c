@@ -37,6 +37,7 @@ struct open_file {
     struct event_cursor cursor; /* stream: what to deliver next */
     GString *lost;              /* stream: the "lost" line to deliver first (after "since N"),
                                    or NULL */
+    bool resumed;               /* stream: "since N" was written: falling behind is told */
     struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
 };
 
@@ -305,6 +306,13 @@ static size_t stream_take_locked(struct fs *fs, struct open_file *f, size_t size
 {
     size_t n = 0;
 
+    if (f->resumed && !f->lost) {
+        char *behind = tree_events_behind(fs->tree, &f->cursor);
+        if (behind) {
+            f->lost = g_string_new(behind);
+            g_free(behind);
+        }
+    }
     if (f->lost) {
         n = MIN(size, f->lost->len);
         g_string_append_len(out, f->lost->str, (gssize)n);
@@ -710,6 +718,7 @@ static int stream_write(struct fs *fs, struct open_file *f, const char *buf, siz
         if (f->lost)
             g_string_free(f->lost, TRUE);
         f->lost = lost ? g_string_new(lost) : NULL;
+        f->resumed = true;
     }
     g_mutex_unlock(&fs->lock);
     if (rc == 0)

@@ -32,3 +32,13 @@ int tree_events_since(struct tree *t, guint64 ino, const char *buf, size_t size,
     }
     return 0;
 }
+
+char *tree_events_behind(struct tree *t, struct event_cursor *cursor)
+{
+    struct event_gap gap;
+
+    if (!event_log_behind(t->cfg.events, cursor, &gap))
+        return NULL;
+    g_autofree char *line = event_lost_to_json(now_ms(), gap.from, gap.to, false);
+    return g_strconcat(line, "\n", NULL);
+}

@@ -74,6 +74,13 @@ struct event_gap {
 bool event_log_seek(struct event_log *log, struct event_cursor *cursor, guint64 since,
                     struct event_gap *gap);
 
+/*
+ * Whether @cursor fell behind the window (lines it had not read were dropped): then it moves
+ * to the first retained line and @gap names the lines it missed. A plain reader skips them
+ * silently (event_log_read); one that resumed with "since N" is told, as it was at first.
+ */
+bool event_log_behind(struct event_log *log, struct event_cursor *cursor, struct event_gap *gap);
+
 /* The retained window, for .viasfs/status and metrics. */
 struct event_window {
     guint64 lines, bytes;         /* retained now */

@@ -140,6 +140,9 @@ struct event_log *tree_events(struct tree *t);
  */
 int tree_events_since(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid,
                       struct event_cursor *cursor, char **lost);
+/* For a descriptor that resumed: when @cursor fell behind the window since, the "lost" line
+ * (with its newline) naming what it missed, and the cursor moved on; else NULL. */
+char *tree_events_behind(struct tree *t, struct event_cursor *cursor);
 /* Appends @line to the event stream (the notifier's event call ends here). */
 void tree_emit_event(struct tree *t, const char *line);
 /* A file was opened or closed: open task files keep their task's detail refreshed. */

@@ -6,6 +6,8 @@
 # its first line is {"type":"lost"} naming the range, and when all are, none is; a number this
 # mount never gave is "lost" too; anything else written is EINVAL; another user (allow_other)
 # reads but cannot open it for writing; status and metrics show the window.
+# examples/follow-resume.sh, stopped and restarted: it prints the changes made while it was
+# down, once each, without a re-scan; with no state (or the window past), it re-scans.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/watch/watchlib.bash
 require_watch
@@ -14,6 +16,8 @@ emu_start --tasks 40 --seed 5 || { echo "Bail out! emulator did not start"; exit
 states_now >"$TEST_TMP/before"
 mapfile -t run < <(awk '$2 == "RUNNING" { print $1 }' "$TEST_TMP/before" | head -8)
 [ "${#run[@]}" = 8 ] || { echo "Bail out! fewer than 8 RUNNING tasks"; exit 1; }
+mapfile -t stopped < <(awk '$2 == "STOPPED" { print $1 }' "$TEST_TMP/before" | head -4)
+[ "${#stopped[@]}" = 4 ] || { echo "Bail out! fewer than 4 STOPPED tasks"; exit 1; }
 
 # since EVENTS TEXT COUNT [SECONDS [UID]]: what a read-write descriptor gets after writing TEXT.
 since() { "$PY" "$WATCH_DIR/since.py" "$1" "$2" "$3" "${4:-3}" ${5:+"$5"}; }
@@ -69,6 +73,36 @@ done
 check "a read-only open still works: cat (O_RDONLY) is unchanged" \
     eval "timeout 1 cat '$EV' >/dev/null; [ \$? = 124 ]"
 bg_end "$PLAIN"
+
+# The follower example: a first start re-scans (it has no state); a restart resumes.
+FR=examples/follow-resume.sh ST=$TEST_TMP/follower.seq
+bg "$TEST_TMP/fr1" "$FR" "$M" "$ST"
+FR1=$BG_PID
+wait_until 10 grep -q "^scan ${run[0]} " "$TEST_TMP/fr1"
+set_state "${run[4]}" STOPPED >/dev/null
+wait_until 5 grep -q "\"task_id\":\"${run[4]}\"" "$TEST_TMP/fr1"
+check_eq "follower, first start (no state): re-scans every task" "$(wc -l <"$TEST_TMP/before")" \
+    "$(grep -c '^scan ' "$TEST_TMP/fr1")"
+check "follower: prints a live change" grep -q "\"task_id\":\"${run[4]}\",.*\"new\":\"STOPPED\"" "$TEST_TMP/fr1"
+wait_until 3 eval "[ \"\$(cat '$ST' 2>/dev/null)\" = \"\$(seq_of \"\$(tail -1 '$TEST_TMP/fr1')\")\" ]"
+bg_end "$FR1"
+set_state "${run[5]}" STOPPED >/dev/null
+set_state "${run[6]}" STOPPED >/dev/null
+sleep 2.5 # two refresh periods: both changes are events now, with nobody following
+bg "$TEST_TMP/fr2" "$FR" "$M" "$ST"
+FR2=$BG_PID
+wait_until 5 eval "[ \$(nlines '$TEST_TMP/fr2') -ge 2 ]"
+sleep 0.5
+check_eq "follower, restarted: exactly the two changes made while it was down, no re-scan" \
+    "${run[5]} ${run[6]}" "$("$PY" -c 'import json,sys
+print(" ".join(json.loads(l).get("task_id", "?") for l in open(sys.argv[1])))' "$TEST_TMP/fr2")"
+bg_end "$FR2"
+rm -f "$ST"
+bg "$TEST_TMP/fr3" "$FR" "$M" "$ST"
+FR3=$BG_PID
+wait_until 10 grep -q "^scan ${run[0]} " "$TEST_TMP/fr3"
+check "the pair: restarted without its state file: re-scans instead" grep -q "^scan ${run[5]} STOPPED" "$TEST_TMP/fr3"
+bg_end "$FR3"
 w_stop "$M"
 
 # ---- 2. A window of 2 lines: events after N dropped, said once, first.
@@ -80,7 +114,7 @@ M=$MNT EV=$MNT/.viasfs/events
 bg "$TEST_TMP/plain2" cat "$EV"
 PLAIN=$BG_PID
 wait_opened "$EV" "$PLAIN"
-for i in 4 5 6 7; do change "${run[$i]}" STOPPED "$TEST_TMP/plain2" $((i - 3)); done
+for i in 0 1 2 3; do change "${stopped[$i]}" RUNNING "$TEST_TMP/plain2" $((i + 1)); done
 mapfile -t L <"$TEST_TMP/plain2"
 S1=$(seq_of "${L[0]}") S2=$(seq_of "${L[1]}") S3=$(seq_of "${L[2]}")
 out=$(since "$EV" "since $S1" 3 2)
