@@ -4,6 +4,7 @@
  * locking).
  */
 #include "tree_i.h"
+#include "viasfs/history.h"
 #include "viasfs/log.h"
 #include "viasfs/name.h"
 #include "viasfs/status.h"
@@ -213,6 +214,10 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
         return rc;
     if (off == OFF_DIR) {
         attr_dir(a, ino, 2, task_mtime_ms(task), timeout);
+    } else if (off == OFF_HISTORY) {
+        gint64 mtime;
+        g_autoptr(GBytes) b = tree_history_content(t, task->id, &mtime);
+        attr_file(a, ino, g_bytes_get_size(b), mtime ? mtime : task_mtime_ms(task), timeout);
     } else if (off < OFF_FILES_END) {
         g_autoptr(GBytes) b = tree_file_content(task, off);
         attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), timeout);
@@ -458,6 +463,8 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
             if (strcmp(tree_task_files[f].name, name) == 0)
                 return task_attr(t, slot, f, deadline, out);
+        if (strcmp(name, "history") == 0)
+            return task_attr(t, slot, OFF_HISTORY, deadline, out);
         return -ENOENT;
     }
     switch (parent) {
@@ -505,6 +512,14 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
         return ino < INO_TASK_BASE && ino != INO_STATUS ? -EISDIR : -ENOENT;
     if (off == OFF_DIR)
         return -EISDIR;
+    if (off == OFF_HISTORY) {
+        gint64 mtime;
+        rc = cache_get_slot(t->cfg.cache, slot, false, deadline, &task, &until);
+        if (rc < 0)
+            return rc;
+        *out = tree_history_content(t, task->id, &mtime);
+        return 0;
+    }
     if (off >= OFF_FILES_END)
         return -EINVAL;
     rc = cache_get_slot(t->cfg.cache, slot, tree_task_files[off].detail, deadline, &task, &until);
@@ -564,7 +579,7 @@ int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
     guint32 slot;
     enum task_off off;
 
-    if (!ino_is_task(ino, &slot, &off) || off < OFF_LINK(VIEW_STATE))
+    if (!ino_is_task(ino, &slot, &off) || !off_is_link(off))
         return -EINVAL;
     id = cache_slot_id(t->cfg.cache, slot);
     if (!id)
@@ -619,6 +634,7 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
         }
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
             add_entry(d->entries, tree_task_files[f].name, task_ino(slot, f));
+        add_entry(d->entries, "history", task_ino(slot, OFF_HISTORY));
         d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
         d->listing = cache_listing(t->cfg.cache, NULL, NULL, deadline);
@@ -721,7 +737,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
         attr_file(a, ino, g_bytes_get_size(b), task_mtime_ms(task), seconds_left(until));
         return 0;
     }
-    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK(VIEW_STATE))) {
+    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off_is_link(off))) {
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         g_autofree char *id = cache_slot_id(t->cfg.cache, slot);
         if (!id)
@@ -1011,6 +1027,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     t->mount_ms = now_ms();
     g_mutex_init(&t->lock);
     g_rw_lock_init(&t->notifier_lock);
+    t->history = history_new(HISTORY_MAX_LINES);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
     /* by-state has the documented states' directories before any task is seen. */
@@ -1040,10 +1057,21 @@ void tree_free(struct tree *t)
     g_ptr_array_unref(t->named);
     g_mutex_clear(&t->lock);
     g_rw_lock_clear(&t->notifier_lock);
+    history_free(t->history);
     g_free(t->endpoint);
     g_free(t->project_id);
     g_free(t->auth_kind);
     g_free(t);
+}
+
+GBytes *tree_history_content(struct tree *t, const char *id, gint64 *mtime_ms)
+{
+    return history_render(t->history, id, mtime_ms);
+}
+
+struct history *tree_history(struct tree *t)
+{
+    return t->history;
 }
 
 uid_t tree_uid(const struct tree *t)

@@ -9,7 +9,7 @@
  * Inode numbers: fixed ones below 64 for the static directories and .viasfs files; 64 and up
  * for named directories (by-state/S, by-camera/C, by-algorithm/T) from a registry that never
  * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its nine
- * files and its four links), so a task's inodes follow from its cache slot alone.
+ * files from the task, its four links, and its history file), so a task's inodes follow from its cache slot alone.
  */
 #ifndef VIASFS_TREE_I_H
 #define VIASFS_TREE_I_H
@@ -46,9 +46,16 @@ enum task_off {
     OFF_ERROR,
     OFF_FILES_END,
     OFF_LINKS = OFF_FILES_END, /* the task's link in view kind k is OFF_LINKS + k */
-    OFF_END = OFF_LINKS + VIEW_COUNT,
+    OFF_LINKS_END = OFF_LINKS + VIEW_COUNT,
+    OFF_HISTORY = OFF_LINKS_END, /* tasks/<id>/history: from the tree's history, not the task */
+    OFF_END,
 };
 #define OFF_LINK(kind) ((enum task_off)(OFF_LINKS + (kind)))
+
+static inline bool off_is_link(enum task_off off)
+{
+    return off >= OFF_LINKS && off < OFF_LINKS_END;
+}
 
 /* A file of a task's directory. */
 struct tree_file {
@@ -100,6 +107,7 @@ struct tree {
                                   listing; 0 never */
 
     gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
+    struct history *history; /* owned; thread-safe on its own (history.h) */
 };
 
 /*
@@ -153,6 +161,9 @@ struct named *tree_named_by_enc(struct tree *t, enum view_kind kind, const char 
 GBytes *tree_file_content(const struct task *task, enum task_off off);
 /* The target of a task's link @off (OFF_LINK_*), relative to the link. Caller frees. */
 char *tree_link_target(const char *id, enum task_off off);
+
+/* The content of tasks/<id>/history and its mtime (tree.c). New reference. */
+GBytes *tree_history_content(struct tree *t, const char *id, gint64 *mtime_ms);
 
 /* ---- the index of names (tree_index.c) ---- */
 

@@ -26,6 +26,7 @@
 #define TREE_ROOT_INO 1
 
 struct tree;
+struct history;
 
 /* What the kernel is told about one inode. */
 struct tree_attr {
@@ -114,6 +115,9 @@ void tree_set_notifier(struct tree *t, const struct tree_notifier *n);
 void tree_set_cache(struct tree *t, struct cache *c);
 /* The cache change callback: give it to cache_config.on_change with the tree as data. */
 void tree_on_change(const struct cache_change *c, void *tree);
+
+/* The state changes seen per task (tasks/<id>/history), for the snapshot. Borrowed. */
+struct history *tree_history(struct tree *t);
 
 /* Owner and group of every inode. */
 uid_t tree_uid(const struct tree *t);
