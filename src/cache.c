@@ -32,6 +32,7 @@ struct record {
     bool disowned;           /* the detail said "no such task": list pages that still name it
                                 are not believed (a ghost) until a detail answers again */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
+    bool seeded;             /* from a snapshot (cache_seed), not yet confirmed by the API */
     GList lru;               /* in c->lru while task is complete (lru.data = the record) */
     size_t bytes;            /* task_size of the complete task counted in c->detail_bytes */
 };
@@ -67,6 +68,8 @@ struct cache {
     gint64 expired_all_us;        /* cache_expire_all: answers sent before are not fresh */
     GHashTable *good;             /* key -> the last listing of that view whose walk succeeded:
                                      served, stale, while the API fails or stalls */
+    struct listing *seeded;       /* every task of the snapshot (cache_seed), in its order;
+                                     served until a walk of every task succeeds; or NULL */
     struct cache_stats stats;
 };
 
@@ -102,9 +105,11 @@ static void report(struct cache *c, GArray *changes)
     }
 }
 
-static void push_change(GArray *changes, struct record *r, struct task *old_task,
+/* Collects a change of @r for the report. Call with c->lock held. */
+static void push_change(struct cache *c, GArray *changes, struct record *r, struct task *old_task,
                         struct task *new_task)
 {
+    c->stats.generation++;
     struct pending p = {.id = g_strdup(r->id),
                         .slot = r->slot,
                         .old_task = old_task ? task_ref(old_task) : NULL,
@@ -209,6 +214,15 @@ static void lru_note_locked(struct cache *c, struct record *r)
     lru_evict_locked(c);
 }
 
+/* The API answered for @r: it is no longer only the snapshot's. Call with c->lock held. */
+static void confirm_locked(struct cache *c, struct record *r)
+{
+    if (r->seeded) {
+        r->seeded = false;
+        c->stats.unconfirmed--;
+    }
+}
+
 /*
  * Stores what a fetch returned for one task (@t, answered to a request sent at @sent_us),
  * unless the record holds a newer answer; an answer to a request sent before the record was
@@ -225,6 +239,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
     struct task *old = r->task;
     gint64 now = sent_us >= MAX(r->expired_us, c->expired_all_us) ? sent_us : 0;
 
+    confirm_locked(c, r);
     if (sent_us < r->version_us) {
         /* Older than what is held: not stored, unless it is a detail that a newer summary
          * agrees with, which then only adds the detail-only fields. */
@@ -233,6 +248,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
         r->task = task_ref(t);
         task_unref(old);
         r->complete_us = now;
+        c->stats.generation++;
         lru_note_locked(c, r);
         return r;
     }
@@ -245,6 +261,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
             if (!old->complete) {
                 r->task = task_ref(t);
                 task_unref(old);
+                c->stats.generation++;
             }
         }
         lru_note_locked(c, r);
@@ -252,7 +269,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
     }
     if (old)
         task_fill_updated(t, g_get_real_time() / 1000); /* not yet seen by other threads */
-    push_change(changes, r, old, t);
+    push_change(c, changes, r, old, t);
     /* The detail-only fields (status, error...) may have changed with the state. */
     if (old && !t->complete && (old->complete || r->holds) && g_strcmp0(old->state, t->state) != 0)
         r->detail_wanted = true;
@@ -272,6 +289,13 @@ static bool fresh_locked(struct cache *c, const struct record *r, bool need_comp
         return false;
     if (need_complete && !r->task->complete)
         return false;
+    if (r->seeded && !c->stats.last_walk_us) {
+        /* The snapshot answers at once until the API has listed every task (the kernel
+         * keeps nothing of it: the walk's differences come as changes). */
+        if (until)
+            *until = now;
+        return true;
+    }
     u = (need_complete ? r->complete_us : r->fetched_us) + c->ttl_us;
     if (until)
         *until = u;
@@ -336,9 +360,11 @@ static void fetch_run(gpointer data, gpointer pool_data)
     } else if (rc == -ENOENT) {
         struct record *r = g_hash_table_lookup(c->by_id, id);
         note_success_locked(c);
+        if (r)
+            confirm_locked(c, r);
         if (r && sent_us >= r->version_us) {
             if (r->task)
-                push_change(changes, r, r->task, NULL);
+                push_change(c, changes, r, r->task, NULL);
             g_clear_pointer(&r->task, task_unref);
             lru_note_locked(c, r);
             r->version_us = sent_us;
@@ -894,6 +920,38 @@ static struct listing *walk_start_locked(struct cache *c, const struct view *vie
     return l;
 }
 
+/*
+ * While the API has not listed every task since the cache was seeded: the snapshot's listing
+ * (or a view of it), at once, counted as stale, with a walk of every task started behind it
+ * when none runs. Called with c->lock held. Returns a new reference.
+ */
+static struct listing *seeded_listing_locked(struct cache *c, const struct view *view,
+                                             const char *value)
+{
+    struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
+    g_autoptr(GArray) slots = NULL;
+    gint64 done_us;
+
+    if (!all || listing_done(all, NULL, NULL))
+        listing_unref(walk_start_locked(c, NULL, NULL, c->all_key));
+    c->stats.stale_served++;
+    if (!view)
+        return listing_ref(c->seeded);
+    listing_done(c->seeded, NULL, &done_us);
+    slots = g_array_new(FALSE, FALSE, sizeof(guint32));
+    for (guint i = 0, n = listing_length(c->seeded); i < n; i++) {
+        guint32 slot = listing_slot(c->seeded, i);
+        struct record *r = g_ptr_array_index(c->records, slot);
+
+        if (r->task && view_matches(view, value, r->task))
+            g_array_append_val(slots, slot);
+    }
+    l = listing_new(view, value);
+    listing_append(l, (const guint32 *)slots->data, slots->len);
+    listing_finish_at(l, 0, done_us);
+    return l;
+}
+
 struct listing *cache_listing(struct cache *c, const struct view *view, const char *value,
                               gint64 deadline)
 {
@@ -903,6 +961,11 @@ struct listing *cache_listing(struct cache *c, const struct view *view, const ch
     int error = 0, rc;
 
     g_mutex_lock(&c->lock);
+    if (c->seeded && !c->stats.last_walk_us) {
+        l = seeded_listing_locked(c, view, value);
+        g_mutex_unlock(&c->lock);
+        return l;
+    }
     l = g_hash_table_lookup(c->listings, key);
     if (l && listing_done(l, &error, &done_us)) {
         if (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us) {
@@ -1081,6 +1144,59 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
     g_mutex_unlock(&c->lock);
 }
 
+void cache_seed(struct cache *c, struct task *const *tasks, guint n, bool api_failing)
+{
+    g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
+    gint64 now = g_get_monotonic_time();
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < n; i++) {
+        struct record *r = record_for_locked(c, tasks[i]->id);
+
+        if (r->task)
+            continue; /* the snapshot's loader refuses duplicates; this is only a guard */
+        r->task = task_ref(tasks[i]);
+        r->seeded = true;
+        c->stats.unconfirmed++;
+        lru_note_locked(c, r);
+        g_array_append_val(slots, r->slot);
+    }
+    c->stats.seeded = slots->len;
+    c->seeded = listing_new(NULL, NULL);
+    listing_append(c->seeded, (const guint32 *)slots->data, slots->len);
+    /* Done long ago: never fresh, so the kernel is told to keep none of it. */
+    listing_finish_at(c->seeded, 0, now - c->ttl_us - 1);
+    g_hash_table_replace(c->good, g_strdup(c->all_key), listing_ref(c->seeded));
+    if (api_failing)
+        note_failure_locked(c);
+    g_mutex_unlock(&c->lock);
+}
+
+GPtrArray *cache_export(struct cache *c, bool *complete)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
+    struct listing *order;
+    g_autoptr(GHashTable) done = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    g_mutex_lock(&c->lock);
+    *complete = c->stats.last_walk_us != 0 || c->seeded;
+    order = g_hash_table_lookup(c->good, c->all_key);
+    for (guint i = 0, n = order ? listing_length(order) : 0; i < n; i++) {
+        struct record *r = g_ptr_array_index(c->records, listing_slot(order, i));
+
+        if (r->task && g_hash_table_add(done, r))
+            g_ptr_array_add(out, task_ref(r->task));
+    }
+    for (guint i = 0; i < c->records->len; i++) { /* found since, by a lookup or a detail */
+        struct record *r = g_ptr_array_index(c->records, i);
+
+        if (r->task && g_hash_table_add(done, r))
+            g_ptr_array_add(out, task_ref(r->task));
+    }
+    g_mutex_unlock(&c->lock);
+    return out;
+}
+
 void cache_get_stats(struct cache *c, struct cache_stats *out)
 {
     g_mutex_lock(&c->lock);
@@ -1122,6 +1238,8 @@ void cache_free(struct cache *c)
     g_thread_pool_free(c->fetchers, FALSE, TRUE);
     g_hash_table_unref(c->listings);
     g_hash_table_unref(c->good);
+    if (c->seeded)
+        listing_unref(c->seeded);
     g_free(c->all_key);
     scan_free(c->scan);
     if (c->scan_listing)

@@ -883,6 +883,19 @@ static char *render_status(struct tree *t)
     x.errors = owner->errors_total ? owner->errors_total(owner->data) : 0;
     x.last_error = last;
     x.now_s = now_us / G_USEC_PER_SEC;
+    struct persist_info pi;
+    if (owner->persist_info && owner->persist_info(&pi, owner->data)) {
+        x.snapshot_path = pi.path;
+        x.snapshot_loaded_ms = pi.loaded_written_ms;
+        x.snapshot_offline = pi.offline_start;
+        x.snapshot_writes = pi.writes;
+        x.snapshot_bytes = pi.last_bytes;
+        x.snapshot_written_ms = pi.last_write_ms;
+        x.snapshot_write_s = pi.last_write_s;
+    }
+    x.snapshot_seeded = st.seeded;
+    x.snapshot_unconfirmed = st.unconfirmed;
+    x.listed = st.last_walk_us != 0;
     return status_render(&x);
 }
 
@@ -914,6 +927,16 @@ static char *render_metrics(struct tree *t)
     m.list_age_s =
         st.last_walk_us ? (double)(g_get_monotonic_time() - st.last_walk_us) / G_USEC_PER_SEC : -1;
     m.auth_expires_at_s = owner->token_expires_at ? owner->token_expires_at(owner->data) : 0;
+    struct persist_info pi = {0};
+    m.snapshot_age_s = -1;
+    if (owner->persist_info && owner->persist_info(&pi, owner->data) && pi.loaded_written_ms) {
+        m.snapshot_loaded = true;
+        m.snapshot_age_s = (double)(g_get_real_time() / 1000 - pi.loaded_written_ms) / 1000;
+    }
+    m.snapshot_unconfirmed = st.unconfirmed;
+    m.snapshot_writes = pi.writes;
+    m.snapshot_bytes = pi.last_bytes;
+    m.snapshot_write_s = pi.last_write_s;
     return metrics_render(t->cfg.metrics, &m);
 }
 

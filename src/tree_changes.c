@@ -115,8 +115,9 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     if (from == to)
         from = to = NULL;
     cache_get_stats(t->cfg.cache, &st);
-    /* The first walk of all tasks populates the tree: that is no news to anyone. */
-    news = st.last_walk_us != 0 || o;
+    /* The first walk of all tasks populates the tree: that is no news to anyone, unless the
+     * tree started from a snapshot (what the walk finds differs from what was shown). */
+    news = st.last_walk_us != 0 || st.seeded || o;
     if (!news)
         return;
 

@@ -87,6 +87,10 @@ struct metrics_sample {
     guint64 errors;           /* API failures recorded in .viasfs/errors */
     guint64 refreshes;        /* cache drops asked for (.viasfs/refresh, SIGHUP) */
     bool stale;               /* the last fetch failed */
+    bool snapshot_loaded;     /* the mount started from a snapshot (persist.h) */
+    guint64 snapshot_unconfirmed, snapshot_writes, snapshot_bytes;
+    double snapshot_age_s;    /* of the snapshot it started from, now; < 0: none */
+    double snapshot_write_s;  /* the last write's duration */
     double list_age_s;        /* seconds since the last complete walk of all tasks; < 0: never */
     gint64 auth_expires_at_s; /* unix seconds; 0: unknown or not applicable */
 };

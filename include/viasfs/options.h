@@ -57,6 +57,8 @@ struct options {
     int max_requests;         /* --max-requests 1..256, default 8 */
     int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
     int max_tasks;            /* --max-tasks per list walk, 1000..1e8, default 500000 */
+    char *cache_dir;          /* --cache-dir, env VIAS_CACHE_DIR, config; default
+                                 $XDG_CACHE_HOME/viasfs else ~/.cache/viasfs; NULL: "none" */
     bool show_secrets;        /* --show-secrets */
     bool insecure;            /* --insecure */
     bool no_inotify;          /* --no-inotify: no operations through the mountpoint on changes */

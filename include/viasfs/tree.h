@@ -22,6 +22,7 @@
 #include "viasfs/cache.h"
 #include "viasfs/event_log.h"
 #include "viasfs/metrics.h"
+#include "viasfs/persist.h"
 
 #define TREE_ROOT_INO 1
 
@@ -86,6 +87,7 @@ struct tree_owner {
     char *(*last_error)(void *data);        /* its latest line, or NULL; caller frees */
     guint64 (*errors_total)(void *data);
     void (*keep_error)(const char *text, void *data); /* add @text to .viasfs/errors */
+    bool (*persist_info)(struct persist_info *out, void *data); /* false: no cache dir */
     void *data;
 };
 
