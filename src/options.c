@@ -231,7 +231,9 @@ static const struct opt_spec specs[] = {
      .metavar = "DIR",
      .env = "VIAS_CACHE_DIR",
      .def_text = "~/.cache/viasfs",
-     .help = "keep the last picture there; start from it (none: off)",
+     .section = "Memory across time",
+     .help = "where the last picture of the tasks is kept for the next mount to start "
+             "from; none: nowhere",
      .note = "$XDG_CACHE_HOME replaces ~/.cache if set"},
 
     {.name = "config",

@@ -29,25 +29,24 @@ static void append_token_expiry(GString *s, const struct status_sample *x)
                                (double)-left / 3600);
 }
 
-/* The snapshot's lines (persist.h). */
+/* The snapshot's lines (persist.h): always the same four keys. */
 static void append_snapshot(GString *s, const struct status_sample *x)
 {
-    if (!x->snapshot_path) {
+    if (x->snapshot_path)
+        g_string_append_printf(s, "snapshot: %s\n", x->snapshot_path);
+    else
         g_string_append(s, "snapshot: off (--cache-dir=none)\n");
-        return;
-    }
-    g_string_append_printf(s, "snapshot: %s\n", x->snapshot_path);
     if (x->snapshot_loaded_ms) {
         g_autofree char *when = utc_time(x->snapshot_loaded_ms / 1000);
         g_string_append_printf(s, "snapshot_loaded: yes, written %s, %u tasks%s\n", when,
                                x->snapshot_seeded,
                                x->snapshot_offline ? ", the API could not be reached at mount"
                                                    : "");
-        g_string_append_printf(s, "snapshot_unconfirmed: %u of %u tasks\n",
-                               x->snapshot_unconfirmed, x->snapshot_seeded);
     } else {
         g_string_append(s, "snapshot_loaded: no\n");
     }
+    g_string_append_printf(s, "snapshot_unconfirmed: %u of %u tasks\n", x->snapshot_unconfirmed,
+                           x->snapshot_seeded);
     if (x->snapshot_written_ms) {
         g_autofree char *when = utc_time(x->snapshot_written_ms / 1000);
         g_string_append_printf(s,
