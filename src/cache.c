@@ -289,7 +289,7 @@ static bool fresh_locked(struct cache *c, const struct record *r, bool need_comp
         return false;
     if (need_complete && !r->task->complete)
         return false;
-    if (r->seeded && !c->stats.last_walk_us) {
+    if (r->seeded && !c->stats.last_walk_us && !r->expired_us) {
         /* The snapshot answers at once until the API has listed every task (the kernel
          * keeps nothing of it: the walk's differences come as changes). */
         if (until)

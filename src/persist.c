@@ -111,8 +111,14 @@ void persist_seed(struct persist *p, struct cache *cache, struct history *histor
                         st->history->len);
     }
     cache_seed(cache, (struct task *const *)tasks->pdata, tasks->len, offline);
+    struct cache_stats st;
+    cache_get_stats(cache, &st);
     g_mutex_lock(&p->lock);
     p->offline_start = offline;
+    /* The file holds this picture already: the next write is for a change. */
+    p->written_once = true;
+    p->written_generation = st.generation;
+    p->written_seq = p->first_seq - 1;
     g_mutex_unlock(&p->lock);
     snapshot_free(s);
 }
