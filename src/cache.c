@@ -68,8 +68,10 @@ struct cache {
     gint64 expired_all_us;        /* cache_expire_all: answers sent before are not fresh */
     GHashTable *good;             /* key -> the last listing of that view whose walk succeeded:
                                      served, stale, while the API fails or stalls */
-    struct listing *seeded;       /* every task of the snapshot (cache_seed), in its order;
+    struct listing *seeded;       /* every task of the snapshot (cache_seed_*), in its order;
                                      served until a walk of every task succeeds; or NULL */
+    bool seeding;                 /* between cache_seed_begin and cache_seed_end */
+    GCond seeded_cond;            /* broadcast at cache_seed_end */
     struct cache_stats stats;
 };
 
@@ -537,6 +539,14 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
 
         g_mutex_lock(&c->lock);
         r = g_hash_table_lookup(c->by_id, id);
+        /* An id the snapshot being read may hold: after it, not from the API. */
+        while (!r && c->seeding && (rc = interrupt_cond_wait(&c->seeded_cond, &c->lock,
+                                                             deadline)) == 0)
+            r = g_hash_table_lookup(c->by_id, id);
+        if (!r && c->seeding) {
+            g_mutex_unlock(&c->lock);
+            return rc;
+        }
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
         bool fetched = fetches > 0;
         if (r && need_complete && !fetched)
@@ -926,17 +936,20 @@ static struct listing *walk_start_locked(struct cache *c, const struct view *vie
  * when none runs. Called with c->lock held. Returns a new reference.
  */
 static struct listing *seeded_listing_locked(struct cache *c, const struct view *view,
-                                             const char *value)
+                                             const char *value, gint64 deadline)
 {
     struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
     g_autoptr(GArray) slots = NULL;
     gint64 done_us;
 
-    if (!all || listing_done(all, NULL, NULL))
-        listing_unref(walk_start_locked(c, NULL, NULL, c->all_key));
     c->stats.stale_served++;
-    if (!view)
+    if (!c->seeding && (!all || listing_done(all, NULL, NULL)))
+        listing_unref(walk_start_locked(c, NULL, NULL, c->all_key));
+    if (!view) /* every task: streams while the snapshot is read */
         return listing_ref(c->seeded);
+    /* A view of it: once the snapshot is read whole (a view does not stream). */
+    while (c->seeding && interrupt_cond_wait(&c->seeded_cond, &c->lock, deadline) == 0)
+        ;
     listing_done(c->seeded, NULL, &done_us);
     slots = g_array_new(FALSE, FALSE, sizeof(guint32));
     for (guint i = 0, n = listing_length(c->seeded); i < n; i++) {
@@ -962,7 +975,7 @@ struct listing *cache_listing(struct cache *c, const struct view *view, const ch
 
     g_mutex_lock(&c->lock);
     if (c->seeded && !c->stats.last_walk_us) {
-        l = seeded_listing_locked(c, view, value);
+        l = seeded_listing_locked(c, view, value, deadline);
         g_mutex_unlock(&c->lock);
         return l;
     }
@@ -1144,31 +1157,46 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
     g_mutex_unlock(&c->lock);
 }
 
-void cache_seed(struct cache *c, struct task *const *tasks, guint n, bool api_failing)
+void cache_seed_begin(struct cache *c, bool api_failing)
+{
+    g_mutex_lock(&c->lock);
+    c->seeded = listing_new(NULL, NULL);
+    c->seeding = true;
+    g_hash_table_replace(c->good, g_strdup(c->all_key), listing_ref(c->seeded));
+    if (api_failing)
+        note_failure_locked(c);
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_seed_add(struct cache *c, struct task *const *tasks, guint n)
 {
     g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
-    gint64 now = g_get_monotonic_time();
 
     g_mutex_lock(&c->lock);
     for (guint i = 0; i < n; i++) {
         struct record *r = record_for_locked(c, tasks[i]->id);
 
         if (r->task)
-            continue; /* the snapshot's loader refuses duplicates; this is only a guard */
+            continue; /* the API answered for it first, or the snapshot had it twice */
         r->task = task_ref(tasks[i]);
         r->seeded = true;
         c->stats.unconfirmed++;
         lru_note_locked(c, r);
         g_array_append_val(slots, r->slot);
     }
-    c->stats.seeded = slots->len;
-    c->seeded = listing_new(NULL, NULL);
+    c->stats.seeded += slots->len;
+    /* Appended under the cache lock: a reader that finds an entry finds its record. */
     listing_append(c->seeded, (const guint32 *)slots->data, slots->len);
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_seed_end(struct cache *c)
+{
+    g_mutex_lock(&c->lock);
     /* Done long ago: never fresh, so the kernel is told to keep none of it. */
-    listing_finish_at(c->seeded, 0, now - c->ttl_us - 1);
-    g_hash_table_replace(c->good, g_strdup(c->all_key), listing_ref(c->seeded));
-    if (api_failing)
-        note_failure_locked(c);
+    listing_finish_at(c->seeded, 0, g_get_monotonic_time() - c->ttl_us - 1);
+    c->seeding = false;
+    g_cond_broadcast(&c->seeded_cond);
     g_mutex_unlock(&c->lock);
 }
 
@@ -1179,7 +1207,7 @@ GPtrArray *cache_export(struct cache *c, bool *complete)
     g_autoptr(GHashTable) done = g_hash_table_new(g_direct_hash, g_direct_equal);
 
     g_mutex_lock(&c->lock);
-    *complete = c->stats.last_walk_us != 0 || c->seeded;
+    *complete = c->stats.last_walk_us != 0 || (c->seeded && !c->seeding);
     order = g_hash_table_lookup(c->good, c->all_key);
     for (guint i = 0, n = order ? listing_length(order) : 0; i < n; i++) {
         struct record *r = g_ptr_array_index(c->records, listing_slot(order, i));
@@ -1215,6 +1243,7 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->timeout_us = (gint64)MAX(cfg->timeout_s, 1) * G_USEC_PER_SEC;
     c->negative_us = MIN(c->ttl_us, 5 * G_USEC_PER_SEC);
     g_mutex_init(&c->lock);
+    g_cond_init(&c->seeded_cond);
     c->by_id = g_hash_table_new(g_str_hash, g_str_equal);
     c->records = g_ptr_array_new_with_free_func(record_free);
     c->missing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -1248,6 +1277,7 @@ void cache_free(struct cache *c)
     g_hash_table_unref(c->missing);
     g_hash_table_unref(c->by_id);
     g_ptr_array_unref(c->records);
+    g_cond_clear(&c->seeded_cond);
     g_mutex_clear(&c->lock);
     g_free(c);
 }

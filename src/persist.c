@@ -9,7 +9,7 @@ struct persist {
     char *dir, *endpoint, *project, *path; /* immutable */
     bool details;                          /* immutable */
     gint64 period_us;                      /* immutable */
-    struct snapshot *loaded;               /* main's thread only: until persist_seed */
+    struct snapshot_reader *reader;        /* the snapshot opened, until read whole */
     guint64 first_seq;                     /* immutable once loaded */
 
     struct cache *cache; /* borrowed, set by persist_start */
@@ -20,6 +20,7 @@ struct persist {
     GMutex lock; /* protects everything below */
     GCond wake;  /* signalled on stop */
     bool stop;
+    bool seeding;  /* persist_seed began seeding the cache; it is not complete yet */
     bool offline_start;
     gint64 loaded_written_ms;
     guint64 written_generation; /* the cache's generation and the last seq when last written */
@@ -54,8 +55,8 @@ const char *persist_path(const struct persist *p)
 bool persist_load(struct persist *p)
 {
     g_autofree char *why = NULL;
-    struct snapshot *s = NULL;
-    int rc = snapshot_load(p->path, p->endpoint, p->project, &s, &why);
+    struct snapshot_reader *r = NULL;
+    int rc = snapshot_open(p->path, p->endpoint, p->project, &r, &why);
 
     if (rc == -ENOENT) {
         log_info("no snapshot at %s: the mount starts cold", p->path);
@@ -65,14 +66,15 @@ bool persist_load(struct persist *p)
         log_warn("snapshot %s ignored: %s", p->path, why);
         return false;
     }
-    p->loaded = s;
-    p->loaded_written_ms = s->written_ms;
+    const struct snapshot *h = snapshot_reader_head(r);
+    p->reader = r;
+    p->loaded_written_ms = h->written_ms;
     /* After a clean unmount, nothing came after last_seq: go on from there. Otherwise the
      * mount that wrote it may have numbered events since: start past anything it could have. */
-    p->first_seq = s->clean ? s->last_seq + 1 : MAX(s->last_seq + 1, event_log_seq_from_clock());
+    p->first_seq = h->clean ? h->last_seq + 1 : MAX(h->last_seq + 1, event_log_seq_from_clock());
     log_info("snapshot %s: %u tasks, written %" G_GINT64_FORMAT " ms ago%s", p->path,
-             s->tasks->len, g_get_real_time() / 1000 - s->written_ms,
-             s->clean ? "" : " by a mount that did not end cleanly");
+             snapshot_reader_count(r), g_get_real_time() / 1000 - h->written_ms,
+             h->clean ? "" : " by a mount that did not end cleanly");
     return true;
 }
 
@@ -88,39 +90,81 @@ gint64 persist_loaded_at(const struct persist *p)
 
 void persist_seed(struct persist *p, struct cache *cache, struct history *history, bool offline)
 {
-    g_autoptr(GPtrArray) tasks = NULL;
-    struct snapshot *s = g_steal_pointer(&p->loaded);
-
-    if (!s)
+    if (!p->reader)
         return;
-    tasks = g_ptr_array_new_full(s->tasks->len, (GDestroyNotify)task_unref);
-    for (guint i = 0; i < s->tasks->len; i++) {
-        struct snapshot_task *st = g_ptr_array_index(s->tasks, i);
-        struct task *t = st->task;
-
-        /* --show-secrets: no detail comes out of a snapshot (it would hold masked values). */
-        if (t->complete && !p->details)
-            t = task_summary_of(st->task);
-        else
-            task_ref(t);
-        if (!t)
-            continue;
-        g_ptr_array_add(tasks, t);
-        if (st->history)
-            history_set(history, t->id, (const struct history_entry *)st->history->data,
-                        st->history->len);
-    }
-    cache_seed(cache, (struct task *const *)tasks->pdata, tasks->len, offline);
-    struct cache_stats st;
-    cache_get_stats(cache, &st);
+    cache_seed_begin(cache, offline);
     g_mutex_lock(&p->lock);
+    p->seeding = true;
     p->offline_start = offline;
+    g_mutex_unlock(&p->lock);
+}
+
+/* Whether the thread is to stop. */
+static bool stopping(struct persist *p)
+{
+    bool stop;
+
+    g_mutex_lock(&p->lock);
+    stop = p->stop;
+    g_mutex_unlock(&p->lock);
+    return stop;
+}
+
+/*
+ * On the thread: reads the snapshot a batch at a time into the histories and the cache, which
+ * shows each batch as it comes. A snapshot that turns out damaged past its check (a writer's
+ * bug) stops there with one warning: what was read stays, the rest comes from the API.
+ * Returns true when it was read whole.
+ */
+static bool seed(struct persist *p)
+{
+    struct snapshot_reader *r = g_steal_pointer(&p->reader);
+    g_autofree char *why = NULL;
+    bool whole = false;
+    int n;
+
+    for (;;) {
+        g_autoptr(Snapshot) batch = snapshot_new("", "");
+        g_autoptr(GPtrArray) tasks = NULL;
+
+        if (stopping(p))
+            break;
+        n = snapshot_reader_next(r, 1000, batch, &why);
+        if (n < 0)
+            log_warn("snapshot %s: reading stopped part-way (%s); the rest comes from the API",
+                     p->path, why);
+        if (n <= 0) {
+            whole = n == 0;
+            break;
+        }
+        tasks = g_ptr_array_new_full(batch->tasks->len, (GDestroyNotify)task_unref);
+        for (guint i = 0; i < batch->tasks->len; i++) {
+            struct snapshot_task *st = g_ptr_array_index(batch->tasks, i);
+            /* --show-secrets: no detail comes out of a snapshot (it holds masked values). */
+            struct task *t = st->task->complete && !p->details ? task_summary_of(st->task)
+                                                                : task_ref(st->task);
+            if (!t)
+                continue;
+            /* Its history first: once the task shows, so does its history. */
+            if (st->history)
+                history_set(p->history, t->id, (const struct history_entry *)st->history->data,
+                            st->history->len);
+            g_ptr_array_add(tasks, t);
+        }
+        cache_seed_add(p->cache, (struct task *const *)tasks->pdata, tasks->len);
+    }
+    cache_seed_end(p->cache);
+    snapshot_reader_free(r);
+    struct cache_stats st;
+    cache_get_stats(p->cache, &st);
+    g_mutex_lock(&p->lock);
+    p->seeding = !whole; /* a part is no picture to write over the file with */
     /* The file holds this picture already: the next write is for a change. */
     p->written_once = true;
     p->written_generation = st.generation;
     p->written_seq = p->first_seq - 1;
     g_mutex_unlock(&p->lock);
-    snapshot_free(s);
+    return whole;
 }
 
 /*
@@ -142,8 +186,9 @@ static bool write_picture(struct persist *p, bool clean)
                                        collecting makes the next round write again */
     g_mutex_lock(&p->lock);
     bool same = p->written_once && st.generation == p->written_generation && seq == p->written_seq;
+    bool partial = p->seeding;
     g_mutex_unlock(&p->lock);
-    if (same && !clean)
+    if ((same && !clean) || partial)
         return false;
     tasks = cache_export(p->cache, &complete);
     if (!complete) {
@@ -199,10 +244,8 @@ static bool sleep_until(struct persist *p, gint64 until)
 static gpointer persist_main(gpointer data)
 {
     struct persist *p = data;
-    struct cache_stats st;
 
-    cache_get_stats(p->cache, &st);
-    if (st.seeded) {
+    if (p->reader && seed(p)) {
         /* Confirm the snapshot now, not at the first refresh; held, so the walk goes on. */
         struct listing *l = cache_walk_now(p->cache);
         while (!listing_done(l, NULL, NULL) && sleep_until(p, g_get_monotonic_time()))
@@ -261,7 +304,7 @@ void persist_free(struct persist *p)
     if (!p)
         return;
     thread_stop(p);
-    snapshot_free(p->loaded);
+    snapshot_reader_free(p->reader);
     g_mutex_clear(&p->lock);
     g_cond_clear(&p->wake);
     g_free(p->dir);

@@ -113,11 +113,33 @@ static void put_str(GByteArray *b, const char *s)
     g_byte_array_append(b, (const guint8 *)s, (guint)n);
 }
 
-GBytes *snapshot_encode(const struct snapshot *s)
+/*
+ * The check of a body: a multiply-xor hash of its 8-byte little-endian words (the last one
+ * padded with zeros) and its length. Every step is a bijection of the state for a given word,
+ * so any one changed word changes the result. Not cryptographic (see snapshot.h).
+ */
+static guint64 body_check(const guint8 *p, size_t n)
 {
-    GByteArray *body = g_byte_array_new();
-    g_autofree char *sum = NULL, *head = NULL;
-    GByteArray *file;
+    const guint64 k = G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+    guint64 h = G_GUINT64_CONSTANT(0x6a09e667f3bcc908) ^ (guint64)n, w;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ GUINT64_FROM_LE(w)) * k;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p + i, n - i);
+    h = (h ^ GUINT64_FROM_LE(w)) * k;
+    h ^= h >> 29;
+    return h;
+}
+
+/* The body of @s. */
+static GByteArray *encode_body(const struct snapshot *s)
+{
+    GByteArray *body = g_byte_array_sized_new(1 << 16);
 
     put_str(body, s->endpoint);
     put_str(body, s->project);
@@ -149,9 +171,22 @@ GBytes *snapshot_encode(const struct snapshot *s)
         }
     }
     put_u32(body, END_MARK);
-    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, body->data, body->len);
-    head = g_strdup_printf(MAGIC " %d %u %s\n", SNAPSHOT_VERSION, body->len, sum);
-    file = g_byte_array_sized_new((guint)strlen(head) + body->len);
+    return body;
+}
+
+/* The first line for @body. Caller frees. */
+static char *head_for(const GByteArray *body)
+{
+    return g_strdup_printf(MAGIC " %d %u %016" G_GINT64_MODIFIER "x\n", SNAPSHOT_VERSION,
+                           body->len, body_check(body->data, body->len));
+}
+
+GBytes *snapshot_encode(const struct snapshot *s)
+{
+    GByteArray *body = encode_body(s);
+    g_autofree char *head = head_for(body);
+    GByteArray *file = g_byte_array_sized_new((guint)strlen(head) + body->len);
+
     g_byte_array_append(file, (const guint8 *)head, (guint)strlen(head));
     g_byte_array_append(file, body->data, body->len);
     g_byte_array_unref(body);
@@ -227,8 +262,9 @@ static bool get_time(struct reader *r, gint64 *v)
     return *v >= -1 ? true : bad(r, "a time is out of range");
 }
 
-/* A string (NULL for none): valid UTF-8 without NUL. *@out is allocated (caller frees). */
-static bool get_str(struct reader *r, char **out)
+/* A string (NULL for none) without NUL, and valid UTF-8 when @utf8 (a task's strings are
+ * checked by task_check). *@out is allocated (caller frees). */
+static bool get_str_as(struct reader *r, char **out, bool utf8)
 {
     const guint8 *b;
     guint32 n;
@@ -240,10 +276,15 @@ static bool get_str(struct reader *r, char **out)
         return true;
     if (!get_bytes(r, n, &b))
         return false;
-    if (memchr(b, '\0', n) || !g_utf8_validate_len((const char *)b, n, NULL))
+    if (memchr(b, '\0', n) || (utf8 && !g_utf8_validate_len((const char *)b, n, NULL)))
         return bad(r, "a string is not UTF-8 text");
     *out = g_strndup((const char *)b, n);
     return true;
+}
+
+static bool get_str(struct reader *r, char **out)
+{
+    return get_str_as(r, out, true);
 }
 
 static void entry_clear(gpointer p)
@@ -297,10 +338,10 @@ static bool get_task(struct reader *r, struct snapshot *s, GHashTable *ids)
     task_file_fields(t, files);
     ok = get_u8(r, &complete);
     for (int k = 0; ok && k < TASK_STRINGS; k++)
-        ok = get_str(r, strings[k]);
+        ok = get_str_as(r, strings[k], false);
     ok = ok && get_time(r, &t->created_ms) && get_time(r, &t->updated_ms);
     for (int k = 0; ok && k < TASK_FILES; k++)
-        ok = get_str(r, files[k]);
+        ok = get_str_as(r, files[k], false);
     ok = ok && get_history(r, &history);
     if (ok && complete > 1)
         ok = bad(r, "a task's flag is out of range");
@@ -317,9 +358,9 @@ static bool get_task(struct reader *r, struct snapshot *s, GHashTable *ids)
     return ok;
 }
 
-/* Parses the first line: version, body length and checksum. */
+/* Parses the first line: version, body length and check. */
 static int parse_head(const char *data, size_t len, size_t *body_at, guint64 *body_len,
-                      char sum[65], char **why)
+                      guint64 *check, char **why)
 {
     const char *nl = memchr(data, '\n', MIN(len, 128));
     g_autofree char *line = NULL;
@@ -343,30 +384,51 @@ static int parse_head(const char *data, size_t len, size_t *body_at, guint64 *bo
         return -EPROTO;
     }
     if (!g_ascii_string_to_unsigned(parts[2], 10, 0, G_MAXUINT32, body_len, NULL) ||
-        strlen(parts[3]) != 64 || strspn(parts[3], "0123456789abcdef") != 64) {
+        strlen(parts[3]) != 16 || strspn(parts[3], "0123456789abcdef") != 16 ||
+        !g_ascii_string_to_unsigned(parts[3], 16, 0, G_MAXUINT64, check, NULL)) {
         *why = g_strdup("its first line is not a snapshot's");
         return -EBADMSG;
     }
-    memcpy(sum, parts[3], 65);
     *body_at = (size_t)(nl - data) + 1;
     return 0;
 }
 
-int snapshot_decode(const char *data, size_t len, struct snapshot **out, char **why)
+struct snapshot_reader {
+    GBytes *file;           /* the bytes read */
+    struct reader r;        /* the cursor in the body */
+    struct snapshot *head;  /* the header; no tasks */
+    guint count, done;      /* tasks the file holds, tasks read */
+    bool ended;             /* all read, and the end checked */
+    GHashTable *ids;        /* of the tasks read: no id twice */
+};
+
+void snapshot_reader_free(struct snapshot_reader *sr)
 {
-    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autofree char *endpoint = NULL, *project = NULL, *sum = NULL;
-    g_autoptr(Snapshot) s = NULL;
-    struct reader r = {0};
-    guint64 body_len, written = 0, seq = 0;
+    if (!sr)
+        return;
+    g_bytes_unref(sr->file);
+    g_free(sr->r.why);
+    snapshot_free(sr->head);
+    g_hash_table_unref(sr->ids);
+    g_free(sr);
+}
+
+int snapshot_reader_new(GBytes *file, struct snapshot_reader **out, char **why)
+{
+    struct snapshot_reader *sr;
+    g_autofree char *endpoint = NULL, *project = NULL;
+    guint64 body_len, check, written = 0, seq = 0;
+    gsize len;
+    const char *data = g_bytes_get_data(file, &len);
     size_t body_at;
-    char want[65];
-    guint32 n = 0, end = 0;
+    guint32 n = 0;
     guint8 flags = 0;
     int rc;
 
     *out = NULL;
-    if ((rc = parse_head(data, len, &body_at, &body_len, want, why)) < 0)
+    if (!data)
+        data = "";
+    if ((rc = parse_head(data, len, &body_at, &body_len, &check, why)) < 0)
         return rc;
     if (len - body_at != body_len) {
         *why = g_strdup_printf("it is %s (%zu bytes where its first line says %" G_GUINT64_FORMAT
@@ -375,39 +437,100 @@ int snapshot_decode(const char *data, size_t len, struct snapshot **out, char **
                                len - body_at, body_len);
         return -EBADMSG;
     }
-    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guint8 *)data + body_at, body_len);
-    if (strcmp(sum, want) != 0) {
-        *why = g_strdup("its checksum does not match (the file is damaged)");
+    if (body_check((const guint8 *)data + body_at, body_len) != check) {
+        *why = g_strdup("its check does not match (the file is damaged)");
         return -EBADMSG;
     }
-    r.p = (const guint8 *)data + body_at;
-    r.end = r.p + body_len;
-    if (get_str(&r, &endpoint) && get_str(&r, &project) && get_u64(&r, &written) &&
-        get_u64(&r, &seq) && get_u8(&r, &flags) && get_u32(&r, &n)) {
+    sr = g_new0(struct snapshot_reader, 1);
+    sr->file = g_bytes_ref(file);
+    sr->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    sr->r.p = (const guint8 *)data + body_at;
+    sr->r.end = sr->r.p + body_len;
+    if (get_str(&sr->r, &endpoint) && get_str(&sr->r, &project) && get_u64(&sr->r, &written) &&
+        get_u64(&sr->r, &seq) && get_u8(&sr->r, &flags) && get_u32(&sr->r, &n)) {
         if (!endpoint || !project || flags > (FLAG_CLEAN | FLAG_DETAIL) || (gint64)written < 0)
-            bad(&r, "its header is not a snapshot's");
-        else if ((size_t)n > (size_t)(r.end - r.p) / MIN_TASK_BYTES)
-            bad(&r, "it counts more tasks than it holds");
+            bad(&sr->r, "its header is not a snapshot's");
+        else if ((size_t)n > (size_t)(sr->r.end - sr->r.p) / MIN_TASK_BYTES)
+            bad(&sr->r, "it counts more tasks than it holds");
     }
-    if (!r.why) {
-        s = snapshot_new(endpoint, project);
-        s->written_ms = (gint64)written;
-        s->last_seq = seq;
-        s->clean = flags & FLAG_CLEAN;
-        s->details = flags & FLAG_DETAIL;
-        for (guint32 i = 0; i < n && get_task(&r, s, ids); i++)
-            ;
-    }
-    if (!r.why && get_u32(&r, &end) && end != END_MARK)
-        bad(&r, "it does not end where it should");
-    if (!r.why && r.p != r.end)
-        bad(&r, "it holds bytes after its end");
-    if (r.why) {
-        *why = r.why;
+    if (sr->r.why) {
+        *why = g_steal_pointer(&sr->r.why);
+        snapshot_reader_free(sr);
         return -EBADMSG;
     }
+    sr->head = snapshot_new(endpoint, project);
+    sr->head->written_ms = (gint64)written;
+    sr->head->last_seq = seq;
+    sr->head->clean = flags & FLAG_CLEAN;
+    sr->head->details = flags & FLAG_DETAIL;
+    sr->count = n;
+    *out = sr;
+    return 0;
+}
+
+const struct snapshot *snapshot_reader_head(const struct snapshot_reader *sr)
+{
+    return sr->head;
+}
+
+guint snapshot_reader_count(const struct snapshot_reader *sr)
+{
+    return sr->count;
+}
+
+int snapshot_reader_next(struct snapshot_reader *sr, guint max, struct snapshot *into, char **why)
+{
+    guint32 end = 0;
+    guint n = 0;
+
+    while (!sr->r.why && n < max && sr->done < sr->count && get_task(&sr->r, into, sr->ids)) {
+        sr->done++;
+        n++;
+    }
+    if (!sr->r.why && n == 0 && sr->done == sr->count && !sr->ended) { /* the end must follow */
+        if (get_u32(&sr->r, &end) && end != END_MARK)
+            bad(&sr->r, "it does not end where it should");
+        else if (!sr->r.why && sr->r.p != sr->r.end)
+            bad(&sr->r, "it holds bytes after its end");
+        sr->ended = !sr->r.why;
+    }
+    if (sr->r.why) {
+        *why = g_strdup(sr->r.why);
+        return -EBADMSG;
+    }
+    return (int)n;
+}
+
+/* Every task of @sr, which it frees, as one picture in *@out. */
+static int read_all(struct snapshot_reader *sr, struct snapshot **out, char **why)
+{
+    const struct snapshot *h = snapshot_reader_head(sr);
+    g_autoptr(Snapshot) s = snapshot_new(h->endpoint, h->project);
+    int rc;
+
+    s->written_ms = h->written_ms;
+    s->last_seq = h->last_seq;
+    s->clean = h->clean;
+    s->details = h->details;
+    while ((rc = snapshot_reader_next(sr, 1024, s, why)) > 0)
+        ;
+    snapshot_reader_free(sr);
+    if (rc < 0)
+        return rc;
     *out = g_steal_pointer(&s);
     return 0;
+}
+
+int snapshot_decode(const char *data, size_t len, struct snapshot **out, char **why)
+{
+    g_autoptr(GBytes) file = g_bytes_new_static(data, len);
+    struct snapshot_reader *sr = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = snapshot_reader_new(file, &sr, why)) < 0)
+        return rc;
+    return read_all(sr, out, why);
 }
 
 /* ---- files ---- */
@@ -438,11 +561,10 @@ static int write_all(int fd, const guint8 *data, size_t len)
 
 int snapshot_save(const struct snapshot *s, const char *path, guint64 *bytes, char **why)
 {
-    g_autoptr(GBytes) b = snapshot_encode(s);
+    g_autoptr(GByteArray) body = encode_body(s);
+    g_autofree char *head = head_for(body);
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
-    gsize len;
-    const guint8 *data = g_bytes_get_data(b, &len);
     int fd, dfd, rc;
 
     if (g_mkdir_with_parents(dir, 0700) < 0) {
@@ -456,7 +578,9 @@ int snapshot_save(const struct snapshot *s, const char *path, guint64 *bytes, ch
         *why = g_strdup_printf("cannot create a file in %s: %s", dir, g_strerror(-rc));
         return rc;
     }
-    rc = write_all(fd, data, len);
+    rc = write_all(fd, (const guint8 *)head, strlen(head));
+    if (rc == 0)
+        rc = write_all(fd, body->data, body->len);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
@@ -474,14 +598,15 @@ int snapshot_save(const struct snapshot *s, const char *path, guint64 *bytes, ch
         close(dfd);
     }
     if (bytes)
-        *bytes = len;
+        *bytes = strlen(head) + body->len;
     return 0;
 }
 
-int snapshot_load(const char *path, const char *endpoint, const char *project,
-                  struct snapshot **out, char **why)
+int snapshot_open(const char *path, const char *endpoint, const char *project,
+                  struct snapshot_reader **out, char **why)
 {
-    g_autofree char *data = NULL;
+    g_autoptr(GBytes) file = NULL;
+    char *data;
     struct stat st;
     ssize_t got;
     size_t len = 0;
@@ -517,17 +642,30 @@ int snapshot_load(const char *path, const char *endpoint, const char *project,
         len += (size_t)got;
     }
     close(fd);
+    file = g_bytes_new_take(data, len);
     if (rc < 0) {
         *why = g_strdup_printf("cannot read it: %s", g_strerror(-rc));
         return rc;
     }
-    rc = snapshot_decode(data, len, out, why);
-    if (rc < 0)
+    if ((rc = snapshot_reader_new(file, out, why)) < 0)
         return rc;
-    if (strcmp((*out)->endpoint, endpoint) != 0 || strcmp((*out)->project, project) != 0) {
-        g_clear_pointer(out, snapshot_free);
+    const struct snapshot *h = snapshot_reader_head(*out);
+    if (strcmp(h->endpoint, endpoint) != 0 || strcmp(h->project, project) != 0) {
+        g_clear_pointer(out, snapshot_reader_free);
         *why = g_strdup("it is of another endpoint or project");
         return -ESTALE;
     }
     return 0;
+}
+
+int snapshot_load(const char *path, const char *endpoint, const char *project,
+                  struct snapshot **out, char **why)
+{
+    struct snapshot_reader *sr = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = snapshot_open(path, endpoint, project, &sr, why)) < 0)
+        return rc;
+    return read_all(sr, out, why);
 }

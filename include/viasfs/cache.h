@@ -114,21 +114,27 @@ void cache_expire_all(struct cache *c);
 void cache_expire_task(struct cache *c, const char *id);
 
 /*
- * Seeds an empty cache with @n tasks of a snapshot (snapshot.h), in list order, before use:
- * each gets a slot, unconfirmed. Until a walk of every task succeeds, they count as fresh (a
- * read answers at once from them, the kernel being told to keep nothing) and cache_listing
- * answers with them (every task, or a view of them) at once, starting a walk of every task
- * behind it; that walk then confirms or replaces each and reports the differences as changes
- * (the tasks it does not list are checked one by one, as after any walk). @api_failing: the
- * API could not be reached at mount, so it counts as failing from the start (stale answers
- * without waiting for a fetch). Reports no change.
+ * Seeding with a snapshot (snapshot.h), before any other use or while the cache serves:
+ * cache_seed_begin, then cache_seed_add with the snapshot's tasks in list order, a batch at a
+ * time, then cache_seed_end. Each task gets a slot, unconfirmed. Until a walk of every task
+ * succeeds, they count as fresh (a read answers at once from them, the kernel being told to
+ * keep nothing) and cache_listing answers with them: the list of every task at once, growing
+ * while the snapshot is read (it streams like a walk); a view of them once it is read whole.
+ * A lookup of an id not seeded yet waits for cache_seed_end (bounded by its deadline). After
+ * the end, the next listing starts a walk of every task behind the answer; that walk confirms
+ * or replaces each task and reports the differences as changes (the tasks it does not list
+ * are checked one by one, as after any walk). @api_failing: the API could not be reached at
+ * mount, so it counts as failing from the start (stale answers without waiting for a fetch).
+ * Nothing is reported as a change.
  */
-void cache_seed(struct cache *c, struct task *const *tasks, guint n, bool api_failing);
+void cache_seed_begin(struct cache *c, bool api_failing);
+void cache_seed_add(struct cache *c, struct task *const *tasks, guint n);
+void cache_seed_end(struct cache *c);
 
 /*
  * Every task the cache has (new references), in the order of the last good listing of every
  * task, then the others; *@complete says whether that is a complete picture (a walk of every
- * task succeeded, or the cache was seeded). For the snapshot.
+ * task succeeded, or the cache was seeded whole). For the snapshot.
  */
 GPtrArray *cache_export(struct cache *c, bool *complete);
 

@@ -8,7 +8,7 @@
  * list, each with its history (history.h), and the "seq" of the last event line.
  *
  * The file, version 1: one text line, then a binary body.
- *   viasfs-snapshot 1 <body bytes> <SHA-256 of the body, hex>\n
+ *   viasfs-snapshot 1 <body bytes> <check of the body: 16 hex digits>\n
  *   body: str endpoint, str project, u64 written_ms, u64 last_seq, u8 flags (1: written at a
  *         clean unmount, 2: holds details), u32 task count, the tasks, u32 0x21444e45 ("END!")
  *   task: u8 complete, 14 str (id, name, state, status, video_source_name, title, type,
@@ -17,11 +17,15 @@
  *         output.json, schedule.json, config.json, error.json), u32 history lines, each:
  *         i64 seen_ms, i64 updated_ms, str old state, str new state
  *   str: u32 length then the bytes (no NUL), or u32 0xffffffff for none; numbers little-endian.
- * Binary rather than JSON: 100,000 tasks load in a fraction of the time a JSON parse takes
- * (bench/RESULTS.md), and nothing but this module reads it. A reader refuses anything that is
- * not exactly that (another version, a wrong length or checksum, a string that is not UTF-8,
- * a task that breaks task.h's invariants, a duplicate id, bytes after the end): a snapshot is
- * used whole or not at all.
+ * The check is a 64-bit multiply-xor hash of the body's 8-byte words (snapshot.c): it detects
+ * damage (any one changed word, always), not tampering; the file is its owner's, mode 0600.
+ * Binary rather than JSON, and checked with a hash this cheap, so that 100,000 tasks load in a
+ * fraction of what a JSON parse or SHA-256 would take (bench/RESULTS.md). A reader refuses
+ * anything that is not exactly that (another version, a wrong length or check, a string that
+ * is not UTF-8, a task that breaks task.h's invariants, a duplicate id, bytes after the end).
+ * The first line, the length, the check and the header are verified when a file is opened
+ * (snapshot_open), before anything is used; the tasks are then read a batch at a time
+ * (snapshot_reader_next), so that a mount can show the first ones while it reads the rest.
  */
 #ifndef VIASFS_SNAPSHOT_H
 #define VIASFS_SNAPSHOT_H
@@ -64,12 +68,30 @@ void snapshot_add(struct snapshot *s, struct task *task, GArray *history);
 /* The file's bytes. New reference. */
 GBytes *snapshot_encode(const struct snapshot *s);
 
+/* A file being read: opened (first line, length, check and header verified), its tasks read
+ * a batch at a time. Owns the file's bytes. */
+struct snapshot_reader;
+
 /*
- * Reads the bytes of a file. Returns 0 with a new picture in *@out, or -EBADMSG with *@why
- * (one line, caller frees) for anything that is not a version-1 snapshot in every byte;
- * -EPROTO (with *@why) for another version. Never reads past @len; allocates no more than a
- * small multiple of @len.
+ * Opens the bytes of a file (a reference is taken). Returns 0 with *@out, or -EBADMSG with
+ * *@why (one line, caller frees) for anything that is not a version-1 snapshot with the right
+ * length, check and header; -EPROTO (with *@why) for another version.
  */
+int snapshot_reader_new(GBytes *file, struct snapshot_reader **out, char **why);
+void snapshot_reader_free(struct snapshot_reader *r);
+/* The header: endpoint, project, written_ms, last_seq, clean, details; no tasks. Borrowed. */
+const struct snapshot *snapshot_reader_head(const struct snapshot_reader *r);
+/* The number of tasks the file holds. */
+guint snapshot_reader_count(const struct snapshot_reader *r);
+/*
+ * Reads up to @max more tasks (in file order) into @into's tasks. Returns how many were read
+ * (0: all were, and the file ends where it should), or -EBADMSG with *@why. Never reads past
+ * the file; allocates no more than a small multiple of what it reads.
+ */
+int snapshot_reader_next(struct snapshot_reader *r, guint max, struct snapshot *into, char **why);
+
+/* The whole of a file's bytes, read at once (tests, the fuzzer): 0 with *@out, or as
+ * snapshot_reader_new and snapshot_reader_next refuse it. */
 int snapshot_decode(const char *data, size_t len, struct snapshot **out, char **why);
 
 /* The file of @endpoint and @project in directory @dir: "<dir>/<hex>.snapshot", hex being the
@@ -84,10 +106,15 @@ char *snapshot_path(const char *dir, const char *endpoint, const char *project);
 int snapshot_save(const struct snapshot *s, const char *path, guint64 *bytes, char **why);
 
 /*
- * Reads @path. Returns 0 with *@out, -ENOENT when there is none, or another -errno (a file that
- * cannot be read, larger than SNAPSHOT_MAX_BYTES, or refused by snapshot_decode: -EBADMSG,
- * -EPROTO; or of another endpoint or project: -ESTALE) with *@why (caller frees).
+ * Opens @path. Returns 0 with *@out, -ENOENT when there is none, or another -errno (a file that
+ * cannot be read or is not a regular one, larger than SNAPSHOT_MAX_BYTES, refused by
+ * snapshot_reader_new: -EBADMSG, -EPROTO; or of another endpoint or project: -ESTALE) with
+ * *@why (caller frees).
  */
+int snapshot_open(const char *path, const char *endpoint, const char *project,
+                  struct snapshot_reader **out, char **why);
+
+/* snapshot_open, then every task: the whole picture. */
 int snapshot_load(const char *path, const char *endpoint, const char *project,
                   struct snapshot **out, char **why);
 
