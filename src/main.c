@@ -420,7 +420,7 @@ int main(int argc, char **argv)
     cache = cache_new(&cc);
     tree_set_cache(tree, cache);
     if (persist)
-        persist_seed(persist, cache, tree_history(tree), offline);
+        persist_seed(persist, cache, offline);
 
     struct fs_config fc = {.tree = tree,
                            .mountpoint = o.mountpoint,

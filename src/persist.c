@@ -88,7 +88,7 @@ gint64 persist_loaded_at(const struct persist *p)
     return p->loaded_written_ms;
 }
 
-void persist_seed(struct persist *p, struct cache *cache, struct history *history, bool offline)
+void persist_seed(struct persist *p, struct cache *cache, bool offline)
 {
     if (!p->reader)
         return;
@@ -252,8 +252,16 @@ static gpointer persist_main(gpointer data)
             listing_wait_done(l, g_get_monotonic_time() + G_USEC_PER_SEC / 4);
         listing_unref(l);
     }
-    while (p->period_us > 0 && sleep_until(p, g_get_monotonic_time() + p->period_us))
+    /* At most once a period, and never more than a tenth of the time (a large picture takes
+     * a while to write: 0.4 s for 100,000 tasks, bench/RESULTS.md). */
+    for (;;) {
+        g_mutex_lock(&p->lock);
+        gint64 pause = MAX(p->period_us, (gint64)(p->last_write_s * 10 * G_USEC_PER_SEC));
+        g_mutex_unlock(&p->lock);
+        if (p->period_us <= 0 || !sleep_until(p, g_get_monotonic_time() + pause))
+            break;
         write_picture(p, false);
+    }
     return NULL;
 }
 

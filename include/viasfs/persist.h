@@ -2,9 +2,11 @@
  * persist: a mount's memory across time, through its cache directory (--cache-dir). Before the
  * session, the snapshot of this endpoint and project (snapshot.h), if there is a usable one,
  * seeds the cache (which answers from it at once, stale, until the API confirms or replaces
- * each task: cache_seed), the histories and the events' numbers. While mounted, a thread of
- * its own writes the picture again when it changed (the cache's generation, the last event's
- * number), at most once per period; at the end, once more, marked clean. It decides when to
+ * each task: cache_seed_*), the histories and the events' numbers; the tasks are read on its
+ * thread after mounting, a batch at a time, so that the first show at once. While mounted,
+ * the thread writes the picture again when it changed (the cache's generation, the last
+ * event's number), at most once per period and never more than a tenth of the time; at the
+ * end, once more, marked clean. It decides when to
  * write and what a picture holds; the format is snapshot.c's, the serving the cache's.
  *
  * What it keeps: every task as shown (secrets masked as shown: the api layer redacts them
@@ -14,7 +16,9 @@
  * succeeded, or when the mount started from a snapshot.
  *
  * A snapshot that cannot be used (unreadable, damaged, truncated, of another version or of
- * another endpoint or project) is ignored with one warning; the mount goes on without it.
+ * another endpoint or project) is ignored with one warning; the mount goes on without it. The
+ * whole file is read and checked before the mount (snapshot_open), so that a damaged one is
+ * never partly shown.
  *
  * Threads: persist_new, persist_load, persist_seed, persist_start and persist_stop belong to
  * main's thread, in that order; persist_info may be called from any thread.
@@ -60,16 +64,16 @@ guint64 persist_first_seq(const struct persist *p);
 gint64 persist_loaded_at(const struct persist *p);
 
 /*
- * Seeds @cache (cache_seed) and @history with the loaded snapshot, then lets it go. @offline:
- * the API could not be reached at mount (the cache counts it as failing). Nothing when none
- * was loaded.
+ * Begins seeding @cache (cache_seed_begin) with the loaded snapshot; its tasks and their
+ * histories follow on the thread (persist_start). @offline: the API could not
+ * be reached at mount (the cache counts it as failing). Nothing when none was loaded.
  */
-void persist_seed(struct persist *p, struct cache *cache, struct history *history, bool offline);
+void persist_seed(struct persist *p, struct cache *cache, bool offline);
 
 /*
- * Starts the writer thread over @cache, @history and @events (borrowed; they outlive
- * persist_stop). With a seeded cache it first has every task walked, so that the snapshot is
- * confirmed without waiting for the first refresh.
+ * Starts the thread over @cache, @history and @events (borrowed; they outlive persist_stop).
+ * It first reads the snapshot's tasks into them, then has every task walked, so that the
+ * snapshot is confirmed without waiting for the first refresh, then writes as said above.
  */
 void persist_start(struct persist *p, struct cache *cache, struct history *history,
                    struct event_log *events);
