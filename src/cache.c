@@ -32,7 +32,7 @@ struct record {
     bool disowned;           /* the detail said "no such task": list pages that still name it
                                 are not believed (a ghost) until a detail answers again */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
-    bool seeded;             /* from a snapshot (cache_seed), not yet confirmed by the API */
+    bool seeded;             /* from a snapshot (cache_seed_add), not yet confirmed by the API */
     GList lru;               /* in c->lru while task is complete (lru.data = the record) */
     size_t bytes;            /* task_size of the complete task counted in c->detail_bytes */
 };
@@ -940,7 +940,7 @@ static struct listing *seeded_listing_locked(struct cache *c, const struct view 
 {
     struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
     g_autoptr(GArray) slots = NULL;
-    gint64 done_us;
+    gint64 done_us = g_get_monotonic_time() - c->ttl_us - 1; /* never fresh */
 
     c->stats.stale_served++;
     if (!c->seeding && (!all || listing_done(all, NULL, NULL)))
