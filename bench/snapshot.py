@@ -3,7 +3,7 @@
 perf.py (BENCH_SNAPSHOT=0 leaves it out) or alone: `BUILD=build python3 bench/snapshot.py`.
 
 For each number of tasks (BENCH_SNAPSHOT_TASKS, default "10000 100000") and API latency
-(BENCH_SNAPSHOT_LATENCIES, default "0 20" ms per request, the emulator's --latency), it times,
+(BENCH_SNAPSHOT_LATENCIES, default "0 20 100" ms per request, the emulator's --latency), it times,
 REPEAT times (BENCH_SNAPSHOT_REPEAT, default 3), medians reported:
   - cold: viasfs started with an empty --cache-dir, then `ls -U tasks`: the time from starting
     viasfs to the first entry, and to the last (the whole listing);
@@ -29,7 +29,7 @@ BUILD = os.environ.get("BUILD", "build")
 VIASFS = os.path.join(TOP, BUILD, "viasfs")
 EMU = os.path.join(TOP, BUILD, "vias-emulator")
 TASKS = [int(x) for x in os.environ.get("BENCH_SNAPSHOT_TASKS", "10000 100000").split()]
-LATENCIES = [int(x) for x in os.environ.get("BENCH_SNAPSHOT_LATENCIES", "0 20").split()]
+LATENCIES = [int(x) for x in os.environ.get("BENCH_SNAPSHOT_LATENCIES", "0 20 100").split()]
 REPEAT = int(os.environ.get("BENCH_SNAPSHOT_REPEAT", "3"))
 PROJECT = "0a1b2c3d4e5f4a6b8c9d0e1f2a3b4c5d"
 TMP = tempfile.mkdtemp(prefix="viasfs-bench-snapshot.")
