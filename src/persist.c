@@ -158,7 +158,7 @@ static bool seed(struct persist *p)
     struct cache_stats st;
     cache_get_stats(p->cache, &st);
     g_mutex_lock(&p->lock);
-    p->seeding = !whole; /* a part is no picture to write over the file with */
+    p->seeding = !whole; /* a part is no picture to write over the file with, until listed */
     /* The file holds this picture already: the next write is for a change. */
     p->written_once = true;
     p->written_generation = st.generation;
@@ -186,7 +186,7 @@ static bool write_picture(struct persist *p, bool clean)
                                        collecting makes the next round write again */
     g_mutex_lock(&p->lock);
     bool same = p->written_once && st.generation == p->written_generation && seq == p->written_seq;
-    bool partial = p->seeding;
+    bool partial = p->seeding && !st.last_walk_us; /* part of a snapshot, not yet listed */
     g_mutex_unlock(&p->lock);
     if ((same && !clean) || partial)
         return false;
