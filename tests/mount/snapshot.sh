@@ -15,7 +15,7 @@
 # - a credential the API rejects refuses the mount even with a snapshot;
 # - --cache-dir=none reads and writes nothing;
 # - secrets: the snapshot holds details masked as shown; with --show-secrets it holds no
-#   detail (and the secret nowhere).
+#   detail (and the secret nowhere), and a --show-secrets mount reads none from one that has.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/mount/mountlib.bash
 require_fuse
@@ -92,6 +92,14 @@ check_eq "... the events' seq goes on after the snapshot's (clean unmount): sinc
     "" "$(since "$MNT/.viasfs/events" "since $LAST" 1 0.5)"
 check "... and since <last - 1> is told it lost <last>" \
     eval "since '$MNT/.viasfs/events' 'since $((LAST - 1))' 1 0.5 | grep -q '\"type\":\"lost\",\"from\":$LAST,\"to\":$LAST'"
+mnt_stop "$MNT"
+cp -a "$D" "$TEST_TMP/cache-shown" # its own copy: this mount rewrites it without details
+mnt_start stalled-shown --cache-dir="$TEST_TMP/cache-shown" --refresh=1 --ttl=2 --timeout=2 \
+    --show-secrets || fail "viasfs --show-secrets mounts from the snapshot"
+check_eq "--show-secrets, stalled API: the list answers from the snapshot" "$all" \
+    "$(ls "$MNT/tasks" 2>&1 | sort)"
+check "... but no detail comes out of it: task.json of A is not served (the API stalls)" \
+    eval "! timeout 10 cat '$MNT/tasks/$A/task.json' >/dev/null 2>&1"
 mnt_stop "$MNT"
 mnt_start stalled-cold --cache-dir="$TEST_TMP/empty" --refresh=1 --ttl=2 --timeout=2 ||
     diag "(no snapshot, stalled API: did not mount)"
