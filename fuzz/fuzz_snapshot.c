@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_byte_array_append(file, data, (guint)size);
     } else {
         g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
-        g_autofree char *head = g_strdup_printf("viasfs-snapshot %d %zu %s\n", SNAPSHOT_VERSION,
-                                                size, sum);
+        g_autofree char *head =
+            g_strdup_printf("viasfs-snapshot %d %zu %s\n", SNAPSHOT_VERSION, size, sum);
         g_byte_array_append(file, (const guint8 *)head, (guint)strlen(head));
         g_byte_array_append(file, data, (guint)size);
     }

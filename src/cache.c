@@ -540,8 +540,8 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
         g_mutex_lock(&c->lock);
         r = g_hash_table_lookup(c->by_id, id);
         /* An id the snapshot being read may hold: after it, not from the API. */
-        while (!r && c->seeding && (rc = interrupt_cond_wait(&c->seeded_cond, &c->lock,
-                                                             deadline)) == 0)
+        while (!r && c->seeding &&
+               (rc = interrupt_cond_wait(&c->seeded_cond, &c->lock, deadline)) == 0)
             r = g_hash_table_lookup(c->by_id, id);
         if (!r && c->seeding) {
             g_mutex_unlock(&c->lock);

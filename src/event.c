@@ -37,7 +37,8 @@ char *event_lost_to_json(gint64 time_ms, guint64 from, guint64 to, bool ahead)
     g_autofree char *when = event_time(time_ms);
 
     return g_strdup_printf(
-        "{\"seq\":%" G_GUINT64_FORMAT ",\"time\":\"%s\",\"type\":\"lost\",\"from\":%" G_GUINT64_FORMAT
+        "{\"seq\":%" G_GUINT64_FORMAT
+        ",\"time\":\"%s\",\"type\":\"lost\",\"from\":%" G_GUINT64_FORMAT
         ",\"to\":%" G_GUINT64_FORMAT ",\"reason\":\"%s\"}",
         to, when, from, to,
         ahead ? "since names a number this mount never gave (it did not start from the snapshot "

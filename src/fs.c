@@ -6,9 +6,10 @@
  * Open directory handles are registered too, so that those whose release never came are
  * freed when the session ends.
  * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
- * or with EINTR when interrupted; a write of "since N" to it moves that descriptor back. Everything the tree asks on a change goes to the notifier
- * (notifier.h), which calls back wake_files for open files; the handlers that its operations
- * through the mountpoint (for inotify) reach hand those requests to it first.
+ * or with EINTR when interrupted; a write of "since N" to it moves that descriptor back.
+ * Everything the tree asks on a change goes to the notifier (notifier.h), which calls back
+ * wake_files for open files; the handlers that its operations through the mountpoint (for
+ * inotify) reach hand those requests to it first.
  */
 #define FUSE_USE_VERSION 312
 #include "viasfs/fs.h"
@@ -706,8 +707,7 @@ static void on_event_appended(void *data);
 
 /* "since N" on a descriptor of .viasfs/events: its cursor moves, then its waiting reads and
  * polls are answered as if a line had come. */
-static int stream_write(struct fs *fs, struct open_file *f, const char *buf, size_t size,
-                        uid_t uid)
+static int stream_write(struct fs *fs, struct open_file *f, const char *buf, size_t size, uid_t uid)
 {
     g_autofree char *lost = NULL;
     int rc;
@@ -734,9 +734,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
     count_op(req, METRICS_OP_WRITE, 1);
     struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
-    int rc = f->stream ? stream_write(fs_of(req), f, buf, size, fuse_req_ctx(req)->uid)
-                       : tree_write_control(fs_of(req)->tree, ino, buf, size,
-                                            fuse_req_ctx(req)->uid);
+    int rc = f->stream
+                 ? stream_write(fs_of(req), f, buf, size, fuse_req_ctx(req)->uid)
+                 : tree_write_control(fs_of(req)->tree, ino, buf, size, fuse_req_ctx(req)->uid);
 
     if (rc < 0)
         fuse_reply_err(req, -rc);

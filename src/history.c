@@ -8,8 +8,8 @@
 #include <string.h>
 
 struct history {
-    guint max_lines; /* immutable */
-    GMutex lock;     /* protects tasks and pool */
+    guint max_lines;   /* immutable */
+    GMutex lock;       /* protects tasks and pool */
     GHashTable *tasks; /* id (owned) -> GArray of struct history_entry, oldest first */
     GHashTable *pool;  /* state strings (owned), shared by the entries */
 };
@@ -20,8 +20,8 @@ struct history *history_new(guint max_lines)
 
     h->max_lines = MAX(max_lines, 1);
     g_mutex_init(&h->lock);
-    h->tasks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                     (GDestroyNotify)g_array_unref);
+    h->tasks =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
     h->pool = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return h;
 }

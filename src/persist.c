@@ -20,7 +20,7 @@ struct persist {
     GMutex lock; /* protects everything below */
     GCond wake;  /* signalled on stop */
     bool stop;
-    bool seeding;  /* persist_seed began seeding the cache; it is not complete yet */
+    bool seeding; /* persist_seed began seeding the cache; it is not complete yet */
     bool offline_start;
     gint64 loaded_written_ms;
     guint64 written_generation; /* the cache's generation and the last seq when last written */
@@ -141,8 +141,8 @@ static bool seed(struct persist *p)
         for (guint i = 0; i < batch->tasks->len; i++) {
             struct snapshot_task *st = g_ptr_array_index(batch->tasks, i);
             /* --show-secrets: no detail comes out of a snapshot (it holds masked values). */
-            struct task *t = st->task->complete && !p->details ? task_summary_of(st->task)
-                                                                : task_ref(st->task);
+            struct task *t =
+                st->task->complete && !p->details ? task_summary_of(st->task) : task_ref(st->task);
             if (!t)
                 continue;
             /* Its history first: once the task shows, so does its history. */
@@ -222,9 +222,8 @@ static bool write_picture(struct persist *p, bool clean)
     p->last_write_ms = s->written_ms;
     p->last_write_s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     g_mutex_unlock(&p->lock);
-    log_debug("snapshot written: %u tasks, %" G_GUINT64_FORMAT " bytes, %.1f ms%s",
-              s->tasks->len, bytes, (double)(g_get_monotonic_time() - t0) / 1000,
-              clean ? " (clean)" : "");
+    log_debug("snapshot written: %u tasks, %" G_GUINT64_FORMAT " bytes, %.1f ms%s", s->tasks->len,
+              bytes, (double)(g_get_monotonic_time() - t0) / 1000, clean ? " (clean)" : "");
     return true;
 }
 

@@ -27,10 +27,20 @@ enum { TASK_STRINGS = 14, TASK_FILES = 6 };
 static void task_string_fields(struct task *t, char **f[TASK_STRINGS])
 {
     char **const fields[TASK_STRINGS] = {
-        &t->id,          &t->name,      &t->state,          &t->status,
-        &t->video_source_name, &t->title, &t->type,          &t->service_id,
-        &t->algorithm_publish_id, &t->creator, &t->description, &t->company,
-        &t->error_code,  &t->error_message,
+        &t->id,
+        &t->name,
+        &t->state,
+        &t->status,
+        &t->video_source_name,
+        &t->title,
+        &t->type,
+        &t->service_id,
+        &t->algorithm_publish_id,
+        &t->creator,
+        &t->description,
+        &t->company,
+        &t->error_code,
+        &t->error_message,
     };
     memcpy(f, fields, sizeof(fields));
 }
@@ -177,8 +187,8 @@ static GByteArray *encode_body(const struct snapshot *s)
 /* The first line for @body. Caller frees. */
 static char *head_for(const GByteArray *body)
 {
-    return g_strdup_printf(MAGIC " %d %u %016" G_GINT64_MODIFIER "x\n", SNAPSHOT_VERSION,
-                           body->len, body_check(body->data, body->len));
+    return g_strdup_printf(MAGIC " %d %u %016" G_GINT64_MODIFIER "x\n", SNAPSHOT_VERSION, body->len,
+                           body_check(body->data, body->len));
 }
 
 GBytes *snapshot_encode(const struct snapshot *s)
@@ -311,8 +321,8 @@ static bool get_history(struct reader *r, GArray **out)
     for (guint32 i = 0; i < n; i++) {
         struct history_entry e = {0};
         char *old_state = NULL, *new_state = NULL;
-        bool ok = get_time(r, &e.seen_ms) && get_time(r, &e.updated_ms) &&
-                  get_str(r, &old_state) && get_str(r, &new_state);
+        bool ok = get_time(r, &e.seen_ms) && get_time(r, &e.updated_ms) && get_str(r, &old_state) &&
+                  get_str(r, &new_state);
 
         e.old_state = old_state;
         e.new_state = new_state;
@@ -394,12 +404,12 @@ static int parse_head(const char *data, size_t len, size_t *body_at, guint64 *bo
 }
 
 struct snapshot_reader {
-    GBytes *file;           /* the bytes read */
-    struct reader r;        /* the cursor in the body */
-    struct snapshot *head;  /* the header; no tasks */
-    guint count, done;      /* tasks the file holds, tasks read */
-    bool ended;             /* all read, and the end checked */
-    GHashTable *ids;        /* of the tasks read: no id twice */
+    GBytes *file;          /* the bytes read */
+    struct reader r;       /* the cursor in the body */
+    struct snapshot *head; /* the header; no tasks */
+    guint count, done;     /* tasks the file holds, tasks read */
+    bool ended;            /* all read, and the end checked */
+    GHashTable *ids;       /* of the tasks read: no id twice */
 };
 
 void snapshot_reader_free(struct snapshot_reader *sr)
@@ -431,10 +441,9 @@ int snapshot_reader_new(GBytes *file, struct snapshot_reader **out, char **why)
     if ((rc = parse_head(data, len, &body_at, &body_len, &check, why)) < 0)
         return rc;
     if (len - body_at != body_len) {
-        *why = g_strdup_printf("it is %s (%zu bytes where its first line says %" G_GUINT64_FORMAT
-                               ")",
-                               len - body_at < body_len ? "truncated" : "too long",
-                               len - body_at, body_len);
+        *why = g_strdup_printf(
+            "it is %s (%zu bytes where its first line says %" G_GUINT64_FORMAT ")",
+            len - body_at < body_len ? "truncated" : "too long", len - body_at, body_len);
         return -EBADMSG;
     }
     if (body_check((const guint8 *)data + body_at, body_len) != check) {

@@ -38,10 +38,9 @@ static void append_snapshot(GString *s, const struct status_sample *x)
         g_string_append(s, "snapshot: off (--cache-dir=none)\n");
     if (x->snapshot_loaded_ms) {
         g_autofree char *when = utc_time(x->snapshot_loaded_ms / 1000);
-        g_string_append_printf(s, "snapshot_loaded: yes, written %s, %u tasks%s\n", when,
-                               x->snapshot_seeded,
-                               x->snapshot_offline ? ", the API could not be reached at mount"
-                                                   : "");
+        g_string_append_printf(
+            s, "snapshot_loaded: yes, written %s, %u tasks%s\n", when, x->snapshot_seeded,
+            x->snapshot_offline ? ", the API could not be reached at mount" : "");
     } else {
         g_string_append(s, "snapshot_loaded: no\n");
     }
@@ -50,9 +49,10 @@ static void append_snapshot(GString *s, const struct status_sample *x)
     if (x->snapshot_written_ms) {
         g_autofree char *when = utc_time(x->snapshot_written_ms / 1000);
         g_string_append_printf(s,
-                               "snapshot_written: %s, %" G_GUINT64_FORMAT " bytes in %.1f ms (%" G_GUINT64_FORMAT
-                               " writes)\n",
-                               when, x->snapshot_bytes, x->snapshot_write_s * 1000, x->snapshot_writes);
+                               "snapshot_written: %s, %" G_GUINT64_FORMAT
+                               " bytes in %.1f ms (%" G_GUINT64_FORMAT " writes)\n",
+                               when, x->snapshot_bytes, x->snapshot_write_s * 1000,
+                               x->snapshot_writes);
     } else {
         g_string_append(s, "snapshot_written: never\n");
     }

@@ -412,7 +412,7 @@ struct task *task_new_blank(void)
 int task_check(const struct task *t, char **why)
 {
     const void *blocks[TASK_BLOCKS];
-    const char *const files[] = {t->task_json,   t->input_json,  t->output_json,
+    const char *const files[] = {t->task_json,     t->input_json,  t->output_json,
                                  t->schedule_json, t->config_json, t->error_json};
 
     if (!t->id || !task_id_is_valid(t->id)) {
@@ -431,8 +431,8 @@ int task_check(const struct task *t, char **why)
         }
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++)
         if (!files[i] || !g_str_has_suffix(files[i], "\n")) {
-            *why = g_strdup_printf("task %s: a file is missing or does not end in a newline",
-                                   t->id);
+            *why =
+                g_strdup_printf("task %s: a file is missing or does not end in a newline", t->id);
             return -EBADMSG;
         }
     if (t->created_ms < -1 || t->updated_ms < -1) {

@@ -101,9 +101,9 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
 
     /* tasks/<id>/history: the first state seen, then every change (whoever is watching). */
     if (n && (!o || g_strcmp0(o->state, n->state) != 0))
-        history = history_note(t->history, c->id, n->state, now_ms(),
-                               n->complete ? n->updated_ms : -1) &&
-                  o;
+        history =
+            history_note(t->history, c->id, n->state, now_ms(), n->complete ? n->updated_ms : -1) &&
+            o;
     if (!nf->inval_inode)
         return;
     if (o && o->state)

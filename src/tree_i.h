@@ -9,7 +9,8 @@
  * Inode numbers: fixed ones below 64 for the static directories and .viasfs files; 64 and up
  * for named directories (by-state/S, by-camera/C, by-algorithm/T) from a registry that never
  * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its nine
- * files from the task, its four links, and its history file), so a task's inodes follow from its cache slot alone.
+ * files from the task, its four links, and its history file), so a task's inodes follow from its
+ * cache slot alone.
  */
 #ifndef VIASFS_TREE_I_H
 #define VIASFS_TREE_I_H
@@ -106,7 +107,7 @@ struct tree {
     gint64 listing_dropped_us; /* monotonic: when a write to .viasfs/refresh last dropped a
                                   listing; 0 never */
 
-    gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
+    gint refreshes;          /* atomic: commands done through .viasfs/refresh or SIGHUP */
     struct history *history; /* owned; thread-safe on its own (history.h) */
 };
 

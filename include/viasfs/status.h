@@ -36,7 +36,7 @@ struct status_sample {
     guint64 snapshot_writes, snapshot_bytes;
     gint64 snapshot_written_ms; /* the last write; 0 none */
     double snapshot_write_s;
-    gint64 now_s;           /* unix time the sample was taken (token expiry is counted from it) */
+    gint64 now_s; /* unix time the sample was taken (token expiry is counted from it) */
 };
 
 /* The status text. Caller frees. */

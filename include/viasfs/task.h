@@ -1,10 +1,10 @@
 /*
  * task: one VIAS task as viasfs keeps it, immutable once another thread can see it, and
- * shared by reference across threads (the one change before that: task_fill_updated). It holds the fields the tree needs as C strings and numbers, and the
- * rendered text of every JSON file (pretty-printed in the API's key order, secrets redacted
- * unless asked otherwise). It is built only by the api layer's parsers (task_from_json,
- * task_page_parse), or from what viasfs kept of one it built (a snapshot: task_new_blank,
- * then task_check), and knows nothing about HTTP or FUSE.
+ * shared by reference across threads (the one change before that: task_fill_updated). It holds the
+ * fields the tree needs as C strings and numbers, and the rendered text of every JSON file
+ * (pretty-printed in the API's key order, secrets redacted unless asked otherwise). It is built
+ * only by the api layer's parsers (task_from_json, task_page_parse), or from what viasfs kept of
+ * one it built (a snapshot: task_new_blank, then task_check), and knows nothing about HTTP or FUSE.
  */
 #ifndef VIASFS_TASK_H
 #define VIASFS_TASK_H

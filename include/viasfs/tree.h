@@ -86,7 +86,7 @@ struct tree_owner {
     char *(*errors_text)(void *data);       /* the content of .viasfs/errors; caller frees */
     char *(*last_error)(void *data);        /* its latest line, or NULL; caller frees */
     guint64 (*errors_total)(void *data);
-    void (*keep_error)(const char *text, void *data); /* add @text to .viasfs/errors */
+    void (*keep_error)(const char *text, void *data);           /* add @text to .viasfs/errors */
     bool (*persist_info)(struct persist_info *out, void *data); /* false: no cache dir */
     void *data;
 };
@@ -162,9 +162,10 @@ struct metrics *tree_metrics(struct tree *t);
 
 /*
  * Whether @ino may be opened for writing or truncating (@write) by user @uid: 0, -EROFS for
- * anything but a control file or .viasfs/events (which takes "since N"), -EACCES for a user other than root and the mounting user
- * (tree_config.uid). Reading is allowed everywhere (a control file reads as empty, so that tar
- * and rsync copy the mount without an error). Fetches nothing.
+ * anything but a control file or .viasfs/events (which takes "since N"), -EACCES for a user
+ * other than root and the mounting user (tree_config.uid). Reading is allowed everywhere (a
+ * control file reads as empty, so that tar and rsync copy the mount without an error).
+ * Fetches nothing.
  */
 int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid);
 /* true for .viasfs/refresh, the control file (mode 0600, reads as empty). */

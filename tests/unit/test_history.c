@@ -78,7 +78,7 @@ static void bounded(guint bound, guint n, guint want_lines, const char *want_fir
 
 static void test_bound(void)
 {
-    bounded(HISTORY_MAX_LINES, HISTORY_MAX_LINES, HISTORY_MAX_LINES, NULL); /* at the bound */
+    bounded(HISTORY_MAX_LINES, HISTORY_MAX_LINES, HISTORY_MAX_LINES, NULL);     /* at the bound */
     bounded(HISTORY_MAX_LINES, HISTORY_MAX_LINES + 5, HISTORY_MAX_LINES, "S4"); /* past it */
 }
 
@@ -175,8 +175,9 @@ static void test_parse_since(void)
     g_assert_cmpuint(n, ==, 0);
     g_assert_cmpint(event_log_parse_since("since 1796593883912000", 22, &n), ==, 0);
     g_assert_cmpuint(n, ==, G_GUINT64_CONSTANT(1796593883912000));
-    static const char *const bad[] = {"", "since", "since ", "since -1", "since 1x", "since 1 2",
-                                      "Since 1", "since 1\n\n", "since 99999999999999999999",
+    static const char *const bad[] = {"",         "since",       "since ",
+                                      "since -1", "since 1x",    "since 1 2",
+                                      "Since 1",  "since 1\n\n", "since 99999999999999999999",
                                       "since +1", "since 1\r\n"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
         g_assert_cmpint(event_log_parse_since(bad[i], strlen(bad[i]), &n), ==, -EINVAL);

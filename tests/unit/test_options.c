@@ -17,8 +17,8 @@
 static const char *const argv0_only[] = {"viasfs", NULL};
 
 static const char *const env_names[] = {
-    "VIAS_ENDPOINT",     "VIAS_PROJECT_ID",      "VIAS_TOKEN_FILE", "VIAS_TOKEN",
-    "VIAS_IAM_ENDPOINT", "VIAS_IAM_USER",        "VIAS_IAM_DOMAIN", "VIAS_IAM_PASSWORD_FILE",
+    "VIAS_ENDPOINT",     "VIAS_PROJECT_ID",       "VIAS_TOKEN_FILE", "VIAS_TOKEN",
+    "VIAS_IAM_ENDPOINT", "VIAS_IAM_USER",         "VIAS_IAM_DOMAIN", "VIAS_IAM_PASSWORD_FILE",
     "VIAS_REGION",       "VIAS_CREDENTIALS_FILE", "VIAS_CACHE_DIR"};
 
 #define TOKEN_REFUSAL                                                                              \

@@ -36,7 +36,9 @@ static GArray *two_lines(void)
 {
     struct history_entry e[2] = {
         {.seen_ms = 1764000000500, .updated_ms = -1, .old_state = NULL, .new_state = "RUNNING"},
-        {.seen_ms = 1764000002000, .updated_ms = 1764000001000, .old_state = "RUNNING",
+        {.seen_ms = 1764000002000,
+         .updated_ms = 1764000001000,
+         .old_state = "RUNNING",
          .new_state = "STOPPED"},
     };
     GArray *a = g_array_new(FALSE, FALSE, sizeof(struct history_entry));
@@ -94,7 +96,8 @@ static void test_round_trip(void)
     g_assert_true(back->clean && back->details);
     g_assert_cmpuint(back->tasks->len, ==, 2);
     for (guint i = 0; i < 2; i++) {
-        struct snapshot_task *x = g_ptr_array_index(s->tasks, i), *y = g_ptr_array_index(back->tasks, i);
+        struct snapshot_task *x = g_ptr_array_index(s->tasks, i),
+                             *y = g_ptr_array_index(back->tasks, i);
         g_assert_cmpstr(x->task->id, ==, y->task->id);
         g_assert_cmpstr(x->task->name, ==, y->task->name);
         g_assert_cmpstr(x->task->state, ==, y->task->state);
@@ -201,7 +204,8 @@ static void test_files(void)
 
     g_assert_cmpstr(path, !=, other);
     g_assert_true(g_str_has_suffix(path, ".snapshot"));
-    g_assert_cmpint(snapshot_load(path, "https://vias.example:8443", "p1", &back, &why), ==, -ENOENT);
+    g_assert_cmpint(snapshot_load(path, "https://vias.example:8443", "p1", &back, &why), ==,
+                    -ENOENT);
     g_assert_cmpint(snapshot_save(s, path, &bytes, &why), ==, 0);
     g_assert_cmpint(g_stat(path, &st), ==, 0);
     g_assert_cmpint(st.st_mode & 0777, ==, 0600);
@@ -211,7 +215,8 @@ static void test_files(void)
     g_assert_cmpint(snapshot_load(path, "https://vias.example:8443", "p1", &back, &why2), ==, 0);
     g_assert_cmpuint(back->tasks->len, ==, 2);
     snapshot_free(back);
-    g_assert_cmpint(snapshot_load(path, "https://vias.example:8443", "p2", &back, &why3), ==, -ESTALE);
+    g_assert_cmpint(snapshot_load(path, "https://vias.example:8443", "p2", &back, &why3), ==,
+                    -ESTALE);
     g_assert_null(back);
     g_remove(path);
     g_rmdir(sub);
