@@ -399,6 +399,14 @@ static int parse_head(const char *data, size_t len, size_t *body_at, guint64 *bo
         *why = g_strdup("its first line is not a snapshot's");
         return -EBADMSG;
     }
+    /* Exactly as written (no NUL inside, no leading zeros, no other spelling). */
+    g_autofree char *want =
+        g_strdup_printf(MAGIC " %d %" G_GUINT64_FORMAT " %016" G_GINT64_MODIFIER "x",
+                        SNAPSHOT_VERSION, *body_len, *check);
+    if ((size_t)(nl - data) != strlen(want) || memcmp(data, want, strlen(want)) != 0) {
+        *why = g_strdup("its first line is not a snapshot's");
+        return -EBADMSG;
+    }
     *body_at = (size_t)(nl - data) + 1;
     return 0;
 }

@@ -154,6 +154,17 @@ static void test_damaged(void)
     }
     g_autofree char *longer = g_strdup_printf("%.*sX", (int)len, data);
     g_assert_true(refused(longer, len + 1, -EBADMSG));
+    /* The first line spelled otherwise: a leading zero, a NUL after the check (the fuzzer's
+     * find: the line was read up to the NUL). */
+    const char *nl = memchr(data, '\n', len);
+    g_autofree char *zero = g_strdup_printf("viasfs-snapshot 1 0%s", data + 18);
+    g_assert_true(refused(zero, len + 1, -EBADMSG));
+    GByteArray *nul = g_byte_array_new();
+    g_byte_array_append(nul, (const guint8 *)data, (guint)(nl - data));
+    g_byte_array_append(nul, (const guint8 *)"\0\0", 2);
+    g_byte_array_append(nul, (const guint8 *)nl, (guint)(len - (gsize)(nl - data)));
+    g_assert_true(refused((const char *)nul->data, nul->len, -EBADMSG));
+    g_byte_array_unref(nul);
     g_autofree char *v2 = g_strdup_printf("viasfs-snapshot 2%s", data + 17);
     g_assert_true(refused(v2, len, -EPROTO));
     g_assert_cmpint(snapshot_decode(copy, len, &ok, &why), ==, 0); /* the pair: intact */
