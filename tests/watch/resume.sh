@@ -100,7 +100,7 @@ bg_end "$FR2"
 rm -f "$ST"
 bg "$TEST_TMP/fr3" "$FR" "$M" "$ST"
 FR3=$BG_PID
-wait_until 10 grep -q "^scan ${run[0]} " "$TEST_TMP/fr3"
+wait_until 10 grep -q "^scan ${run[5]} " "$TEST_TMP/fr3" # the scan goes in id order
 check "the pair: restarted without its state file: re-scans instead" grep -q "^scan ${run[5]} STOPPED" "$TEST_TMP/fr3"
 bg_end "$FR3"
 w_stop "$M"
