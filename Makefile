@@ -148,10 +148,10 @@ clean:
 # fuzz-merge` minimises into fuzz/corpus/.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := fuzz_page fuzz_detail
+FUZZ_TARGETS := fuzz_page fuzz_detail fuzz_snapshot
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_SRC     := fuzz/check.c $(addprefix src/,task.c task_page.c redact.c name.c event.c \
-                api_error.c http.c backoff.c log.c)
+                api_error.c http.c backoff.c log.c json_string.c snapshot.c)
 FUZZ_PKGS    := glib-2.0 libcjson libcurl
 FUZZ_FLAGS   := -std=gnu11 $(WARN) -g -O1 -fno-omit-frame-pointer -Iinclude -Isrc -D_GNU_SOURCE \
                 -DVIASFS_VERSION='"$(VERSION)"' \

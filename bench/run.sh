@@ -32,8 +32,13 @@ for t in httpdirfs rclone; do
         echo "bench: $t not found: its columns will say 'not installed'" \
             "(make bench installs it as root)" >&2
 done
-# perf.py and idle.py undo everything they start and mount, on every exit path (SIGINT,
-# SIGTERM and SIGHUP included). idle.py (issue 18: requests per hour of an idle or barely
-# watched mount) runs after perf.py; BEFORE=path/to/an/older/viasfs adds its figures.
-python3 bench/perf.py || exit
-exec python3 bench/idle.py
+# perf.py, idle.py and snapshot.py undo everything they start and mount, on every exit path
+# (SIGINT, SIGTERM and SIGHUP included); exec keeps the signal delivery simple for the last one.
+# idle.py (issue 18: requests per hour of an idle or barely watched mount; BEFORE=path/to/an/
+# older/viasfs adds its figures) and snapshot.py (issue 16: the first `ls tasks` entry cold and
+# from a snapshot, at 10,000 and 100,000 tasks; the snapshot's size and write time) write their
+# own sections; BENCH_SNAPSHOT=0 leaves the latter out.
+python3 bench/perf.py || exit $?
+python3 bench/idle.py || exit $?
+[ "${BENCH_SNAPSHOT:-1}" = 0 ] && exit 0
+exec python3 bench/snapshot.py

@@ -34,6 +34,7 @@ struct record {
     bool disowned;           /* the detail said "no such task": list pages that still name it
                                 are not believed (a ghost) until a detail answers again */
     bool detail_wanted;      /* a walk found the state changed after a detail fetch */
+    bool seeded;             /* from a snapshot (cache_seed_add), not yet confirmed by the API */
     GList lru;               /* in c->lru while task is complete (lru.data = the record) */
     size_t bytes;            /* task_size of the complete task counted in c->detail_bytes */
 };
@@ -69,6 +70,10 @@ struct cache {
     gint64 expired_all_us;        /* cache_expire_all: answers sent before are not fresh */
     GHashTable *good;             /* key -> the last listing of that view whose walk succeeded:
                                      served, stale, while the API fails or stalls */
+    struct listing *seeded;       /* every task of the snapshot (cache_seed_*), in its order;
+                                     served until a walk of every task succeeds; or NULL */
+    bool seeding;                 /* between cache_seed_begin and cache_seed_end */
+    GCond seeded_cond;            /* broadcast at cache_seed_end */
     struct cache_stats stats;
 };
 
@@ -104,9 +109,11 @@ static void report(struct cache *c, GArray *changes)
     }
 }
 
-static void push_change(GArray *changes, struct record *r, struct task *old_task,
+/* Collects a change of @r for the report. Call with c->lock held. */
+static void push_change(struct cache *c, GArray *changes, struct record *r, struct task *old_task,
                         struct task *new_task)
 {
+    c->stats.generation++;
     struct pending p = {.id = g_strdup(r->id),
                         .slot = r->slot,
                         .old_task = old_task ? task_ref(old_task) : NULL,
@@ -211,6 +218,15 @@ static void lru_note_locked(struct cache *c, struct record *r)
     lru_evict_locked(c);
 }
 
+/* The API answered for @r: it is no longer only the snapshot's. Call with c->lock held. */
+static void confirm_locked(struct cache *c, struct record *r)
+{
+    if (r->seeded) {
+        r->seeded = false;
+        c->stats.unconfirmed--;
+    }
+}
+
 /*
  * Stores what a fetch returned for one task (@t, answered to a request sent at @sent_us),
  * unless the record holds a newer answer; an answer to a request sent before the record was
@@ -227,6 +243,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
     struct task *old = r->task;
     gint64 now = sent_us >= MAX(r->expired_us, c->expired_all_us) ? sent_us : 0;
 
+    confirm_locked(c, r);
     if (sent_us < r->version_us) {
         /* Older than what is held: not stored, unless it is a detail that a newer summary
          * agrees with, which then only adds the detail-only fields. */
@@ -235,6 +252,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
         r->task = task_ref(t);
         task_unref(old);
         r->complete_us = now;
+        c->stats.generation++;
         lru_note_locked(c, r);
         return r;
     }
@@ -247,6 +265,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
             if (!old->complete) {
                 r->task = task_ref(t);
                 task_unref(old);
+                c->stats.generation++;
             }
         }
         lru_note_locked(c, r);
@@ -254,7 +273,7 @@ static struct record *upsert_locked(struct cache *c, struct task *t, gint64 sent
     }
     if (old)
         task_fill_updated(t, g_get_real_time() / 1000); /* not yet seen by other threads */
-    push_change(changes, r, old, t);
+    push_change(c, changes, r, old, t);
     /* The detail-only fields (status, error...) may have changed with the state. */
     if (old && !t->complete && (old->complete || r->holds) && g_strcmp0(old->state, t->state) != 0)
         r->detail_wanted = true;
@@ -274,6 +293,13 @@ static bool fresh_locked(struct cache *c, const struct record *r, bool need_comp
         return false;
     if (need_complete && !r->task->complete)
         return false;
+    if (r->seeded && !c->stats.last_walk_us && !r->expired_us) {
+        /* The snapshot answers at once until the API has listed every task (the kernel
+         * keeps nothing of it: the walk's differences come as changes). */
+        if (until)
+            *until = now;
+        return true;
+    }
     u = (need_complete ? r->complete_us : r->fetched_us) + c->ttl_us;
     if (until)
         *until = u;
@@ -341,9 +367,11 @@ static void fetch_run(gpointer data, gpointer pool_data)
     } else if (rc == -ENOENT) {
         struct record *r = g_hash_table_lookup(c->by_id, id);
         note_success_locked(c);
+        if (r)
+            confirm_locked(c, r);
         if (r && sent_us >= r->version_us) {
             if (r->task)
-                push_change(changes, r, r->task, NULL);
+                push_change(c, changes, r, r->task, NULL);
             g_clear_pointer(&r->task, task_unref);
             lru_note_locked(c, r);
             r->version_us = sent_us;
@@ -522,6 +550,14 @@ static int get_task(struct cache *c, const char *id, bool need_complete, gint64 
 
         g_mutex_lock(&c->lock);
         r = g_hash_table_lookup(c->by_id, id);
+        /* An id the snapshot being read may hold: after it, not from the API. */
+        while (!r && c->seeding &&
+               (rc = interrupt_cond_wait(&c->seeded_cond, &c->lock, deadline)) == 0)
+            r = g_hash_table_lookup(c->by_id, id);
+        if (!r && c->seeding) {
+            g_mutex_unlock(&c->lock);
+            return rc;
+        }
         missing = r ? NULL : g_hash_table_lookup(c->missing, id);
         bool fetched = fetches > 0;
         if (r && need_complete && !fetched)
@@ -909,6 +945,41 @@ static struct listing *walk_start_locked(struct cache *c, const struct view *vie
     return l;
 }
 
+/*
+ * While the API has not listed every task since the cache was seeded: the snapshot's listing
+ * (or a view of it), at once, counted as stale, with a walk of every task started behind it
+ * when none runs. Called with c->lock held. Returns a new reference.
+ */
+static struct listing *seeded_listing_locked(struct cache *c, const struct view *view,
+                                             const char *value, gint64 deadline)
+{
+    struct listing *all = g_hash_table_lookup(c->listings, c->all_key), *l;
+    g_autoptr(GArray) slots = NULL;
+    gint64 done_us = g_get_monotonic_time() - c->ttl_us - 1; /* never fresh */
+
+    c->stats.stale_served++;
+    if (!c->seeding && (!all || listing_done(all, NULL, NULL)))
+        listing_unref(walk_start_locked(c, NULL, NULL, c->all_key));
+    if (!view) /* every task: streams while the snapshot is read */
+        return listing_ref(c->seeded);
+    /* A view of it: once the snapshot is read whole (a view does not stream). */
+    while (c->seeding && interrupt_cond_wait(&c->seeded_cond, &c->lock, deadline) == 0)
+        ;
+    listing_done(c->seeded, NULL, &done_us);
+    slots = g_array_new(FALSE, FALSE, sizeof(guint32));
+    for (guint i = 0, n = listing_length(c->seeded); i < n; i++) {
+        guint32 slot = listing_slot(c->seeded, i);
+        struct record *r = g_ptr_array_index(c->records, slot);
+
+        if (r->task && view_matches(view, value, r->task))
+            g_array_append_val(slots, slot);
+    }
+    l = listing_new(view, value);
+    listing_append(l, (const guint32 *)slots->data, slots->len);
+    listing_finish_at(l, 0, done_us);
+    return l;
+}
+
 struct listing *cache_listing(struct cache *c, const struct view *view, const char *value,
                               gint64 deadline)
 {
@@ -918,6 +989,11 @@ struct listing *cache_listing(struct cache *c, const struct view *view, const ch
     int error = 0, rc;
 
     g_mutex_lock(&c->lock);
+    if (c->seeded && !c->stats.last_walk_us) {
+        l = seeded_listing_locked(c, view, value, deadline);
+        g_mutex_unlock(&c->lock);
+        return l;
+    }
     l = g_hash_table_lookup(c->listings, key);
     if (l && listing_done(l, &error, &done_us)) {
         if (error == 0 && g_get_monotonic_time() < done_us + c->ttl_us) {
@@ -1126,6 +1202,74 @@ void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes)
     g_mutex_unlock(&c->lock);
 }
 
+void cache_seed_begin(struct cache *c, bool api_failing)
+{
+    g_mutex_lock(&c->lock);
+    c->seeded = listing_new(NULL, NULL);
+    c->seeding = true;
+    g_hash_table_replace(c->good, g_strdup(c->all_key), listing_ref(c->seeded));
+    if (api_failing)
+        note_failure_locked(c);
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_seed_add(struct cache *c, struct task *const *tasks, guint n)
+{
+    g_autoptr(GArray) slots = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
+
+    g_mutex_lock(&c->lock);
+    for (guint i = 0; i < n; i++) {
+        struct record *r = record_for_locked(c, tasks[i]->id);
+
+        if (r->task)
+            continue; /* the API answered for it first, or the snapshot had it twice */
+        r->task = task_ref(tasks[i]);
+        r->seeded = true;
+        c->stats.unconfirmed++;
+        lru_note_locked(c, r);
+        g_array_append_val(slots, r->slot);
+    }
+    c->stats.seeded += slots->len;
+    /* Appended under the cache lock: a reader that finds an entry finds its record. */
+    listing_append(c->seeded, (const guint32 *)slots->data, slots->len);
+    g_mutex_unlock(&c->lock);
+}
+
+void cache_seed_end(struct cache *c)
+{
+    g_mutex_lock(&c->lock);
+    /* Done long ago: never fresh, so the kernel is told to keep none of it. */
+    listing_finish_at(c->seeded, 0, g_get_monotonic_time() - c->ttl_us - 1);
+    c->seeding = false;
+    g_cond_broadcast(&c->seeded_cond);
+    g_mutex_unlock(&c->lock);
+}
+
+GPtrArray *cache_export(struct cache *c, bool *complete)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)task_unref);
+    struct listing *order;
+    g_autoptr(GHashTable) done = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    g_mutex_lock(&c->lock);
+    *complete = c->stats.last_walk_us != 0 || (c->seeded && !c->seeding);
+    order = g_hash_table_lookup(c->good, c->all_key);
+    for (guint i = 0, n = order ? listing_length(order) : 0; i < n; i++) {
+        struct record *r = g_ptr_array_index(c->records, listing_slot(order, i));
+
+        if (r->task && g_hash_table_add(done, r))
+            g_ptr_array_add(out, task_ref(r->task));
+    }
+    for (guint i = 0; i < c->records->len; i++) { /* found since, by a lookup or a detail */
+        struct record *r = g_ptr_array_index(c->records, i);
+
+        if (r->task && g_hash_table_add(done, r))
+            g_ptr_array_add(out, task_ref(r->task));
+    }
+    g_mutex_unlock(&c->lock);
+    return out;
+}
+
 void cache_get_stats(struct cache *c, struct cache_stats *out)
 {
     g_mutex_lock(&c->lock);
@@ -1144,6 +1288,7 @@ struct cache *cache_new(const struct cache_config *cfg)
     c->timeout_us = (gint64)MAX(cfg->timeout_s, 1) * G_USEC_PER_SEC;
     c->negative_us = MIN(c->ttl_us, 5 * G_USEC_PER_SEC);
     g_mutex_init(&c->lock);
+    g_cond_init(&c->seeded_cond);
     c->by_id = g_hash_table_new(g_str_hash, g_str_equal);
     c->records = g_ptr_array_new_with_free_func(record_free);
     c->missing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -1167,6 +1312,8 @@ void cache_free(struct cache *c)
     g_thread_pool_free(c->fetchers, FALSE, TRUE);
     g_hash_table_unref(c->listings);
     g_hash_table_unref(c->good);
+    if (c->seeded)
+        listing_unref(c->seeded);
     g_free(c->all_key);
     scan_free(c->scan);
     if (c->scan_listing)
@@ -1175,6 +1322,7 @@ void cache_free(struct cache *c)
     g_hash_table_unref(c->missing);
     g_hash_table_unref(c->by_id);
     g_ptr_array_unref(c->records);
+    g_cond_clear(&c->seeded_cond);
     g_mutex_clear(&c->lock);
     g_free(c);
 }

@@ -6,9 +6,10 @@
  * Open directory handles are registered too, so that those whose release never came are
  * freed when the session ends.
  * Reads of .viasfs/events that find nothing new are parked and answered when a line arrives,
- * or with EINTR when interrupted. Everything the tree asks on a change goes to the notifier
- * (notifier.h), which calls back wake_files for open files; the handlers that its operations
- * through the mountpoint (for inotify) reach hand those requests to it first.
+ * or with EINTR when interrupted; a write of "since N" to it moves that descriptor back.
+ * Everything the tree asks on a change goes to the notifier (notifier.h), which calls back
+ * wake_files for open files; the handlers that its operations through the mountpoint (for
+ * inotify) reach hand those requests to it first.
  */
 #define FUSE_USE_VERSION 312
 #include "viasfs/fs.h"
@@ -35,6 +36,9 @@ struct open_file {
     bool changed;               /* changed since this handle last read from offset 0 */
     bool stream;                /* .viasfs/events */
     struct event_cursor cursor; /* stream: what to deliver next */
+    GString *lost;              /* stream: the "lost" line to deliver first (after "since N"),
+                                   or NULL */
+    bool resumed;               /* stream: "since N" was written: falling behind is told */
     struct fuse_pollhandle *ph; /* waiting poll(), or NULL */
     /* Opened for writing (tree.h's writing section); the rest is used by one request at a
      * time (the kernel serialises a descriptor's writes, flushes and SETATTRs on an inode). */
@@ -228,6 +232,8 @@ static void open_file_free(struct open_file *f)
 {
     g_mutex_clear(&f->edit_lock);
     g_bytes_unref(f->content);
+    if (f->lost)
+        g_string_free(f->lost, TRUE);
     if (f->edit) {
         explicit_bzero(f->edit->data, f->edit->len); /* may hold secrets */
         g_byte_array_unref(f->edit);
@@ -357,10 +363,30 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
 }
 
-/* Lines for a stream handle, or 0 bytes when none are new. Call with fs->lock held. */
+/* Lines for a stream handle (its "lost" line first), or 0 bytes when none are new. Call with
+ * fs->lock held. */
 static size_t stream_take_locked(struct fs *fs, struct open_file *f, size_t size, GString *out)
 {
-    return event_log_read(tree_events(fs->tree), &f->cursor, out, size);
+    size_t n = 0;
+
+    if (f->resumed && !f->lost) {
+        char *behind = tree_events_behind(fs->tree, &f->cursor);
+        if (behind) {
+            f->lost = g_string_new(behind);
+            g_free(behind);
+        }
+    }
+    if (f->lost) {
+        n = MIN(size, f->lost->len);
+        g_string_append_len(out, f->lost->str, (gssize)n);
+        g_string_erase(f->lost, 0, (gssize)n);
+        if (f->lost->len)
+            return n;
+        g_string_free(g_steal_pointer(&f->lost), TRUE);
+        if (n == size)
+            return n;
+    }
+    return n + event_log_read(tree_events(fs->tree), &f->cursor, out, size - n);
 }
 
 static void on_read_interrupt(fuse_req_t req, void *data)
@@ -491,7 +517,9 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
     g_mutex_lock(&fs->lock);
     if (f->stream)
-        revents = f->cursor.seq < event_log_end(tree_events(fs->tree)) ? POLLIN | POLLRDNORM : 0;
+        revents = f->lost || f->cursor.seq < event_log_end(tree_events(fs->tree))
+                      ? POLLIN | POLLRDNORM
+                      : 0;
     else
         revents = POLLIN | POLLRDNORM | (f->changed ? POLLPRI | POLLERR : 0);
     if (ph) {
@@ -848,11 +876,34 @@ static int create_put(fuse_req_t req, struct open_file *f, const char *buf, size
     return rc;
 }
 
+static void on_event_appended(void *data);
+
+/* "since N" on a descriptor of .viasfs/events: its cursor moves, then its waiting reads and
+ * polls are answered as if a line had come. */
+static int stream_write(struct fs *fs, struct open_file *f, const char *buf, size_t size, uid_t uid)
+{
+    g_autofree char *lost = NULL;
+    int rc;
+
+    g_mutex_lock(&fs->lock);
+    rc = tree_events_since(fs->tree, f->ino, buf, size, uid, &f->cursor, &lost);
+    if (rc == 0) {
+        if (f->lost)
+            g_string_free(f->lost, TRUE);
+        f->lost = lost ? g_string_new(lost) : NULL;
+        f->resumed = true;
+    }
+    g_mutex_unlock(&fs->lock);
+    if (rc == 0)
+        on_event_appended(fs);
+    return rc;
+}
+
 /*
  * Writes, by what the inode is (tree.h): .viasfs/refresh and ctl act on each write; a
  * writable task file and .viasfs/create collect (the first is taken at flush, the second as
- * soon as it is a whole object); a draft changes in place. The writer's uid is checked at
- * every write, not only at open: a descriptor can change hands.
+ * soon as it is a whole object); a draft changes in place; .viasfs/events takes "since N".
+ * The writer's uid is checked at every write, not only at open: a descriptor can change hands.
  */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
@@ -864,7 +915,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
     struct op op;
     int rc;
 
-    if (f->writer != TREE_WRITER_REFRESH && !tree_may_act(fs->tree, ctx->uid)) {
+    if (f->writer != TREE_WRITER_REFRESH && f->writer != TREE_WRITER_EVENTS &&
+        !tree_may_act(fs->tree, ctx->uid)) {
         fuse_reply_err(req, EACCES);
         return;
     }
@@ -889,6 +941,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         break;
     case TREE_WRITER_REFRESH:
         rc = tree_write_control(fs->tree, ino, buf, size, ctx->uid);
+        break;
+    case TREE_WRITER_EVENTS:
+        rc = stream_write(fs, f, buf, size, ctx->uid);
         break;
     default:
         rc = -EROFS;

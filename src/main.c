@@ -16,6 +16,7 @@
 #include "viasfs/log.h"
 #include "viasfs/metrics.h"
 #include "viasfs/options.h"
+#include "viasfs/persist.h"
 #include "viasfs/refresh.h"
 #include "viasfs/tree.h"
 #include "viasfs/watchers.h"
@@ -131,9 +132,12 @@ static int check_cacert(const char *path)
 /*
  * One small list request before mounting: a rejected credential or an endpoint that is not
  * there is refused now (a refused connection at once: nothing listens, see http_perform); an
- * API that is failing (5xx, timeouts) is mounted anyway and reported in .viasfs/status.
+ * API that is failing (5xx, timeouts) is mounted anyway and reported in .viasfs/status. With a
+ * snapshot (@snapshot_ms, when it was written; 0 none), an API that cannot be reached (refused,
+ * unknown host, broken, timed out) or is failing mounts from the snapshot, said in one line,
+ * and *@offline is set; a rejected credential is refused all the same.
  */
-static int probe(struct api *api, int timeout_s)
+static int probe(struct api *api, int timeout_s, gint64 snapshot_ms, bool *offline)
 {
     g_autoptr(TaskPage) page = NULL;
     g_autofree char *text = NULL, *hint = NULL;
@@ -148,9 +152,21 @@ static int probe(struct api *api, int timeout_s)
     log_set_level(level);
     text = rc < 0 ? api_error_describe(&err) : NULL;
     hint = way_out(&err, "--endpoint");
-    if (rc == -EACCES)
+    bool unreachable = err.failure == HTTP_FAIL_TIMEOUT || err.failure == HTTP_FAIL_REFUSED ||
+                       err.failure == HTTP_FAIL_RESOLVE || err.failure == HTTP_FAIL_BROKEN;
+    *offline = false;
+    if (rc == -EACCES) {
         rc = refuse(1, "the API rejected the credential: %s", text);
-    else if (err.failure != HTTP_OK && err.failure != HTTP_FAIL_TIMEOUT)
+    } else if (rc < 0 && snapshot_ms && (unreachable || err.failure == HTTP_OK) && rc != -EINVAL &&
+               rc != -ENOENT) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(snapshot_ms / 1000);
+        g_autofree char *when = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+        log_warn("cannot reach %s (%s): mounting from the snapshot written %s, stale until the "
+                 "API answers",
+                 api_endpoint(api), text, when);
+        *offline = true;
+        rc = 0;
+    } else if (err.failure != HTTP_OK && err.failure != HTTP_FAIL_TIMEOUT)
         rc = refuse(1, "cannot reach %s: %s%s", api_endpoint(api), text, hint);
     else if (rc == -EINVAL || rc == -ENOENT)
         rc = refuse(1, "%s does not answer like the VIAS API: %s", api_endpoint(api), text);
@@ -205,6 +221,9 @@ static int prepare_iam(struct auth *auth, int timeout_s)
 struct refresh_start_args {
     struct refresh **out;
     struct refresh_config cfg;
+    struct persist *persist; /* NULL: no cache directory */
+    struct tree *tree;
+    struct event_log *events;
 };
 
 /* Once mounted (and daemonized: threads do not survive a fork), start refreshing and trimming. */
@@ -214,14 +233,30 @@ static void start_threads(void *data)
 
     if (a->cfg.period_s > 0)
         *a->out = refresh_start(&a->cfg);
+    if (a->persist)
+        persist_start(a->persist, a->cfg.cache, tree_history(a->tree), a->events);
     heap_trimmer_start();
 }
 
-/* What the tree shows of the mount's credential, error log and refresh (struct tree_owner). */
+/* The retained window's bound in lines: EVENT_LOG_MAX_LINES, or VIASFS_EVENTS_RETAIN (1 to
+ * that), which the tests use to see events dropped from the window. */
+static guint events_retain(void)
+{
+    const char *v = g_getenv("VIASFS_EVENTS_RETAIN");
+    guint64 n;
+
+    if (v && g_ascii_string_to_unsigned(v, 10, 1, EVENT_LOG_MAX_LINES, &n, NULL))
+        return (guint)n;
+    return EVENT_LOG_MAX_LINES;
+}
+
+/* What the tree shows of the mount's credential, error log, refresh and snapshot (struct
+ * tree_owner). */
 struct owner {
     struct auth *auth;
     struct error_log *errors;
     struct refresh **refresh; /* set once mounted; NULL inside until then */
+    struct persist *persist;  /* NULL: --cache-dir=none */
 };
 
 static char *owner_refresh_text(void *data)
@@ -256,6 +291,16 @@ static void owner_keep_error(const char *text, void *data)
     error_log_add_text(((struct owner *)data)->errors, text);
 }
 
+static bool owner_persist_info(struct persist_info *out, void *data)
+{
+    struct persist *p = ((struct owner *)data)->persist;
+
+    if (!p)
+        return false;
+    persist_info(p, out);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -276,6 +321,8 @@ int main(int argc, char **argv)
     struct budget *budget = NULL;
     struct watchers *watchers = NULL;
     g_autofree char *mount_path = NULL;
+    struct persist *persist = NULL;
+    bool offline = false;
     int status = 1, rc;
 
     signal(SIGPIPE, SIG_IGN);
@@ -344,21 +391,31 @@ int main(int argc, char **argv)
         refuse(1, "%s", why);
         goto out;
     }
-    if (probe(api, o.timeout) != 0)
+    if (o.cache_dir) {
+        persist = persist_new(&(struct persist_config){.dir = o.cache_dir,
+                                                       .endpoint = api_endpoint(api),
+                                                       .project = api_project_id(api),
+                                                       .details = !o.show_secrets,
+                                                       .period_s = o.refresh});
+        persist_load(persist);
+    }
+    if (probe(api, o.timeout, persist ? persist_loaded_at(persist) : 0, &offline) != 0)
         goto out;
 
-    events = event_log_new(65536);
+    events = event_log_new(events_retain(), EVENT_LOG_MAX_BYTES,
+                           persist ? persist_first_seq(persist) : event_log_seq_from_clock());
     budget = budget_new(o.max_rate);
     mount_path = realpath(o.mountpoint, NULL);
     if (!o.no_inotify && mount_path) /* with --no-inotify nobody expects inotify to work */
         watchers = watchers_new(mount_path);
-    struct owner own = {.auth = auth, .errors = errors, .refresh = &refresh};
+    struct owner own = {.auth = auth, .errors = errors, .refresh = &refresh, .persist = persist};
     struct tree_config tc = {.owner = {.token_expires_at = owner_token_expires_at,
                                        .errors_text = owner_errors_text,
                                        .last_error = owner_last_error,
                                        .errors_total = owner_errors_total,
                                        .keep_error = owner_keep_error,
                                        .refresh_text = owner_refresh_text,
+                                       .persist_info = owner_persist_info,
                                        .data = &own},
                              .events = events,
                              .metrics = metrics,
@@ -398,6 +455,8 @@ int main(int argc, char **argv)
         log_info("--allow-control: tasks may be started, stopped, deleted, edited and created "
                  "through the tree by uid %u", (unsigned)getuid());
     }
+    if (persist)
+        persist_seed(persist, cache, offline);
 
     struct fs_config fc = {.tree = tree,
                            .mountpoint = o.mountpoint,
@@ -414,7 +473,10 @@ int main(int argc, char **argv)
                                             .idle_refresh_s = o.idle_refresh,
                                             .page_size = o.page_size,
                                             .watched = tree_watched,
-                                            .watched_data = tree}};
+                                            .watched_data = tree},
+                                    .persist = persist,
+                                    .tree = tree,
+                                    .events = events};
     fc.on_mounted_data = &ra;
     rc = fs_run(&fc, &why);
     http_cancel_all(http); /* unmounted: nobody waits for an answer any more */
@@ -422,10 +484,13 @@ int main(int argc, char **argv)
     refresh = NULL;
     action_free(action); /* calls in flight end (cancelled), are reported */
     follow_free(follow);
+    if (rc == 0)
+        persist_stop(persist); /* the last picture, clean: no event comes after it */
     heap_trimmer_stop();
     /* -EINVAL: FUSE did not accept its options (a usage error, as libfuse's line says). */
     status = rc == 0 ? 0 : refuse(rc == -EINVAL ? 2 : 1, "%s", why);
 out:
+    persist_free(persist);
     cache_free(cache);
     budget_free(budget);
     event_log_free(events);

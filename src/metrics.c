@@ -365,8 +365,35 @@ char *metrics_render(struct metrics *m, const struct metrics_sample *s)
 
     render_cache(out, s);
 
+    family(out, "viasfs_snapshot_loaded", "gauge",
+           "1 when the mount started from its snapshot (--cache-dir).");
+    sample_u(out, "viasfs_snapshot_loaded", NULL, s->snapshot_loaded);
+    family(out, "viasfs_snapshot_unconfirmed_tasks", "gauge",
+           "Tasks served from the snapshot that the API has not answered for yet.");
+    sample_u(out, "viasfs_snapshot_unconfirmed_tasks", NULL, s->snapshot_unconfirmed);
+    if (s->snapshot_age_s >= 0) {
+        family(out, "viasfs_snapshot_age_seconds", "gauge",
+               "Age of the snapshot the mount started from.");
+        sample_d(out, "viasfs_snapshot_age_seconds", s->snapshot_age_s);
+    }
+    family(out, "viasfs_snapshot_writes_total", "counter", "Snapshots written by this mount.");
+    sample_u(out, "viasfs_snapshot_writes_total", NULL, s->snapshot_writes);
+    family(out, "viasfs_snapshot_bytes", "gauge", "Size of the last snapshot written.");
+    sample_u(out, "viasfs_snapshot_bytes", NULL, s->snapshot_bytes);
+    family(out, "viasfs_snapshot_write_seconds", "gauge",
+           "How long the last snapshot took to collect, encode, write and fsync.");
+    sample_d(out, "viasfs_snapshot_write_seconds", s->snapshot_write_s);
+
     family(out, "viasfs_events_total", "counter", "Lines appended to .viasfs/events.");
     sample_u(out, "viasfs_events_total", NULL, s->events);
+    family(out, "viasfs_events_retained_lines", "gauge",
+           "Lines of .viasfs/events kept for readers that resume with \"since N\".");
+    sample_u(out, "viasfs_events_retained_lines", NULL, s->events_retained_lines);
+    family(out, "viasfs_events_retained_bytes", "gauge", "Bytes of those lines.");
+    sample_u(out, "viasfs_events_retained_bytes", NULL, s->events_retained_bytes);
+    family(out, "viasfs_events_last_seq", "gauge",
+           "The \"seq\" of the last line of .viasfs/events (0: none yet).");
+    sample_u(out, "viasfs_events_last_seq", NULL, s->events_last_seq);
 
     if (m) {
         family(out, "viasfs_fuse_operations_total", "counter",

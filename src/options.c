@@ -25,6 +25,7 @@ enum opt_kind {
     OPT_LEVEL,    /* enum log_level field: error, warn, info or debug */
     OPT_REGION,   /* char * field, a region name such as cn-north-4 */
     OPT_NAME,     /* char * field, a user or account name */
+    OPT_DIR,      /* char * field, a directory made absolute, or "none" */
 };
 
 /* Where an option may be given besides --name. */
@@ -260,6 +261,17 @@ static const struct opt_spec specs[] = {
      .section = "Acting on tasks",
      .help = "let the mounting user start, stop, delete, edit and create tasks through the "
              "tree (off: read-only)"},
+    {.name = "cache-dir",
+     .kind = OPT_DIR,
+     .offset = FIELD(cache_dir),
+     .where = ANYWHERE,
+     .metavar = "DIR",
+     .env = "VIAS_CACHE_DIR",
+     .def_text = "~/.cache/viasfs",
+     .section = "Memory across time",
+     .help = "where the last picture of the tasks is kept for the next mount to start "
+             "from; none: nowhere",
+     .note = "$XDG_CACHE_HOME replaces ~/.cache if set"},
 
     {.name = "config",
      .kind = OPT_PATH,
@@ -708,6 +720,9 @@ static int value_parse(struct parser *p, const struct opt_spec *s, const char *l
     case OPT_PATH:
         out->s = absolute_path(v, p->base_dir);
         break;
+    case OPT_DIR:
+        out->s = strcmp(v, "none") == 0 ? g_strdup(v) : absolute_path(v, p->base_dir);
+        break;
     case OPT_INT:
     case OPT_FLAG:
         g_assert_not_reached();
@@ -1076,6 +1091,19 @@ static int apply_config(struct parser *p)
     return rc;
 }
 
+/* $XDG_CACHE_HOME/viasfs when XDG_CACHE_HOME is an absolute path, else ~/.cache/viasfs. */
+static char *cache_dir_default(void)
+{
+    const char *xdg = g_getenv("XDG_CACHE_HOME");
+    const char *home = g_getenv("HOME");
+
+    if (xdg && g_path_is_absolute(xdg))
+        return g_build_filename(xdg, "viasfs", NULL);
+    if (!home || !*home)
+        home = g_get_home_dir();
+    return g_build_filename(home, ".cache", "viasfs", NULL);
+}
+
 /* What is left: defaults that depend on other values, and the kind of credential. */
 static void apply_defaults(struct parser *p)
 {
@@ -1092,6 +1120,10 @@ static void apply_defaults(struct parser *p)
             o->auth_method = (enum options_auth)k;
     if (o->auth_method == OPTIONS_AUTH_IAM && o->region && !o->iam_endpoint)
         o->iam_endpoint = g_strdup_printf("https://iam.%s.myhuaweicloud.com", o->region);
+    if (!o->cache_dir)
+        o->cache_dir = cache_dir_default();
+    else if (strcmp(o->cache_dir, "none") == 0)
+        g_clear_pointer(&o->cache_dir, g_free);
 }
 
 static int parse_positional(struct parser *p)
@@ -1363,6 +1395,7 @@ void options_release(struct options *o)
     g_free(o->config_file);
     g_free(o->log_target);
     g_free(o->cacert);
+    g_free(o->cache_dir);
     if (o->fuse_argv)
         g_ptr_array_unref(o->fuse_argv);
     memset(o, 0, sizeof(*o));

@@ -29,6 +29,35 @@ static void append_token_expiry(GString *s, const struct status_sample *x)
                                (double)-left / 3600);
 }
 
+/* The snapshot's lines (persist.h): always the same four keys. */
+static void append_snapshot(GString *s, const struct status_sample *x)
+{
+    if (x->snapshot_path)
+        g_string_append_printf(s, "snapshot: %s\n", x->snapshot_path);
+    else
+        g_string_append(s, "snapshot: off (--cache-dir=none)\n");
+    if (x->snapshot_loaded_ms) {
+        g_autofree char *when = utc_time(x->snapshot_loaded_ms / 1000);
+        g_string_append_printf(
+            s, "snapshot_loaded: yes, written %s, %u tasks%s\n", when, x->snapshot_seeded,
+            x->snapshot_offline ? ", the API could not be reached at mount" : "");
+    } else {
+        g_string_append(s, "snapshot_loaded: no\n");
+    }
+    g_string_append_printf(s, "snapshot_unconfirmed: %u of %u tasks\n", x->snapshot_unconfirmed,
+                           x->snapshot_seeded);
+    if (x->snapshot_written_ms) {
+        g_autofree char *when = utc_time(x->snapshot_written_ms / 1000);
+        g_string_append_printf(s,
+                               "snapshot_written: %s, %" G_GUINT64_FORMAT
+                               " bytes in %.1f ms (%" G_GUINT64_FORMAT " writes)\n",
+                               when, x->snapshot_bytes, x->snapshot_write_s * 1000,
+                               x->snapshot_writes);
+    } else {
+        g_string_append(s, "snapshot_written: never\n");
+    }
+}
+
 char *status_render(const struct status_sample *x)
 {
     GString *s = g_string_new(NULL);
@@ -50,6 +79,20 @@ char *status_render(const struct status_sample *x)
     g_string_append_printf(s, "inotify: %s\n", x->inotify ? "on" : "off");
     g_string_append_printf(s, "control: %s\n", x->control ? "on" : "off");
     g_string_append_printf(s, "events: %" G_GUINT64_FORMAT "\n", x->events);
+    if (x->events_lines)
+        g_string_append_printf(s,
+                               "events_retained: %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes, seq %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
+                               " (at most %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes)\n",
+                               x->events_lines, x->events_bytes, x->events_first_seq,
+                               x->events_last_seq, x->events_max_lines, x->events_max_bytes);
+    else
+        g_string_append_printf(s,
+                               "events_retained: 0 lines, next seq %" G_GUINT64_FORMAT
+                               " (at most %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                               " bytes)\n",
+                               x->events_last_seq + 1, x->events_max_lines, x->events_max_bytes);
     g_string_append_printf(s, "page_size: %d\n", x->page_size);
     g_string_append_printf(s, "timeout: %d s\n", x->timeout_s);
     g_string_append_printf(s, "tasks_known: %u\n", x->tasks_known);
@@ -57,7 +100,13 @@ char *status_render(const struct status_sample *x)
         g_string_append(s, "list_age: never\n");
     else
         g_string_append_printf(s, "list_age: %.1f s\n", x->list_age_s);
-    if (x->stale_since_s) {
+    if (x->snapshot_loaded_ms && !x->listed && x->snapshot_unconfirmed) {
+        g_autofree char *when = utc_time(x->snapshot_loaded_ms / 1000);
+        g_string_append_printf(s,
+                               "stale: yes, the snapshot written %s, %.1f s old (the API has not "
+                               "listed the tasks yet)\n",
+                               when, (double)(x->now_s * 1000 - x->snapshot_loaded_ms) / 1000);
+    } else if (x->stale_since_s) {
         g_autofree char *since = utc_time(x->stale_since_s);
         g_string_append_printf(s, "stale: yes, since %s, %.1f s ago (the last fetch failed)\n",
                                since, x->stale_for_s);
@@ -71,5 +120,6 @@ char *status_render(const struct status_sample *x)
     g_string_append_printf(s, "manual_refreshes: %" G_GUINT64_FORMAT "\n", x->manual_refreshes);
     g_string_append_printf(s, "errors: %" G_GUINT64_FORMAT "\n", x->errors);
     g_string_append_printf(s, "last_error: %s\n", x->last_error ? x->last_error : "none");
+    append_snapshot(s, x);
     return g_string_free(s, FALSE);
 }

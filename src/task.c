@@ -399,3 +399,45 @@ size_t task_size(const struct task *t)
         n += blocks[i] ? malloc_usable_size((void *)blocks[i]) : 0;
     return n;
 }
+
+struct task *task_new_blank(void)
+{
+    struct task *t = g_new0(struct task, 1);
+
+    t->refcount = 1;
+    t->created_ms = t->updated_ms = -1;
+    return t;
+}
+
+int task_check(const struct task *t, char **why)
+{
+    const void *blocks[TASK_BLOCKS];
+    const char *const files[] = {t->task_json,     t->input_json,  t->output_json,
+                                 t->schedule_json, t->config_json, t->error_json};
+
+    if (!t->id || !task_id_is_valid(t->id)) {
+        *why = g_strdup("a task without a valid id");
+        return -EBADMSG;
+    }
+    if (!t->state || !t->state[0]) {
+        *why = g_strdup_printf("task %s has no state", t->id);
+        return -EBADMSG;
+    }
+    task_blocks(t, blocks);
+    for (size_t i = 1; i < TASK_BLOCKS; i++)
+        if (blocks[i] && !g_utf8_validate(blocks[i], -1, NULL)) {
+            *why = g_strdup_printf("task %s holds invalid UTF-8", t->id);
+            return -EBADMSG;
+        }
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++)
+        if (!files[i] || !g_str_has_suffix(files[i], "\n")) {
+            *why =
+                g_strdup_printf("task %s: a file is missing or does not end in a newline", t->id);
+            return -EBADMSG;
+        }
+    if (t->created_ms < -1 || t->updated_ms < -1) {
+        *why = g_strdup_printf("task %s: a time before 1970", t->id);
+        return -EBADMSG;
+    }
+    return 0;
+}

@@ -4,6 +4,7 @@
  * locking).
  */
 #include "tree_i.h"
+#include "viasfs/history.h"
 #include "viasfs/log.h"
 #include "viasfs/name.h"
 #include "viasfs/status.h"
@@ -263,6 +264,10 @@ static int task_attr(struct tree *t, guint32 slot, enum task_off off, gint64 dea
         return rc;
     if (off == OFF_DIR) {
         attr_task_dir(t, a, ino, task_mtime_ms(task), timeout);
+    } else if (off == OFF_HISTORY) {
+        gint64 mtime;
+        g_autoptr(GBytes) b = tree_history_content(t, task->id, &mtime);
+        attr_file(a, ino, g_bytes_get_size(b), mtime ? mtime : task_mtime_ms(task), timeout);
     } else if (off < OFF_FILES_END) {
         g_autoptr(GBytes) b = tree_file_content(task, off);
         attr_task_file(t, a, ino, off, g_bytes_get_size(b), task_mtime_ms(task), timeout);
@@ -384,8 +389,8 @@ static int static_attr_of(struct tree *t, guint64 ino, struct tree_attr *a)
         attr_file(a, ino, g_bytes_get_size(b), t->mount_ms, 0);
         return 0;
     }
-    case INO_EVENTS:
-        attr_file(a, ino, 0, t->mount_ms, 0);
+    case INO_EVENTS: /* its owner may write "since N" (tree_events_since) */
+        attr_init(a, ino, S_IFREG | 0644, 1, 0, t->mount_ms, 0);
         return 0;
     case INO_REFRESH:
         attr_init(a, ino, S_IFREG | 0600, 1, 0, t->mount_ms, 0);
@@ -515,6 +520,8 @@ int tree_lookup(struct tree *t, guint64 parent, const char *name, gint64 deadlin
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
             if (strcmp(tree_task_files[f].name, name) == 0 && tree_task_file_shown(t, f))
                 return task_attr(t, slot, f, deadline, out);
+        if (strcmp(name, "history") == 0)
+            return task_attr(t, slot, OFF_HISTORY, deadline, out);
         return tree_controls(t) ? tree_draft_lookup(t, slot, name, out) : -ENOENT;
     }
     switch (parent) {
@@ -564,6 +571,14 @@ int tree_read_file(struct tree *t, guint64 ino, gint64 deadline, GBytes **out)
         return ino < INO_TASK_BASE && ino != INO_STATUS ? -EISDIR : -ENOENT;
     if (off == OFF_DIR)
         return -EISDIR;
+    if (off == OFF_HISTORY) {
+        gint64 mtime;
+        rc = cache_get_slot(t->cfg.cache, slot, false, deadline, &task, &until);
+        if (rc < 0)
+            return rc;
+        *out = tree_history_content(t, task->id, &mtime);
+        return 0;
+    }
     if (off >= OFF_FILES_END)
         return -EINVAL;
     if (!tree_task_file_shown(t, off))
@@ -629,7 +644,7 @@ int tree_readlink(struct tree *t, guint64 ino, gint64 deadline, char **out)
     guint32 slot;
     enum task_off off;
 
-    if (!ino_is_task(ino, &slot, &off) || off < OFF_LINK(VIEW_STATE))
+    if (!ino_is_task(ino, &slot, &off) || !off_is_link(off))
         return -EINVAL;
     id = cache_slot_id(t->cfg.cache, slot);
     if (!id)
@@ -685,6 +700,7 @@ int tree_opendir(struct tree *t, guint64 ino, gint64 deadline, struct tree_dir *
         for (int f = OFF_STATE; f < OFF_FILES_END; f++)
             if (tree_task_file_shown(t, f))
                 add_entry(d->entries, tree_task_files[f].name, task_ino(slot, f));
+        add_entry(d->entries, "history", task_ino(slot, OFF_HISTORY));
         d->filled = d->fixed = true;
     } else if (ino == INO_TASKS) {
         d->listing = cache_listing(t->cfg.cache, NULL, NULL, deadline);
@@ -790,7 +806,7 @@ static int entry_attr(struct tree *t, guint64 ino, gint64 deadline, gint64 liste
                        seconds_left(until));
         return 0;
     }
-    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off >= OFF_LINK(VIEW_STATE))) {
+    if (ino_is_task(ino, &slot, &off) && (off == OFF_DIR || off_is_link(off))) {
         g_autoptr(Task) task = cache_peek_slot(t->cfg.cache, slot);
         g_autofree char *id = cache_slot_id(t->cfg.cache, slot);
         if (!id)
@@ -916,6 +932,14 @@ static char *render_status(struct tree *t)
     x.inotify = t->cfg.inotify;
     x.control = tree_controls(t);
     x.events = event_log_total(t->cfg.events);
+    struct event_window w;
+    event_log_window(t->cfg.events, &w);
+    x.events_lines = w.lines;
+    x.events_bytes = w.bytes;
+    x.events_first_seq = w.first_seq;
+    x.events_last_seq = w.last_seq;
+    x.events_max_lines = w.max_lines;
+    x.events_max_bytes = w.max_bytes;
     x.tasks_known = st.tasks;
     x.list_age_s = st.last_walk_us ? (double)(mono - st.last_walk_us) / G_USEC_PER_SEC : -1;
     if (st.stale_since_us) {
@@ -931,6 +955,19 @@ static char *render_status(struct tree *t)
     x.last_error = last;
     x.pacing = pace;
     x.now_s = now_us / G_USEC_PER_SEC;
+    struct persist_info pi;
+    if (owner->persist_info && owner->persist_info(&pi, owner->data)) {
+        x.snapshot_path = pi.path;
+        x.snapshot_loaded_ms = pi.loaded_written_ms;
+        x.snapshot_offline = pi.offline_start;
+        x.snapshot_writes = pi.writes;
+        x.snapshot_bytes = pi.last_bytes;
+        x.snapshot_written_ms = pi.last_write_ms;
+        x.snapshot_write_s = pi.last_write_s;
+    }
+    x.snapshot_seeded = st.seeded;
+    x.snapshot_unconfirmed = st.unconfirmed;
+    x.listed = st.last_walk_us != 0;
     return status_render(&x);
 }
 
@@ -951,12 +988,27 @@ static char *render_metrics(struct tree *t)
     m.prefetches = st.prefetches;
     m.stale_served = st.stale_served;
     m.events = event_log_total(t->cfg.events);
+    struct event_window w;
+    event_log_window(t->cfg.events, &w);
+    m.events_retained_lines = w.lines;
+    m.events_retained_bytes = w.bytes;
+    m.events_last_seq = w.lines ? w.last_seq : 0;
     m.errors = owner->errors_total ? owner->errors_total(owner->data) : 0;
     m.refreshes = (guint64)g_atomic_int_get(&t->refreshes);
     m.stale = st.stale_since_us != 0;
     m.list_age_s =
         st.last_walk_us ? (double)(g_get_monotonic_time() - st.last_walk_us) / G_USEC_PER_SEC : -1;
     m.auth_expires_at_s = owner->token_expires_at ? owner->token_expires_at(owner->data) : 0;
+    struct persist_info pi = {0};
+    m.snapshot_age_s = -1;
+    if (owner->persist_info && owner->persist_info(&pi, owner->data) && pi.loaded_written_ms) {
+        m.snapshot_loaded = true;
+        m.snapshot_age_s = (double)(g_get_real_time() / 1000 - pi.loaded_written_ms) / 1000;
+    }
+    m.snapshot_unconfirmed = st.unconfirmed;
+    m.snapshot_writes = pi.writes;
+    m.snapshot_bytes = pi.last_bytes;
+    m.snapshot_write_s = pi.last_write_s;
     return metrics_render(t->cfg.metrics, &m);
 }
 
@@ -1070,6 +1122,7 @@ struct tree *tree_new(const struct tree_config *cfg)
     t->mount_ms = now_ms();
     g_mutex_init(&t->lock);
     g_rw_lock_init(&t->notifier_lock);
+    t->history = history_new(HISTORY_MAX_LINES);
     t->named_by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->named = g_ptr_array_new_with_free_func(named_free);
     t->watch = tree_watch_new(cfg->watch);
@@ -1108,10 +1161,21 @@ void tree_free(struct tree *t)
     g_ptr_array_unref(t->named);
     g_mutex_clear(&t->lock);
     g_rw_lock_clear(&t->notifier_lock);
+    history_free(t->history);
     g_free(t->endpoint);
     g_free(t->project_id);
     g_free(t->auth_kind);
     g_free(t);
+}
+
+GBytes *tree_history_content(struct tree *t, const char *id, gint64 *mtime_ms)
+{
+    return history_render(t->history, id, mtime_ms);
+}
+
+struct history *tree_history(struct tree *t)
+{
+    return t->history;
 }
 
 uid_t tree_uid(const struct tree *t)

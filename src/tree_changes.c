@@ -5,6 +5,7 @@
  */
 #include "tree_i.h"
 #include "viasfs/event.h"
+#include "viasfs/history.h"
 
 #include <string.h>
 
@@ -98,8 +99,13 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     struct named *from = NULL, *to = NULL;
     guint64 link = task_ino(c->slot, OFF_LINK(VIEW_STATE));
     struct cache_stats st;
-    bool news;
+    bool news, history = false;
 
+    /* tasks/<id>/history: the first state seen, then every change (whoever is watching). */
+    if (n && (!o || g_strcmp0(o->state, n->state) != 0))
+        history =
+            history_note(t->history, c->id, n->state, now_ms(), n->complete ? n->updated_ms : -1) &&
+            o;
     if (!nf->inval_inode)
         return;
     if (o && o->state)
@@ -111,8 +117,9 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     if (from == to)
         from = to = NULL;
     cache_get_stats(t->cfg.cache, &st);
-    /* The first walk of all tasks populates the tree: that is no news to anyone. */
-    news = st.last_walk_us != 0 || o;
+    /* The first walk of all tasks populates the tree: that is no news to anyone, unless the
+     * tree started from a snapshot (what the walk finds differs from what was shown). */
+    news = st.last_walk_us != 0 || st.seeded || o;
     if (!news)
         return;
 
@@ -120,6 +127,8 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
     if (o && n)
         for (int off = OFF_DIR; off < OFF_FILES_END; off++)
             nf->inval_inode(task_ino(c->slot, off), nf->data);
+    if (history)
+        nf->inval_inode(task_ino(c->slot, OFF_HISTORY), nf->data);
     if (!o || !n)
         nf->inval_inode(INO_TASKS, nf->data);
     if (from) {
@@ -145,6 +154,8 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
         for (int off = OFF_STATE; off < OFF_FILES_END; off++)
             if (file_changed(t, o, n, off, true))
                 nf->wake(task_ino(c->slot, off), nf->data);
+    if (history)
+        nf->wake(task_ino(c->slot, OFF_HISTORY), nf->data);
 
     /* 4. the event stream */
     if (!o)
@@ -167,6 +178,10 @@ static void on_change_locked(struct tree *t, const struct cache_change *c)
                     g_strdup_printf("tasks/%s/%s", c->id, tree_task_files[off].name);
                 nf->own_touch(path, nf->data);
             }
+    if (history) {
+        g_autofree char *path = g_strdup_printf("tasks/%s/history", c->id);
+        nf->own_touch(path, nf->data);
+    }
     if (from) {
         g_autofree char *path = state_link_path(from, c->id);
         nf->own_unlink(from->ino, c->id, link, path, nf->data);

@@ -48,6 +48,8 @@ enum tree_writer tree_writer_of(struct tree *t, guint64 ino)
 
     if (ino == INO_REFRESH)
         return TREE_WRITER_REFRESH;
+    if (ino == INO_EVENTS)
+        return TREE_WRITER_EVENTS;
     if (!tree_controls(t))
         return TREE_WRITER_NONE;
     if (ino == INO_CREATE)

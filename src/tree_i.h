@@ -11,8 +11,8 @@
  * Inode numbers: fixed ones below 64 for the static directories and .viasfs files; 64 and up
  * for named directories (by-state/S, by-camera/C, by-algorithm/T) from a registry that never
  * forgets; 2^32 + slot * 16 + offset for everything of one task (its directory, its ten
- * files and its four links), so a task's inodes follow from its cache slot alone; 2^62 and up
- * for drafts (temporary files), numbered in creation order.
+ * files from the task, its four links, and its history file), so a task's inodes follow from
+ * its cache slot alone; 2^62 and up for drafts (temporary files), numbered in creation order.
  */
 #ifndef VIASFS_TREE_I_H
 #define VIASFS_TREE_I_H
@@ -52,9 +52,16 @@ enum task_off {
     OFF_CTL,
     OFF_FILES_END,
     OFF_LINKS = OFF_FILES_END, /* the task's link in view kind k is OFF_LINKS + k */
-    OFF_END = OFF_LINKS + VIEW_COUNT,
+    OFF_LINKS_END = OFF_LINKS + VIEW_COUNT,
+    OFF_HISTORY = OFF_LINKS_END, /* tasks/<id>/history: from the tree's history, not the task */
+    OFF_END,
 };
 #define OFF_LINK(kind) ((enum task_off)(OFF_LINKS + (kind)))
+
+static inline bool off_is_link(enum task_off off)
+{
+    return off >= OFF_LINKS && off < OFF_LINKS_END;
+}
 
 /* A file of a task's directory. */
 struct tree_file {
@@ -107,7 +114,8 @@ struct tree {
     gint64 listing_dropped_us; /* monotonic: when a write to .viasfs/refresh last dropped a
                                   listing; 0 never */
 
-    gint refreshes; /* atomic: commands done through .viasfs/refresh or SIGHUP */
+    gint refreshes;          /* atomic: commands done through .viasfs/refresh or SIGHUP */
+    struct history *history; /* owned; thread-safe on its own (history.h) */
 
     GMutex drafts_lock; /* protects the drafts (tree_draft.c); taken alone */
     GHashTable *drafts; /* ino (guint64 *) -> struct draft * (owned) */
@@ -204,6 +212,8 @@ struct tree_watch *tree_watch_new(struct watchers *watchers);
 void tree_watch_free(struct tree_watch *w); /* NULL is fine */
 /* An open (@delta 1) or release (-1) of @ino. */
 void tree_watch_open(struct tree *t, guint64 ino, int delta);
+/* The content of tasks/<id>/history and its mtime (tree.c). New reference. */
+GBytes *tree_history_content(struct tree *t, const char *id, gint64 *mtime_ms);
 
 /* ---- the index of names (tree_index.c) ---- */
 

@@ -10,6 +10,10 @@ EMU_BIN=${EMU_BIN:-$BUILD/vias-emulator}
 TAP_N=0
 TAP_FAILED=0
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/viasfs-test.XXXXXX")
+# Every mount starts cold and leaves no snapshot behind (--cache-dir, issue 16), so that tests
+# neither share pictures through ~/.cache/viasfs nor start from another run's: the tests of the
+# snapshot (tests/mount/snapshot.sh) give --cache-dir, or unset this, themselves.
+export VIAS_CACHE_DIR=none
 EMU_PID=
 
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }

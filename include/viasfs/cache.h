@@ -125,6 +125,31 @@ void cache_expire_all(struct cache *c);
  * fetches again. Listings are left alone. */
 void cache_expire_task(struct cache *c, const char *id);
 
+/*
+ * Seeding with a snapshot (snapshot.h), before any other use or while the cache serves:
+ * cache_seed_begin, then cache_seed_add with the snapshot's tasks in list order, a batch at a
+ * time, then cache_seed_end. Each task gets a slot, unconfirmed. Until a walk of every task
+ * succeeds, they count as fresh (a read answers at once from them, the kernel being told to
+ * keep nothing) and cache_listing answers with them: the list of every task at once, growing
+ * while the snapshot is read (it streams like a walk); a view of them once it is read whole.
+ * A lookup of an id not seeded yet waits for cache_seed_end (bounded by its deadline). After
+ * the end, the next listing starts a walk of every task behind the answer; that walk confirms
+ * or replaces each task and reports the differences as changes (the tasks it does not list
+ * are checked one by one, as after any walk). @api_failing: the API could not be reached at
+ * mount, so it counts as failing from the start (stale answers without waiting for a fetch).
+ * Nothing is reported as a change.
+ */
+void cache_seed_begin(struct cache *c, bool api_failing);
+void cache_seed_add(struct cache *c, struct task *const *tasks, guint n);
+void cache_seed_end(struct cache *c);
+
+/*
+ * Every task the cache has (new references), in the order of the last good listing of every
+ * task, then the others; *@complete says whether that is a complete picture (a walk of every
+ * task succeeded, or the cache was seeded whole). For the snapshot.
+ */
+GPtrArray *cache_export(struct cache *c, bool *complete);
+
 /* Tasks with data, and the approximate bytes that data and the table hold. Walks the table
  * under the lock: for .viasfs/metrics, not for hot paths. */
 void cache_get_size(struct cache *c, guint64 *tasks, guint64 *bytes);
@@ -145,6 +170,10 @@ struct cache_stats {
     gint64 last_walk_us;      /* monotonic time the last complete walk of every task ended; 0 */
     gint64 stale_since_us;    /* monotonic time of the first failure since the last success;
                                  0 when the last fetch succeeded */
+    guint seeded;             /* tasks the cache was seeded with (cache_seed) */
+    guint unconfirmed;        /* of which the API has not answered for yet */
+    guint64 generation;       /* goes up with every change and every detail stored: the data
+                                 to keep (cache_export) changed */
 };
 void cache_get_stats(struct cache *c, struct cache_stats *out);
 

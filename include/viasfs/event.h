@@ -3,11 +3,16 @@
  *   {"time":"2026-11-28T17:00:00.123Z","task_id":"...","task_name":"...",
  *    "change":"state","old":"RUNNING","new":"FAILED"}
  * change is "state", "added", "removed", or the name of a changed detail field ("name",
- * "status", "error", "camera", "algorithm", "detail"); old/new are strings or null.
+ * "status", "error", "camera", "algorithm", "detail"); old/new are strings or null. The event
+ * log puts "seq" first (event_log.h).
+ * A reader that resumes with "since N" and cannot have every line after N first gets
+ *   {"seq":B,"time":"...","type":"lost","from":A,"to":B,"reason":"..."}
+ * (event_lost_to_json): lines A..B are not coming; B is the number to resume after.
  */
 #ifndef VIASFS_EVENT_H
 #define VIASFS_EVENT_H
 
+#include <stdbool.h>
 #include <glib.h>
 
 struct event {
@@ -41,5 +46,8 @@ struct event_control {
     const char *message; /* NULL -> null */
 };
 char *event_control_to_json(const struct event_control *e);
+/* The "lost" line for lines @from..@to (@to < @from: none had a number yet), said to come from
+ * another history when @ahead (see event_log_seek). Caller frees. */
+char *event_lost_to_json(gint64 time_ms, guint64 from, guint64 to, bool ahead);
 
 #endif

@@ -73,20 +73,26 @@ guint64 metrics_attempts(struct metrics *m);
 
 /* What the owner samples from other modules when .viasfs/metrics is read. */
 struct metrics_sample {
-    guint64 detail_hits;      /* task lookups answered from the cache (fresh or known absent) */
-    guint64 detail_misses;    /* task lookups that had to fetch (or wait for a fetch) */
-    guint64 listing_hits;     /* listings served from the cache (fresh, or a walk under way) */
-    guint64 listing_misses;   /* listings that started a walk on demand */
-    guint64 refresh_walks;    /* walks started by the periodic refresh */
-    guint64 detail_fetches;   /* detail requests the cache made (any reason) */
-    guint64 prefetches;       /* of which started ahead of a walk of reads */
-    guint64 stale_served;     /* answers served from stale data after a failed fetch */
-    guint64 tasks_cached;     /* tasks with data in the cache */
-    guint64 bytes_cached;     /* approximate memory held by that data */
-    guint64 events;           /* lines appended to .viasfs/events */
-    guint64 errors;           /* API failures recorded in .viasfs/errors */
-    guint64 refreshes;        /* cache drops asked for (.viasfs/refresh, SIGHUP) */
-    bool stale;               /* the last fetch failed */
+    guint64 detail_hits;    /* task lookups answered from the cache (fresh or known absent) */
+    guint64 detail_misses;  /* task lookups that had to fetch (or wait for a fetch) */
+    guint64 listing_hits;   /* listings served from the cache (fresh, or a walk under way) */
+    guint64 listing_misses; /* listings that started a walk on demand */
+    guint64 refresh_walks;  /* walks started by the periodic refresh */
+    guint64 detail_fetches; /* detail requests the cache made (any reason) */
+    guint64 prefetches;     /* of which started ahead of a walk of reads */
+    guint64 stale_served;   /* answers served from stale data after a failed fetch */
+    guint64 tasks_cached;   /* tasks with data in the cache */
+    guint64 bytes_cached;   /* approximate memory held by that data */
+    guint64 events;         /* lines appended to .viasfs/events */
+    guint64 events_retained_lines, events_retained_bytes; /* its retained window */
+    guint64 events_last_seq;                              /* seq of its last line; 0 none */
+    guint64 errors;       /* API failures recorded in .viasfs/errors */
+    guint64 refreshes;    /* cache drops asked for (.viasfs/refresh, SIGHUP) */
+    bool stale;           /* the last fetch failed */
+    bool snapshot_loaded; /* the mount started from a snapshot (persist.h) */
+    guint64 snapshot_unconfirmed, snapshot_writes, snapshot_bytes;
+    double snapshot_age_s;    /* of the snapshot it started from, now; < 0: none */
+    double snapshot_write_s;  /* the last write's duration */
     double list_age_s;        /* seconds since the last complete walk of all tasks; < 0: never */
     gint64 auth_expires_at_s; /* unix seconds; 0: unknown or not applicable */
 };

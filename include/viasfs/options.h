@@ -61,6 +61,8 @@ struct options {
     int idle_refresh;         /* --idle-refresh seconds 1..604800, default 600 */
     int cache_size_mib;       /* --cache-size MiB of task details, 1..1048576, default 256 */
     int max_tasks;            /* --max-tasks per list walk, 1000..1e8, default 500000 */
+    char *cache_dir;          /* --cache-dir, env VIAS_CACHE_DIR, config; default
+                                 $XDG_CACHE_HOME/viasfs else ~/.cache/viasfs; NULL: "none" */
     bool show_secrets;        /* --show-secrets */
     bool allow_control;       /* --allow-control: the write path of PRODUCT.md section 8 */
     bool insecure;            /* --insecure */

@@ -1,9 +1,10 @@
 /*
  * task: one VIAS task as viasfs keeps it, immutable once another thread can see it, and
- * shared by reference across threads (the one change before that: task_fill_updated). It holds the fields the tree needs as C strings and numbers, and the
- * rendered text of every JSON file (pretty-printed in the API's key order, secrets redacted
- * unless asked otherwise). It is built only by the api layer's parsers (task_from_json,
- * task_page_parse) and knows nothing about HTTP or FUSE.
+ * shared by reference across threads (the one change before that: task_fill_updated). It holds the
+ * fields the tree needs as C strings and numbers, and the rendered text of every JSON file
+ * (pretty-printed in the API's key order, secrets redacted unless asked otherwise). It is built
+ * only by the api layer's parsers (task_from_json, task_page_parse), or from what viasfs kept of
+ * one it built (a snapshot: task_new_blank, then task_check), and knows nothing about HTTP or FUSE.
  */
 #ifndef VIASFS_TASK_H
 #define VIASFS_TASK_H
@@ -60,6 +61,19 @@ void task_unref(struct task *t);
 /* For g_autoptr(Task) only; code names the type "struct task". */
 typedef struct task Task;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Task, task_unref)
+
+/*
+ * A task with a reference count of 1 and every field zero (strings NULL, times -1), for a
+ * snapshot's loader to fill with strings it allocated with g_malloc (the task frees them).
+ */
+struct task *task_new_blank(void);
+
+/*
+ * Whether a task filled by a loader keeps the invariants the parsers give: a valid id, a
+ * non-empty state, every string valid UTF-8, times -1 or later than 1970, every rendered file
+ * present and ending in a newline. 0, or -EBADMSG with *@why (caller frees).
+ */
+int task_check(const struct task *t, char **why);
 
 /* true when @id is usable as a task id: 1..128 bytes of [A-Za-z0-9._:-], not starting with '.'. */
 bool task_id_is_valid(const char *id);

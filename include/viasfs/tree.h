@@ -24,11 +24,13 @@
 #include "viasfs/event_log.h"
 #include "viasfs/metrics.h"
 #include "viasfs/refresh.h"
+#include "viasfs/persist.h"
 
 #define TREE_ROOT_INO 1
 
 struct tree;
 struct watchers;
+struct history;
 
 /* What the kernel is told about one inode. */
 struct tree_attr {
@@ -89,6 +91,7 @@ struct tree_owner {
     guint64 (*errors_total)(void *data);
     void (*keep_error)(const char *text, void *data); /* add @text to .viasfs/errors */
     char *(*refresh_text)(void *data); /* the refresh's status lines (refresh_describe) */
+    bool (*persist_info)(struct persist_info *out, void *data); /* false: no cache dir */
     void *data;
 };
 
@@ -127,6 +130,9 @@ void tree_set_action(struct tree *t, struct action *a);
  * writes the call's line to .viasfs/events. */
 void tree_on_action_report(const struct action_report *r, void *tree);
 
+/* The state changes seen per task (tasks/<id>/history), for the snapshot. Borrowed. */
+struct history *tree_history(struct tree *t);
+
 /* Owner and group of every inode. */
 uid_t tree_uid(const struct tree *t);
 gid_t tree_gid(const struct tree *t);
@@ -142,6 +148,19 @@ bool tree_is_volatile(struct tree *t, guint64 ino);
 /* true for .viasfs/events: a stream of lines (see event_log.h), not a file with a size. */
 bool tree_is_event_stream(struct tree *t, guint64 ino);
 struct event_log *tree_events(struct tree *t);
+/*
+ * A write of @size bytes by user @uid to .viasfs/events (@ino): "since N" moves @cursor (the
+ * writer's descriptor's) to the first retained event after N (event_log_seek). When some
+ * after N are not retained, *@lost receives the "lost" line (with its newline) that the
+ * descriptor is to read first (caller frees); else NULL. Returns 0, -EINVAL for anything but
+ * one "since N" line, -EROFS when @ino is not the stream, -EACCES for a user other than root
+ * and the mounting user. Call with the lock that guards @cursor held.
+ */
+int tree_events_since(struct tree *t, guint64 ino, const char *buf, size_t size, uid_t uid,
+                      struct event_cursor *cursor, char **lost);
+/* For a descriptor that resumed: when @cursor fell behind the window since, the "lost" line
+ * (with its newline) naming what it missed, and the cursor moved on; else NULL. */
+char *tree_events_behind(struct tree *t, struct event_cursor *cursor);
 /* Appends @line to the event stream (the notifier's event call ends here). */
 void tree_emit_event(struct tree *t, const char *line);
 /* A file was opened or closed: open task files keep their task's detail refreshed, open
@@ -169,9 +188,10 @@ struct metrics *tree_metrics(struct tree *t);
 
 /*
  * Whether @ino may be opened for writing or truncating (@write) by user @uid: 0, -EROFS for
- * anything but a control file, -EACCES for a user other than root and the mounting user
- * (tree_config.uid). Reading is allowed everywhere (a control file reads as empty, so that tar
- * and rsync copy the mount without an error). Fetches nothing.
+ * anything but a control file or .viasfs/events (which takes "since N"), -EACCES for a user
+ * other than root and the mounting user (tree_config.uid). Reading is allowed everywhere (a
+ * control file reads as empty, so that tar and rsync copy the mount without an error).
+ * Fetches nothing.
  */
 int tree_check_open(struct tree *t, guint64 ino, bool write, uid_t uid);
 /* true for .viasfs/refresh, the control file (mode 0600, reads as empty). */
@@ -198,6 +218,8 @@ enum tree_writer {
     TREE_WRITER_CREATE,  /* .viasfs/create: the handle collects a JSON object, which is acted
                             on once whole (tree_write_create) */
     TREE_WRITER_DRAFT,   /* a draft: writes change it in place (tree_draft_write) */
+    TREE_WRITER_EVENTS,  /* .viasfs/events: "since N" moves the descriptor's cursor
+                            (tree_events_since); with or without --allow-control */
 };
 enum tree_writer tree_writer_of(struct tree *t, guint64 ino);
 

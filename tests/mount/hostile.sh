@@ -32,7 +32,7 @@ for mode in summary full; do
         "" "$(head -5 "$TEST_TMP/stat.err")"
     check_eq "$mode: every link resolves to a task directory (find -xtype l finds none broken)" \
         "" "$(find "$MNT/by-state" "$MNT/by-camera" "$MNT/by-name" "$MNT/by-algorithm" -xtype l 2>/dev/null | head -5)"
-    check_eq "$mode: find -type f counts 9 files per task outside .viasfs" "$((9 * n))" \
+    check_eq "$mode: find -type f counts 10 files per task outside .viasfs (9 + history)" "$((10 * n))" \
         "$(find "$MNT" -type f -not -path "$MNT/.viasfs/*" 2>/dev/null | wc -l)"
 
     # Distinct and valid names.

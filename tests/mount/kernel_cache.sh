@@ -50,7 +50,7 @@ check_eq "ls tasks/<id> again: no READDIR or READDIRPLUS" "0 0" \
     "$(ops_during readdirplus ls "$M/tasks/$a") $(ops_during readdir ls "$M/tasks/$a")"
 check_eq "... and the same names" "$first" "$(ls -a "$M/tasks/$a")"
 check_eq "... which are the task's files" \
-    ". .. config.json error.json input.json name output.json schedule.json state status task.json" \
+    ". .. config.json error.json history input.json name output.json schedule.json state status task.json" \
     "$(echo $first)"
 
 # ---- within --ttl a deleted task is still shown (the cache's promise: at most --ttl old)

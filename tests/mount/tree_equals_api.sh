@@ -37,7 +37,7 @@ for mode in summary full; do
     # Whole-tree equality (the first walk of the mount: everything is cold).
     py_tap "$MOUNT_DIR/treemodel.py" compare "$TEST_TMP/details-$mode" "$MNT" "$mode"
 
-    check_eq "$mode: find -type f counts 9 files per task outside .viasfs" "$((9 * n))" \
+    check_eq "$mode: find -type f counts 10 files per task outside .viasfs (9 + history)" "$((10 * n))" \
         "$(find "$MNT" -type f -not -path "$MNT/.viasfs/*" | wc -l)"
     diag "$mode: .viasfs holds $(find "$MNT/.viasfs" -type f | wc -l) files: $(ls "$MNT/.viasfs" | tr '\n' ' ')"
     check_eq "$mode: find -type l counts 4 per task (state, camera, algorithm, name)" \

@@ -17,9 +17,9 @@
 static const char *const argv0_only[] = {"viasfs", NULL};
 
 static const char *const env_names[] = {
-    "VIAS_ENDPOINT",     "VIAS_PROJECT_ID",      "VIAS_TOKEN_FILE", "VIAS_TOKEN",
-    "VIAS_IAM_ENDPOINT", "VIAS_IAM_USER",        "VIAS_IAM_DOMAIN", "VIAS_IAM_PASSWORD_FILE",
-    "VIAS_REGION",       "VIAS_CREDENTIALS_FILE"};
+    "VIAS_ENDPOINT",     "VIAS_PROJECT_ID",       "VIAS_TOKEN_FILE", "VIAS_TOKEN",
+    "VIAS_IAM_ENDPOINT", "VIAS_IAM_USER",         "VIAS_IAM_DOMAIN", "VIAS_IAM_PASSWORD_FILE",
+    "VIAS_REGION",       "VIAS_CREDENTIALS_FILE", "VIAS_CACHE_DIR"};
 
 #define TOKEN_REFUSAL                                                                              \
     "a token on the command line is visible to every user (ps, /proc); put it in a file "          \
@@ -1277,6 +1277,47 @@ static void test_release(void)
     env_clear();
 }
 
+/* --cache-dir: the XDG default, else ~/.cache; none; relative made absolute; env and -o. */
+static void test_cache_dir(void)
+{
+    struct options o;
+    g_autofree char *rel = cwd_path("snaps");
+    g_autofree char *saved_xdg = g_strdup(g_getenv("XDG_CACHE_HOME"));
+    g_autofree char *saved_home = g_strdup(g_getenv("HOME"));
+
+    env_clear();
+    g_setenv("XDG_CACHE_HOME", "/xdg/cache", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    g_assert_cmpstr(o.cache_dir, ==, "/xdg/cache/viasfs");
+    options_release(&o);
+    g_setenv("XDG_CACHE_HOME", "relative/not/used", TRUE); /* not absolute: ignored */
+    g_setenv("HOME", "/home/u", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    g_assert_cmpstr(o.cache_dir, ==, "/home/u/.cache/viasfs");
+    options_release(&o);
+    parse_ok(&o, ARGS("--cache-dir=none", "/mnt"));
+    g_assert_null(o.cache_dir);
+    options_release(&o);
+    parse_ok(&o, ARGS("-o", "cache_dir=snaps", "/mnt"));
+    g_assert_cmpstr(o.cache_dir, ==, rel);
+    options_release(&o);
+    g_setenv("VIAS_CACHE_DIR", "none", TRUE);
+    parse_ok(&o, ARGS("/mnt"));
+    g_assert_null(o.cache_dir);
+    options_release(&o);
+    parse_ok(&o, ARGS("--cache-dir", "/c", "/mnt")); /* the command line wins */
+    g_assert_cmpstr(o.cache_dir, ==, "/c");
+    options_release(&o);
+    parse_fails(ARGS("--cache-dir=", "/mnt"), "--cache-dir: the value is empty");
+    env_clear();
+    if (saved_xdg)
+        g_setenv("XDG_CACHE_HOME", saved_xdg, TRUE);
+    else
+        g_unsetenv("XDG_CACHE_HOME");
+    if (saved_home)
+        g_setenv("HOME", saved_home, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *home = g_dir_make_tmp("test_options.XXXXXX", NULL);
@@ -1315,6 +1356,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/log-level", test_log_level);
     g_test_add_func("/options/usage", test_usage);
     g_test_add_func("/options/release", test_release);
+    g_test_add_func("/options/cache-dir", test_cache_dir);
     rc = g_test_run();
     g_rmdir(home);
     return rc;
