@@ -98,7 +98,11 @@ emu_start() {
     echo "s3cr3t-token-$$" >"$EMU_TOKEN_FILE"
     EMU_TOKEN="s3cr3t-token-$$"
     rm -f "$TEST_TMP/port"
-    "$EMU_BIN" --port 0 --port-file "$TEST_TMP/port" --project-id "$EMU_PROJECT" \
+    # In a session of its own: a test that stops it (SIGSTOP, a blackhole) must not see the
+    # kernel hang it up when the suite's process group is orphaned meanwhile (POSIX sends
+    # SIGHUP to an orphaned group with a stopped member: `make check &` from a shell that
+    # exits). Not a group leader in a script, so setsid does not fork: $! is the emulator.
+    setsid "$EMU_BIN" --port 0 --port-file "$TEST_TMP/port" --project-id "$EMU_PROJECT" \
         --token-file "$EMU_TOKEN_FILE" "$@" 2>"$TEST_TMP/emulator.log" &
     EMU_PID=$!
     local i
