@@ -56,10 +56,11 @@ run_one() {
 }
 
 # The slow lane: scripts that mostly wait (for deadlines, stalls, token expiry) run beside
-# the others, so that the suite stays within 10 minutes on two cores. Each has its own
+# the others (watching.sh and snapshot.sh wait for refresh periods and stalls too), so that
+# the suite stays within 10 minutes on two cores. Each has its own
 # emulator and mounts; their time bounds are generous enough for the shared machine. Their
 # lines come after the others'; SLOW_LANE= runs everything in one lane.
-SLOW_LANE=${SLOW_LANE-"tests/mount/blackhole.sh tests/mount/outage.sh tests/credentials/iam.sh"}
+SLOW_LANE=${SLOW_LANE-"tests/mount/blackhole.sh tests/mount/outage.sh tests/credentials/iam.sh tests/mount/watching.sh tests/mount/snapshot.sh"}
 lane_out=$logdir/slow-lane.out
 (
     pass=0 fail=0 skip=0
