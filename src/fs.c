@@ -46,7 +46,10 @@ struct open_file {
     GMutex edit_lock;        /* protects edit, dirty, finished, created, created_read: reads
                                 and writes of one descriptor may run at once */
     GByteArray *edit;        /* EDIT and CREATE: what was written, or NULL */
-    bool dirty;              /* EDIT: written since the last commit */
+    bool dirty;              /* EDIT: changed (written, truncated) since the last commit */
+    bool written;            /* EDIT: a write or ftruncate came through this descriptor: a
+                                close before it (a shell's dup2 and close of the file it
+                                opened) takes nothing, and an O_TRUNC alone sends nothing */
     bool finished;           /* CREATE: acted on or refused; more text is refused */
     char *created;           /* CREATE: the new tasks' ids, a line each, for reads */
     gsize created_read;      /* CREATE: how much of it reads have returned (the descriptor's
@@ -542,7 +545,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     tree_file_closed(fs->tree, ino);
     if (f->writer != TREE_WRITER_NONE)
         tree_edit_closed(fs->tree, ino);
-    if (f->dirty)
+    if (f->dirty && f->written)
         log_warn("a write to inode %" G_GUINT64_FORMAT " was never flushed: not sent", ino);
     if (f->ph)
         fuse_pollhandle_destroy(f->ph);
@@ -759,7 +762,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         g_byte_array_set_size(f->edit, (guint)s.size);
         if (s.size > was)
             memset(f->edit->data + was, 0, s.size - was);
-        f->dirty = true;
+        f->dirty = f->written = true;
         g_mutex_unlock(&f->edit_lock);
         s.set_size = false;
         handle_size = true;
@@ -929,7 +932,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
     case TREE_WRITER_EDIT:
         g_mutex_lock(&f->edit_lock);
         rc = edit_put(f, buf, size, off);
-        f->dirty |= rc == 0;
+        if (rc == 0)
+            f->dirty = f->written = true;
         g_mutex_unlock(&f->edit_lock);
         break;
     case TREE_WRITER_CREATE:
@@ -968,11 +972,13 @@ static int commit(fuse_req_t req, struct open_file *f, fuse_ino_t ino)
 
     g_mutex_lock(&f->edit_lock);
     if (f->writer == TREE_WRITER_CREATE && !f->finished) {
-        /* Closed before the object was whole: say so once; blanks alone are nothing. */
+        /* Closed before the object was whole: say so once. Blanks alone are nothing, and
+         * leave the descriptor open to writes (a shell closes its first copy before it
+         * writes through the second). */
         for (guint i = 0; i < f->edit->len && !incomplete; i++)
             incomplete = !g_ascii_isspace(f->edit->data[i]);
-        f->finished = true;
-    } else if (f->writer == TREE_WRITER_EDIT && f->dirty) {
+        f->finished = incomplete;
+    } else if (f->writer == TREE_WRITER_EDIT && f->dirty && f->written) {
         text = g_bytes_new(f->edit->data, f->edit->len);
         f->dirty = false; /* a failed content is not sent again at the next close */
     }

@@ -151,14 +151,22 @@ static cJSON *written_object(const char *text, size_t len, char **why)
     g_autofree char *parse_why = NULL;
     cJSON *v = task_cjson_parse(text, len, &parse_why);
 
+    size_t blank = 0;
+    while (!v && blank < len && g_ascii_isspace(text[blank]))
+        blank++;
+    if (!v && blank == len) {
+        *why = g_strdup("empty: nothing to send");
+        return NULL;
+    }
     if (!v) {
         const char *end = NULL;
         cJSON *again = cJSON_ParseWithLengthOpts(text, len, &end, false);
         cJSON_Delete(again);
-        if (again || !end) /* parsed the second time: it was too big the first */
+        if (again) /* parsed the second time: it was too big the first */
             *why = g_strdup_printf("too many JSON values (more than %d)", TASK_MAX_JSON_VALUES);
         else
-            *why = g_strdup_printf("not JSON (at byte %td of %zu)", end - text, len);
+            *why = end ? g_strdup_printf("not JSON (at byte %td of %zu)", end - text, len)
+                       : g_strdup("not JSON");
         return NULL;
     }
     if (!cJSON_IsObject(v)) {

@@ -226,6 +226,15 @@ else
     skip "vim or script is not installed"
 fi
 
+# bash's echo > file: the shell opens, dup2s, and closes its first copy before it writes (a
+# FLUSH before any data): nothing is taken then, and no error is kept for it
+errs=$(grep -c . "$M/.viasfs/errors")
+check_eq "echo renamed-task-2 > name (bash: a close before the write)" "0" \
+    "$(bash -c "echo renamed-task-2 > '$M/tasks/$R4/name'"; echo $?)"
+check_eq "the API has the new name" "renamed-task-2" "$(emu_task "$R4" name)"
+check_eq "and .viasfs/errors gained no line" "$errs" "$(grep -c . "$M/.viasfs/errors")"
+check_eq ": > config.json (truncation alone) sends nothing" "" "$(controls_reset; : >"$F"; controls)"
+
 # tee and a plain redirection of a whole new content
 controls_reset
 cfg=$(cat "$F")
@@ -320,6 +329,10 @@ check "a create on .viasfs/create answers the new id on the same descriptor ($ne
 check_eq "one create request" "create 200" "$(controls | cut -d' ' -f1,2)"
 check_eq "the new task has its name" "created-by-test" "$(cat "$M/tasks/$new/name" 2>&1)"
 check "ls tasks lists it" sh -c "ls '$M/tasks' | grep -qx '$new'"
+controls_reset
+check "echo '{...}' > .viasfs/create (bash: a close before the write) creates the task" \
+    bash -c "echo '{\"service_name\":\"face\",\"name\":\"created-by-echo\",\"input\":{\"type\":\"url\",\"data\":[{\"url\":\"rtsp://cam/2\"}]},\"output\":{\"webhook\":{\"url\":\"https://h.example.com/y\"}}}' > '$M/.viasfs/create'"
+check_eq "one create request" "create 200" "$(controls | cut -d' ' -f1,2)"
 controls_reset
 check_eq "an incomplete create: close fails with EINVAL" "Invalid argument" \
     "$(py_errno 'fd = os.open(p, os.O_WRONLY); os.write(fd, b"{\"service_name\": \"x\""); os.close(fd)' "$M/.viasfs/create")"
