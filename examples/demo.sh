@@ -130,8 +130,10 @@ fi
 URL=http://127.0.0.1:$(cat "$TMP/port")
 
 say "mounting it at ./mnt"
+# --allow-control: the tree acts on the emulator's tasks (README, Acting on tasks); the
+# snapshot goes with the rest of the demo's files, not into ~/.cache (each run's port is new).
 "$FS" -f --endpoint="$URL" --project-id="$PROJECT" --token-file="$TMP/token" --ttl="$TTL" \
-    "$MNT" &
+    --allow-control --cache-dir="$TMP/cache" "$MNT" &
 FS_PID=$!
 for ((i = 0; i < 150; i++)); do
     mounted && [ -d "$MNT/tasks" ] && break
@@ -174,6 +176,10 @@ In another terminal:
 Change that task's state in the emulator and watch the file follow within $TTL s:
   curl -s -o /dev/null -w '%{http_code}\\n' -X PUT -d '{"state":"FAILED"}' $URL/_emulator/tasks/\$id/state
   while sleep 1; do cat mnt/tasks/\$id/state; done
+
+Act on it through the tree (this mount has --allow-control):
+  cat mnt/tasks/\$id/ctl; echo stop > mnt/tasks/\$id/ctl; cat mnt/tasks/\$id/state
+  cat mnt/tasks/\$id/history
 
 Ask the emulator's API directly (the same requests viasfs makes):
   curl -s -H "X-Auth-Token: \$(cat $TMP/token)" '$URL/v2/$PROJECT/tasks?task_state=FAILED&page_size=5'

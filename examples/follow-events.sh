@@ -10,6 +10,8 @@
 #   2026-11-28T17:21:13.102Z 7c1e...  "new task": added, STOPPED
 #   2026-11-28T17:21:13.102Z 9a0b...  "old task": removed, was RUNNING
 #   2026-11-28T17:21:14.007Z 003b...  "cam-0002-hall": status - -> "disk full"
+#   2026-11-28T17:21:15.210Z 003b...  control: stop by uid 1000 pid 4242: ok
+#   2026-11-28T17:21:16.001Z -  lost: events 17..42 are gone: re-scan
 #
 # (a field's old or new value is "-" when it had none). Ctrl-C ends it (status 130); so does
 # the mount going away (status 1). Needs python3 for the JSON.
@@ -33,6 +35,13 @@ def show(v):
     return json.dumps(v, ensure_ascii=False)  # quoted, control characters escaped
 
 def describe(e):
+    if e.get("type") == "control":  # an action through the tree (--allow-control)
+        what = e.get("verb") + (" " + e["part"] if e.get("part") else "")
+        return "control: %s by uid %s pid %s: %s%s" % (
+            what, e.get("uid"), e.get("pid"), e.get("result"),
+            " (%s)" % e["message"] if e.get("message") else "")
+    if e.get("type") == "lost":
+        return "lost: events %s..%s are gone: re-scan" % (e.get("from"), e.get("to"))
     c, old, new = e.get("change"), e.get("old"), e.get("new")
     if c == "state":
         return "state %s -> %s" % (old, new)
@@ -64,6 +73,9 @@ def main():
                 print("follow-events: not JSON: %r" % raw, file=sys.stderr)
                 continue
             if only is not None and e.get("task_id") != only:
+                continue
+            if e.get("type") in ("control", "lost"):
+                print("%s %s %s" % (e.get("time"), e.get("task_id") or "-", describe(e)))
                 continue
             print("%s %s %s: %s" % (e.get("time"), e.get("task_id"), show(e.get("task_name")),
                                     describe(e)))
